@@ -1,0 +1,35 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// OpenBLAS is not linked: TensorGraph loads it with dlopen after choosing OPENBLAS_CORETYPE
+// (the library reads that variable once, at load time). See docs/architecture.md.
+let package = Package(
+    name: "tfs",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "tfs", targets: ["tfs"]),
+        .library(name: "TensorGraph", targets: ["TensorGraph"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CGraphviz", pkgConfig: "libgvc",
+                       providers: [.apt(["libgraphviz-dev"])]),
+        .systemLibrary(name: "CReadline", pkgConfig: "readline",
+                       providers: [.apt(["libreadline-dev"])]),
+        .target(name: "TensorGraph",
+                swiftSettings: [.unsafeFlags(["-Ounchecked"])],
+                linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "Visual", dependencies: ["TensorGraph", "CGraphviz"]),
+        .target(name: "Script", dependencies: ["TensorGraph", "Visual"]),
+        .executableTarget(name: "tfs", dependencies: [
+            "Script", "Visual", "TensorGraph", "CReadline",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "TensorGraphTests", dependencies: ["TensorGraph"]),
+        .testTarget(name: "VisualTests", dependencies: ["Visual", "TensorGraph"]),
+        .testTarget(name: "ScriptTests", dependencies: ["Script", "TensorGraph"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

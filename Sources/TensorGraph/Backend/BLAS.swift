@@ -1,0 +1,145 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// OpenBLAS, loaded at run time. OpenBLAS picks its kernels once, when it is loaded, from
+/// OPENBLAS_CORETYPE or its own CPU detection — and Debian's 0.3.21 misdetects recent CPUs as
+/// "Prescott" (5× slower sgemm). Loading it ourselves lets tfs choose the core first.
+public enum BLAS {
+    /// How the core in use was chosen.
+    public enum Choice: Equatable, Sendable {
+        case user(String)          // OPENBLAS_CORETYPE was set by the user: respected
+        case tfs(String, String)   // tfs set it: (core, reason)
+        case library               // TFS_BLAS_CORE=library: OpenBLAS's own detection
+    }
+
+    public struct Info: Sendable {
+        public let core: String          // what OpenBLAS reports it runs
+        public let threads: Int
+        public let choice: Choice
+        public let config: String
+        public let path: String
+
+        public var summary: String {
+            let how: String
+            switch choice {
+            case .user: how = "set by OPENBLAS_CORETYPE"
+            case .tfs(_, let why): how = "chosen by tfs: \(why)"
+            case .library: how = "OpenBLAS's own detection"
+            }
+            return "OpenBLAS core \(core) (\(how)), \(threads) thread\(threads == 1 ? "" : "s")"
+        }
+    }
+
+    typealias SgemmFn = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Float,
+                                        UnsafePointer<Float>?, Int32, UnsafePointer<Float>?, Int32,
+                                        Float, UnsafeMutablePointer<Float>?, Int32) -> Void
+    typealias NameFn = @convention(c) () -> UnsafePointer<CChar>?
+    typealias GetThreadsFn = @convention(c) () -> Int32
+    typealias SetThreadsFn = @convention(c) (Int32) -> Void
+
+    private struct Library {
+        let sgemm: SgemmFn
+        let corename: NameFn
+        let config: NameFn
+        let getThreads: GetThreadsFn
+        let setThreads: SetThreadsFn
+        let info: Info
+    }
+
+    nonisolated(unsafe) private static var loaded: Library?
+    private static let candidates = ["libopenblas.so.0", "libopenblas.so", "libopenblas.dylib"]
+
+    /// Loads OpenBLAS (once) and returns what it runs with.
+    @discardableResult
+    public static func load() -> Info {
+        if let loaded { return loaded.info }
+        let choice = chooseCore()
+        if case .tfs(let core, _) = choice { setenv("OPENBLAS_CORETYPE", core, 1) }
+        var handle: UnsafeMutableRawPointer?
+        var path = ""
+        for name in candidates {
+            handle = dlopen(name, RTLD_NOW | RTLD_GLOBAL)
+            if handle != nil { path = name; break }
+        }
+        guard let handle else {
+            fatalError("tfs: OpenBLAS not found (\(String(cString: dlerror()))). Install it: apt-get install libopenblas-dev, or run scripts/setup")
+        }
+        func symbol<T>(_ name: String, _ type: T.Type) -> T {
+            guard let p = dlsym(handle, name) else { fatalError("tfs: OpenBLAS lacks \(name)") }
+            return unsafeBitCast(p, to: type)
+        }
+        let corename = symbol("openblas_get_corename", NameFn.self)
+        let config = symbol("openblas_get_config", NameFn.self)
+        let setThreads = symbol("openblas_set_num_threads", SetThreadsFn.self)
+        let getThreads = symbol("openblas_get_num_threads", GetThreadsFn.self)
+        setThreads(Int32(Parallel.threads))
+        let info = Info(core: corename().map { String(cString: $0) } ?? "?",
+                        threads: Int(getThreads()), choice: choice,
+                        config: config().map { String(cString: $0) } ?? "?", path: path)
+        loaded = Library(sgemm: symbol("cblas_sgemm", SgemmFn.self), corename: corename, config: config,
+                         getThreads: getThreads, setThreads: setThreads, info: info)
+        return info
+    }
+
+    public static var info: Info { load() }
+
+    /// Changes the BLAS thread count and tfs's own loop parallelism together.
+    public static func setThreads(_ n: Int) {
+        load()
+        Parallel.threads = max(1, n)
+        loaded!.setThreads(Int32(Parallel.threads))
+    }
+
+    /// C = alpha · op(A) · op(B) + beta · C, row-major; op transposes when asked (no copy).
+    @inline(__always)
+    public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if loaded == nil { load() }
+        loaded!.sgemm(101, transA ? 112 : 111, transB ? 112 : 111, Int32(m), Int32(n), Int32(k),
+                      alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    // MARK: choosing the core
+
+    /// The user's variable wins; `TFS_BLAS_CORE` can force a core or `library` to leave OpenBLAS
+    /// alone; otherwise tfs picks the best kernels the CPU's flags allow.
+    static func chooseCore() -> Choice {
+        if let user = getenv("OPENBLAS_CORETYPE"), user.pointee != 0 { return .user(String(cString: user)) }
+        if let forced = getenv("TFS_BLAS_CORE").map({ String(cString: $0) }), !forced.isEmpty, forced != "auto" {
+            return forced.lowercased() == "library" ? .library : .tfs(forced, "TFS_BLAS_CORE=\(forced)")
+        }
+        guard let (core, why) = bestCore(flags: cpuFlags(), vendor: cpuVendor()) else { return .library }
+        return .tfs(core, why)
+    }
+
+    /// The OpenBLAS core whose kernels this CPU's instruction sets support best.
+    static func bestCore(flags: Set<String>, vendor: String) -> (String, String)? {
+        let avx512 = ["avx512f", "avx512bw", "avx512dq", "avx512vl"]
+        if avx512.allSatisfy(flags.contains) {
+            return flags.contains("avx512_bf16") ? ("Cooperlake", "CPU has AVX-512 with BF16")
+                                                 : ("SkylakeX", "CPU has AVX-512")
+        }
+        if flags.contains("avx2") && flags.contains("fma") {
+            return vendor == "AuthenticAMD" ? ("Zen", "AMD CPU with AVX2 and FMA") : ("Haswell", "CPU has AVX2 and FMA")
+        }
+        return nil
+    }
+
+    static func cpuFlags() -> Set<String> {
+        cpuinfoField("flags").map { Set($0.split(separator: " ").map(String.init)) } ?? []
+    }
+    static func cpuVendor() -> String { cpuinfoField("vendor_id") ?? "" }
+
+    private static func cpuinfoField(_ key: String) -> String? {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix(key) {
+            if let colon = line.firstIndex(of: ":") {
+                return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return nil
+    }
+}

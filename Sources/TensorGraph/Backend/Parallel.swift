@@ -1,0 +1,47 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+
+/// Splits loops across the cores. Work is cut into fixed pieces that do not depend on the
+/// thread count, and each output value is computed by one piece in a fixed order, so results
+/// are bit-identical whatever the number of threads.
+public enum Parallel {
+    nonisolated(unsafe) public static var threads: Int = defaultThreads()
+    /// Below this many scalar operations a loop runs on the calling thread.
+    static let minWork = 1 << 15
+
+    static func defaultThreads() -> Int {
+        if let v = getenvInt("TFS_THREADS") { return max(1, v) }
+        return max(1, min(ProcessInfoCores.count, 64))
+    }
+
+    /// Calls `body(range)` over `0..<count` in contiguous ranges, in parallel when worth it.
+    @inline(__always)
+    public static func chunks(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
+        pieces(count, work: work) { _, range in body(range) }
+    }
+
+    /// Like `chunks`, also passing the piece number (< `threads`), to index per-thread scratch.
+    @inline(__always)
+    public static func pieces(_ count: Int, work: Int, _ body: (Int, Range<Int>) -> Void) {
+        let pieces = threads > 1 && work >= minWork ? min(threads, count) : 1
+        if pieces <= 1 { body(0, 0..<count); return }
+        DispatchQueue.concurrentPerform(iterations: pieces) { p in
+            let lo = count * p / pieces, hi = count * (p + 1) / pieces
+            if lo < hi { body(p, lo..<hi) }
+        }
+    }
+}
+
+enum ProcessInfoCores {
+    static var count: Int {
+        let n = sysconf(Int32(_SC_NPROCESSORS_ONLN))
+        return n > 0 ? n : 1
+    }
+}
+
+func getenvInt(_ name: String) -> Int? {
+    guard let p = getenv(name) else { return nil }
+    return Int(String(cString: p))
+}

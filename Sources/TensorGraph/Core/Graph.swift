@@ -1,0 +1,40 @@
+/// Builds nodes: runs the op's shape rule, attaches the current source span, and shares
+/// identical nodes (same op, same inputs), which makes common subexpressions one node.
+public enum Graph {
+    private struct Key: Hashable {
+        let op: AnyHashable
+        let inputs: [ObjectIdentifier]
+    }
+    private final class Weak { weak var node: Node?; init(_ n: Node) { node = n } }
+
+    nonisolated(unsafe) private static var shared: [Key: Weak] = [:]
+    nonisolated(unsafe) private static var pruneAt = 4096
+
+    public static func make(_ op: any Operation, _ inputs: [Node], name: String? = nil) throws -> Node {
+        let shape: [Int]
+        do { shape = try op.shape(inputs.map(\.shape)) } catch var error as TensorGraphError {
+            error.span = error.span ?? BuildContext.span ?? inputs.lazy.compactMap(\.span).first
+            throw error
+        }
+        let key = Key(op: AnyHashable(op), inputs: inputs.map(ObjectIdentifier.init))
+        if name == nil, let existing = shared[key]?.node { return existing }
+        let node = Node(op: op, inputs: inputs, shape: shape, name: name, span: BuildContext.span)
+        if name == nil { remember(node, key) }
+        return node
+    }
+
+    /// For ops whose shape rule cannot fail given already-checked inputs (gradient rules).
+    static func build(_ op: any Operation, _ inputs: [Node]) -> Node {
+        do { return try make(op, inputs) } catch {
+            fatalError("internal shape error in a gradient rule: \(error)")
+        }
+    }
+
+    private static func remember(_ node: Node, _ key: Key) {
+        shared[key] = Weak(node)
+        if shared.count > pruneAt {
+            shared = shared.filter { $0.value.node != nil }
+            pruneAt = max(4096, shared.count * 2)
+        }
+    }
+}

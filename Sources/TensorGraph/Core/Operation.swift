@@ -1,0 +1,39 @@
+/// One primitive of the graph. Each op family lives in one file under `Ops/` holding, side by
+/// side, the shape rule, the kernel and the gradient rule of its ops.
+public protocol Operation: Hashable {
+    /// Short name shown in errors and drawings (`matmul`, `softmax(-1)`).
+    var label: String { get }
+    /// The shape rule: the output shape for these input shapes, or an error naming the shapes.
+    func shape(_ inputs: [[Int]]) throws -> [Int]
+    /// The kernel: reads the inputs, writes the output (never allocates).
+    func run(_ k: Kernel)
+    /// The gradient rule: given the node and the gradient of its output, the gradients of its
+    /// inputs as new lazy nodes (nil where an input gets none).
+    func gradient(_ node: Node, _ upstream: Node) throws -> [Node?]
+    /// Floats of scratch memory the kernel needs (taken from the plan's arena).
+    func scratch(_ node: Node) -> Int
+    /// True when the output is the first input's buffer read differently (reshape): no copy.
+    var isView: Bool { get }
+}
+
+public extension Operation {
+    func scratch(_ node: Node) -> Int { 0 }
+    var isView: Bool { false }
+    func gradient(_ node: Node, _ upstream: Node) throws -> [Node?] { node.inputs.map { _ in nil } }
+}
+
+/// What a kernel sees: its node and raw pointers to planned buffers.
+public struct Kernel {
+    public let node: Node
+    public let inputs: [UnsafeMutablePointer<Float>]
+    public let output: UnsafeMutablePointer<Float>
+    public let scratch: UnsafeMutablePointer<Float>?
+
+    public var inputShapes: [[Int]] { node.inputs.map(\.shape) }
+    public func input(_ i: Int) -> UnsafePointer<Float> { UnsafePointer(inputs[i]) }
+}
+
+/// Errors from shape rules: they name the op and the shapes; `Graph.make` adds the span.
+func shapeError(_ op: String, _ shapes: [[Int]], _ why: String) -> TensorGraphError {
+    TensorGraphError("\(op): \(why) (shapes \(shapes.map(Shape.describe).joined(separator: " and ")))")
+}

@@ -1,0 +1,2 @@
+import TensorGraph
+print("tfs 0.1 — \(BLAS.load().summary)")
