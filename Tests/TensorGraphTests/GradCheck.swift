@@ -1,5 +1,5 @@
 import Testing
-@testable import TensorGraph
+import TensorGraph
 
 /// Central finite differences against the lazy gradient graph.
 ///

@@ -36,14 +36,12 @@ public enum BLAS {
                                         UnsafePointer<Float>?, Int32, UnsafePointer<Float>?, Int32,
                                         Float, UnsafeMutablePointer<Float>?, Int32) -> Void
     typealias NameFn = @convention(c) () -> UnsafePointer<CChar>?
-    typealias GetThreadsFn = @convention(c) () -> Int32
     typealias SetThreadsFn = @convention(c) (Int32) -> Void
 
     private struct Library {
         let sgemm: SgemmFn
         let corename: NameFn
         let config: NameFn
-        let getThreads: GetThreadsFn
         let setThreads: SetThreadsFn
         let info: Info
     }
@@ -73,23 +71,29 @@ public enum BLAS {
         let corename = symbol("openblas_get_corename", NameFn.self)
         let config = symbol("openblas_get_config", NameFn.self)
         let setThreads = symbol("openblas_set_num_threads", SetThreadsFn.self)
-        let getThreads = symbol("openblas_get_num_threads", GetThreadsFn.self)
-        setThreads(Int32(Parallel.threads))
+        // OpenBLAS's own threading gives results that change with the thread count (its
+        // partitions move tile edges); tfs splits products itself, see `product`.
+        setThreads(1)
         let info = Info(core: corename().map { String(cString: $0) } ?? "?",
-                        threads: Int(getThreads()), choice: choice,
+                        threads: Parallel.threads, choice: choice,
                         config: config().map { String(cString: $0) } ?? "?", path: path)
         loaded = Library(sgemm: symbol("cblas_sgemm", SgemmFn.self), corename: corename, config: config,
-                         getThreads: getThreads, setThreads: setThreads, info: info)
+                         setThreads: setThreads, info: info)
         return info
     }
 
     public static var info: Info { load() }
 
-    /// Changes the BLAS thread count and tfs's own loop parallelism together.
+    /// Sets how many threads tfs uses, for products and every other loop.
     public static func setThreads(_ n: Int) {
         load()
-        Parallel.threads = max(1, n)
-        loaded!.setThreads(Int32(Parallel.threads))
+        Parallel.threads = max(1, min(n, ProcessInfoCores.count))
+    }
+
+    /// OpenBLAS's own threads (benchmarks only: tfs keeps them at 1 and splits work itself).
+    public static func setLibraryThreads(_ n: Int) {
+        load()
+        loaded!.setThreads(Int32(n))
     }
 
     /// C = alpha · op(A) · op(B) + beta · C, row-major; op transposes when asked (no copy).
@@ -100,6 +104,39 @@ public enum BLAS {
         if loaded == nil { load() }
         loaded!.sgemm(101, transA ? 112 : 111, transB ? 112 : 111, Int32(m), Int32(n), Int32(k),
                       alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// C = op(A)·op(B) split across tfs's threads in pieces that depend only on the shape (rows
+    /// of C, or columns when C is wide), each one single-threaded sgemm: every value of C is
+    /// computed the same way whatever the thread count.
+    public static func product(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, beta: Float = 0,
+                               a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                               c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let flops = 2 * m * n * k
+        let pieces = max(1, min(8, flops >> 20, max(m, n) / 32))
+        if pieces == 1 {
+            sgemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+                  beta: beta, c: c, ldc: ldc)
+            return
+        }
+        let byRows = m >= n
+        let extent = byRows ? m : n
+        let step = (extent + pieces - 1) / pieces
+        let stepAligned = (step + 15) / 16 * 16
+        let count = (extent + stepAligned - 1) / stepAligned
+        Parallel.chunks(count, work: flops) { range in
+            for p in range {
+                let lo = p * stepAligned, len = min(stepAligned, extent - lo)
+                if byRows {
+                    sgemm(transA: transA, transB: transB, m: len, n: n, k: k,
+                          a: transA ? a + lo : a + lo * lda, lda: lda, b: b, ldb: ldb,
+                          beta: beta, c: c + lo * ldc, ldc: ldc)
+                } else {
+                    sgemm(transA: transA, transB: transB, m: m, n: len, k: k, a: a, lda: lda,
+                          b: transB ? b + lo * ldb : b + lo, ldb: ldb, beta: beta, c: c + lo, ldc: ldc)
+                }
+            }
+        }
     }
 
     // MARK: choosing the core

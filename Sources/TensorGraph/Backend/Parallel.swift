@@ -24,8 +24,9 @@ public enum Parallel {
 
     /// Like `chunks`, also passing the piece number (< `threads`), to index per-thread scratch.
     @inline(__always)
-    public static func pieces(_ count: Int, work: Int, _ body: (Int, Range<Int>) -> Void) {
-        let pieces = threads > 1 && work >= minWork ? min(threads, count) : 1
+    public static func pieces(_ count: Int, work: Int, maxPieces: Int = .max,
+                              _ body: (Int, Range<Int>) -> Void) {
+        let pieces = threads > 1 && work >= minWork ? min(threads, count, maxPieces) : 1
         if pieces <= 1 { body(0, 0..<count); return }
         DispatchQueue.concurrentPerform(iterations: pieces) { p in
             let lo = count * p / pieces, hi = count * (p + 1) / pieces

@@ -1,5 +1,8 @@
+import Foundation
+
 /// Builds nodes: runs the op's shape rule, attaches the current source span, and shares
 /// identical nodes (same op, same inputs), which makes common subexpressions one node.
+/// Thread-safe: graphs may be built from several tasks at once.
 public enum Graph {
     private struct Key: Hashable {
         let op: AnyHashable
@@ -9,6 +12,8 @@ public enum Graph {
 
     nonisolated(unsafe) private static var shared: [Key: Weak] = [:]
     nonisolated(unsafe) private static var pruneAt = 4096
+    nonisolated(unsafe) private static var lastID = 0
+    private static let lock = NSLock()
 
     public static func make(_ op: any Operation, _ inputs: [Node], name: String? = nil) throws -> Node {
         let shape: [Int]
@@ -17,8 +22,10 @@ public enum Graph {
             throw error
         }
         let key = Key(op: AnyHashable(op), inputs: inputs.map(ObjectIdentifier.init))
+        lock.lock(); defer { lock.unlock() }
         if name == nil, let existing = shared[key]?.node { return existing }
-        let node = Node(op: op, inputs: inputs, shape: shape, name: name, span: BuildContext.span)
+        lastID += 1
+        let node = Node(op: op, inputs: inputs, shape: shape, name: name, span: BuildContext.span, id: lastID)
         if name == nil { remember(node, key) }
         return node
     }

@@ -11,12 +11,9 @@ public final class Node: Hashable, CustomStringConvertible {
     /// Unique and increasing: a node is always newer than its inputs.
     public let id: Int
 
-    nonisolated(unsafe) private static var nextID = 0
-
-    init(op: any Operation, inputs: [Node], shape: [Int], name: String?, span: SourceSpan?) {
+    init(op: any Operation, inputs: [Node], shape: [Int], name: String?, span: SourceSpan?, id: Int) {
         self.op = op; self.inputs = inputs; self.shape = shape; self.name = name; self.span = span
-        Node.nextID += 1
-        self.id = Node.nextID
+        self.id = id
     }
 
     public var count: Int { Shape.count(shape) }
@@ -32,13 +29,12 @@ public final class Node: Hashable, CustomStringConvertible {
 
 /// Where newly built nodes take their source span from: the interpreter sets it while it
 /// evaluates an expression, so every node built there (and its shape errors) point at it.
+/// Task-local, so graphs built concurrently (tests, worker tasks) keep their own spans.
 public enum BuildContext {
-    nonisolated(unsafe) public static var span: SourceSpan?
+    @TaskLocal public static var span: SourceSpan?
 
     public static func with<T>(_ span: SourceSpan?, _ body: () throws -> T) rethrows -> T {
-        let saved = self.span
-        self.span = span ?? saved
-        defer { self.span = saved }
-        return try body()
+        guard let span else { return try body() }
+        return try $span.withValue(span) { try body() }
     }
 }

@@ -28,9 +28,14 @@ public struct Kernel {
     public let inputs: [UnsafeMutablePointer<Float>]
     public let output: UnsafeMutablePointer<Float>
     public let scratch: UnsafeMutablePointer<Float>?
+    let failures: RunFailure
 
     public var inputShapes: [[Int]] { node.inputs.map(\.shape) }
     public func input(_ i: Int) -> UnsafePointer<Float> { UnsafePointer(inputs[i]) }
+
+    /// Reports bad data met while running (the plan throws it after the run); the kernel
+    /// should still write harmless values and return.
+    public func fail(_ message: String) { failures.report(message, node) }
 }
 
 /// Errors from shape rules: they name the op and the shapes; `Graph.make` adds the span.

@@ -4,16 +4,20 @@
 public struct Input: Operation {
     public let name: String
     public let fixedShape: [Int]
-    let unique: Int
-    nonisolated(unsafe) static var counter = 0
+    let unique = UniqueID()
 
     public init(name: String, shape: [Int]) {
-        Input.counter += 1
-        self.name = name; self.fixedShape = shape; self.unique = Input.counter
+        self.name = name; self.fixedShape = shape
     }
     public var label: String { "input" }
     public func shape(_ inputs: [[Int]]) throws -> [Int] { fixedShape }
     public func run(_ k: Kernel) {}  // the plan copies the fed value in
+}
+
+/// An identity token: two inputs with the same name are still different inputs.
+final class UniqueID: Hashable {
+    static func == (a: UniqueID, b: UniqueID) -> Bool { a === b }
+    func hash(into h: inout Hasher) { h.combine(ObjectIdentifier(self)) }
 }
 
 /// A trainable value. Gradients are taken with respect to these.
@@ -48,7 +52,7 @@ public struct Fill: Operation {
 }
 
 extension Node {
-    var storage: Storage? {
+    public var storage: Storage? {
         if let p = op as? Parameter { return p.storage }
         if let c = op as? Constant { return c.storage }
         return nil

@@ -31,16 +31,19 @@ public struct MatMul: Operation {
         let batch = Shape.count(Array(k.node.shape.dropLast(2)))
         let lda = a.last!, ldb = b.last!
         let strideA = a.count > 2 ? d.m * d.k : 0, strideB = b.count > 2 ? d.k * d.n : 0
-        if strideB == 0 && !transA && batch > 1 {
+        if batch == 1 || (strideB == 0 && !transA) {
             // [batch, m, k] @ [k, n] is one [batch·m, k] @ [k, n] product.
-            BLAS.sgemm(transA: false, transB: transB, m: batch * d.m, n: d.n, k: d.k,
-                       a: k.input(0), lda: lda, b: k.input(1), ldb: ldb, c: k.output, ldc: d.n)
+            BLAS.product(transA: transA, transB: transB, m: batch * d.m, n: d.n, k: d.k,
+                         a: k.input(0), lda: lda, b: k.input(1), ldb: ldb, c: k.output, ldc: d.n)
             return
         }
-        for i in 0..<batch {
-            BLAS.sgemm(transA: transA, transB: transB, m: d.m, n: d.n, k: d.k,
-                       a: k.input(0) + i * strideA, lda: lda, b: k.input(1) + i * strideB, ldb: ldb,
-                       c: k.output + i * d.m * d.n, ldc: d.n)
+        // One single-threaded product per batch entry, entries spread over the threads.
+        Parallel.chunks(batch, work: 2 * batch * d.m * d.n * d.k) { entries in
+            for i in entries {
+                BLAS.sgemm(transA: transA, transB: transB, m: d.m, n: d.n, k: d.k,
+                           a: k.input(0) + i * strideA, lda: lda, b: k.input(1) + i * strideB, ldb: ldb,
+                           c: k.output + i * d.m * d.n, ldc: d.n)
+            }
         }
     }
 

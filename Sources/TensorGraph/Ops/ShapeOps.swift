@@ -174,7 +174,7 @@ public struct Gather: Operation {
         for i in 0..<k.node.inputs[1].count {
             let r = Int(idx[i])
             guard r >= 0 && r < rows else {
-                RunFailure.report("gather: index \(r) is out of range for a table of \(rows) rows", k.node)
+                k.fail("gather: index \(r) is out of range for a table of \(rows) rows")
                 (o + i * width).update(repeating: 0, count: width); continue
             }
             (o + i * width).update(from: t + r * width, count: width)

@@ -54,10 +54,11 @@ final class FusedKernel {
     /// Floats of per-thread scratch: member results plus gathered operands.
     var scratchPerThread: Int { (registers + 3 * registers) * FusedKernel.block }
 
-    func run(scratch: UnsafeMutablePointer<Float>) {
+    /// `scratch` holds `scratchPerThread` floats for each of `threads` workers.
+    func run(scratch: UnsafeMutablePointer<Float>, threads: Int) {
         let blocks = (count + FusedKernel.block - 1) / FusedKernel.block
         let perThread = scratchPerThread
-        Parallel.pieces(blocks, work: count * ops.count * 4) { piece, range in
+        Parallel.pieces(blocks, work: count * ops.count * 4, maxPieces: threads) { piece, range in
             let regs = scratch + piece * perThread
             for b in range { runBlock(b, regs) }
         }

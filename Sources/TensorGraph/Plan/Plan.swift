@@ -30,8 +30,10 @@ public final class Plan {
     private var work: [Work] = []
     private var arena: UnsafeMutablePointer<Float>
     private var workerScratch: UnsafeMutablePointer<Float>
+    private let scratchThreads: Int
     private var fills: [UnsafeMutablePointer<Float>] = []
     private var pointers: [Node: UnsafeMutablePointer<Float>] = [:]
+    private let failures = RunFailure()
 
     public init(_ outputs: [Node], fuse: Bool = true) {
         self.outputs = outputs
@@ -75,8 +77,8 @@ public final class Plan {
         peakBytes = alloc.peak * 4
         arena = .allocate(capacity: max(alloc.peak, 1))
         arena.initialize(repeating: 0, count: max(alloc.peak, 1))
-        let threads = max(Parallel.threads, 1)
-        workerScratch = .allocate(capacity: max(fusedScratch * threads, 1))
+        scratchThreads = max(Parallel.threads, ProcessInfoCores.count)
+        workerScratch = .allocate(capacity: max(fusedScratch * scratchThreads, 1))
 
         // Pass 2: bind pointers and kernels.
         for node in order {
@@ -96,7 +98,7 @@ public final class Plan {
                 steps.append(StepInfo(node: node, members: members, bytes: node.count * 4))
             } else {
                 let k = Kernel(node: node, inputs: node.inputs.map { pointers[$0]! }, output: out,
-                               scratch: scratchOffsets[i].map { arena + $0 })
+                               scratch: scratchOffsets[i].map { arena + $0 }, failures: failures)
                 work.append(.kernel(node.op, k))
                 steps.append(StepInfo(node: node, members: [node], bytes: node.count * 4))
             }
@@ -135,14 +137,14 @@ public final class Plan {
 
     /// Runs every kernel once with the inputs as they are now.
     public func run() throws {
-        _ = RunFailure.take()
+        _ = failures.take()
         for w in work {
             switch w {
-            case .fused(let f): f.run(scratch: workerScratch)
+            case .fused(let f): f.run(scratch: workerScratch, threads: scratchThreads)
             case .kernel(let op, let k): op.run(k)
             }
         }
-        if let failure = RunFailure.take() { throw failure }
+        if let failure = failures.take() { throw failure }
     }
 
     /// Feeds, runs, and returns copies of the outputs.

@@ -1,0 +1,259 @@
+import Foundation
+
+/// Scaled dot-product attention as one op, and its backward op.
+///
+///   out = softmax(scale · q kᵀ, masked) · v      q [B, H, T, D], k, v [B, H, S, D]
+///   mask [T, S] or [B, T, S]: 1 where query t may attend to key s, 0 where it may not.
+///
+/// The T×S probabilities are never stored: the forward pass works on blocks of `queryBlock`
+/// query rows (scores for one block against all keys, in scratch), and the backward pass
+/// recomputes them from q and k (flash-style). Scores and products are formed tile by tile —
+/// `queryBlock` rows × `keyBlock` keys, one sgemm per tile — so that a per-tile classification
+/// of the mask (empty tiles skipped, full tiles without the mask test) can slot into
+/// `AttentionTiles.scores` and the per-tile product loops.
+///
+/// Work is split over (batch·head, query block) units in the forward pass and over batch·head
+/// pairs in the backward pass (dk and dv sum over all query rows). Units are dealt to a fixed
+/// number of slots, each with its own scratch, and each output value is computed by one slot
+/// in a fixed order: the results do not depend on the number of threads.
+
+/// Sizes of one attention problem, read from the node's inputs (q, k, v, mask, ...).
+struct AttentionDims {
+    let b: Int, h: Int, t: Int, s: Int, d: Int
+    let maskBatched: Bool
+
+    init(_ node: Node) {
+        let q = node.inputs[0].shape, k = node.inputs[1].shape
+        b = q[0]; h = q[1]; t = q[2]; s = k[2]; d = q[3]
+        maskBatched = node.inputs[3].rank == 3
+    }
+
+    var pairs: Int { b * h }
+    /// Query rows per block (no larger than T, so small problems take small scratch).
+    var blockRows: Int { Swift.max(1, Swift.min(AttentionTiles.queryBlock, t)) }
+    var queryBlocks: Int { (t + blockRows - 1) / blockRows }
+
+    func q(_ base: UnsafePointer<Float>, _ pair: Int) -> UnsafePointer<Float> { base + pair * t * d }
+    func kv(_ base: UnsafePointer<Float>, _ pair: Int) -> UnsafePointer<Float> { base + pair * s * d }
+    func mask(_ base: UnsafePointer<Float>, _ pair: Int) -> UnsafePointer<Float> {
+        maskBatched ? base + (pair / h) * t * s : base
+    }
+}
+
+enum AttentionTiles {
+    static let queryBlock = 32
+    static let keyBlock = 64
+    /// Units are dealt to at most this many slots (each with scratch of a few query blocks).
+    static let maxSlots = 16
+
+    /// Calls `body(start, width)` for each key block of `0..<s`, in order.
+    @inline(__always)
+    static func keyBlocks(_ s: Int, _ body: (Int, Int) -> Void) {
+        var start = 0
+        while start < s {
+            let width = Swift.min(keyBlock, s - start)
+            body(start, width)
+            start += width
+        }
+    }
+
+    /// P = softmax(scale · q kᵀ with masked scores at −∞) for query rows t0 ..< t0 + rows of one
+    /// (batch, head), into `p` (rows × s, leading dimension s). A row that may attend to no key
+    /// gets all-zero probabilities; the first such row (absolute index) is returned.
+    static func probabilities(q: UnsafePointer<Float>, k: UnsafePointer<Float>, mask: UnsafePointer<Float>,
+                              t0: Int, rows: Int, s: Int, d: Int, scale: Float,
+                              p: UnsafeMutablePointer<Float>) -> Int? {
+        scores(q: q, k: k, mask: mask, t0: t0, rows: rows, s: s, d: d, scale: scale, p: p)
+        var empty: Int?
+        for r in 0..<rows {
+            let row = p + r * s
+            var m = -Float.infinity
+            for j in 0..<s { m = Swift.max(m, row[j]) }
+            if m == -.infinity {
+                row.update(repeating: 0, count: s)
+                if empty == nil { empty = t0 + r }
+                continue
+            }
+            var total: Float = 0
+            for j in 0..<s { let e = Foundation.exp(row[j] - m); row[j] = e; total += e }
+            let inv = 1 / total
+            for j in 0..<s { row[j] *= inv }
+        }
+        return empty
+    }
+
+    /// Masked, scaled scores, one tile (rows × keyBlock) at a time.
+    static func scores(q: UnsafePointer<Float>, k: UnsafePointer<Float>, mask: UnsafePointer<Float>,
+                       t0: Int, rows: Int, s: Int, d: Int, scale: Float, p: UnsafeMutablePointer<Float>) {
+        keyBlocks(s) { s0, width in
+            // (A tile classification would go here: an empty tile is filled with −∞ and its
+            // sgemm skipped; a full tile skips the mask loop below.)
+            BLAS.sgemm(transA: false, transB: true, m: rows, n: width, k: d, alpha: scale,
+                       a: q + t0 * d, lda: d, b: k + s0 * d, ldb: d, c: p + s0, ldc: s)
+            for r in 0..<rows {
+                let m = mask + (t0 + r) * s + s0, row = p + r * s + s0
+                for j in 0..<width where m[j] == 0 { row[j] = -.infinity }
+            }
+        }
+    }
+
+    /// Deals `units` to `slots` (slot i takes units i, i + slots, ...) across the threads.
+    @inline(__always)
+    static func dealt(_ units: Int, slots: Int, work: Int, _ body: (_ slot: Int, _ unit: Int) -> Void) {
+        Parallel.chunks(slots, work: work) { range in
+            for slot in range {
+                var unit = slot
+                while unit < units { body(slot, unit); unit += slots }
+            }
+        }
+    }
+}
+
+// MARK: - forward
+
+public struct Attention: Operation {
+    public let scale: Float
+    public init(scale: Float) { self.scale = scale }
+    public var label: String { "attention" }
+
+    public func shape(_ s: [[Int]]) throws -> [Int] {
+        try attentionShapeCheck(label, s)
+        return s[0]
+    }
+
+    public func scratch(_ node: Node) -> Int {
+        let a = AttentionDims(node)
+        return Swift.min(a.pairs * a.queryBlocks, AttentionTiles.maxSlots) * a.blockRows * a.s
+    }
+
+    public func run(_ k: Kernel) {
+        let a = AttentionDims(k.node)
+        let units = a.pairs * a.queryBlocks
+        guard units > 0 else { return }
+        let slots = Swift.min(units, AttentionTiles.maxSlots), bq = a.blockRows
+        let q = k.input(0), key = k.input(1), v = k.input(2), mask = k.input(3), out = k.output
+        let scratch = k.scratch!, scale = scale
+        AttentionTiles.dealt(units, slots: slots, work: units * bq * a.s * a.d * 4) { slot, unit in
+            let pair = unit / a.queryBlocks, t0 = (unit % a.queryBlocks) * bq, rows = Swift.min(bq, a.t - t0)
+            let p = scratch + slot * bq * a.s
+            let qp = a.q(q, pair), kp = a.kv(key, pair), vp = a.kv(v, pair)
+            if let row = AttentionTiles.probabilities(q: qp, k: kp, mask: a.mask(mask, pair), t0: t0, rows: rows,
+                                                      s: a.s, d: a.d, scale: scale, p: p) {
+                k.fail("attention: query row \(row) (batch \(pair / a.h), head \(pair % a.h)) may attend to no key — its mask row is all zeros; its output was set to zeros")
+            }
+            // out rows = P · v, one key block at a time.
+            let o = out + pair * a.t * a.d + t0 * a.d
+            o.update(repeating: 0, count: rows * a.d)
+            AttentionTiles.keyBlocks(a.s) { s0, width in
+                BLAS.sgemm(transA: false, transB: false, m: rows, n: a.d, k: width,
+                           a: p + s0, lda: a.s, b: vp + s0 * a.d, ldb: a.d, beta: 1, c: o, ldc: a.d)
+            }
+        }
+    }
+
+    public func gradient(_ node: Node, _ g: Node) throws -> [Node?] {
+        let a = AttentionDims(node)
+        let packed = Tensor(Graph.build(AttentionBackward(scale: scale), node.inputs + [g]))
+        let nq = a.pairs * a.t * a.d, nk = a.pairs * a.s * a.d
+        let dq = try packed.slice(axis: 0, 0, nq).reshape(node.inputs[0].shape)
+        let dk = try packed.slice(axis: 0, nq, nq + nk).reshape(node.inputs[1].shape)
+        let dv = try packed.slice(axis: 0, nq + nk, nq + 2 * nk).reshape(node.inputs[2].shape)
+        return [dq.node, dk.node, dv.node, nil]  // the mask has no gradient
+    }
+}
+
+/// Shapes of (q, k, v, mask), shared by the forward and backward ops.
+private func attentionShapeCheck(_ op: String, _ s: [[Int]]) throws {
+    let (q, k, v, m) = (s[0], s[1], s[2], s[3])
+    guard q.count == 4, k.count == 4, v.count == 4 else {
+        throw shapeError(op, s, "q, k and v must be [B, H, T, D], [B, H, S, D] and [B, H, S, D]")
+    }
+    guard k == v else { throw shapeError(op, s, "k and v must have the same shape") }
+    guard q[0] == k[0], q[1] == k[1], q[3] == k[3] else {
+        throw shapeError(op, s, "q and k must agree on batch, heads and head size")
+    }
+    guard m == [q[2], k[2]] || m == [q[0], q[2], k[2]] else {
+        throw shapeError(op, s, "the mask must be [T, S] = [\(q[2]), \(k[2])] or [B, T, S] = [\(q[0]), \(q[2]), \(k[2])]")
+    }
+}
+
+// MARK: - backward
+
+/// The gradients of attention from (q, k, v, mask, dOut), packed flat as
+/// [dq (B·H·T·D) | dk (B·H·S·D) | dv (B·H·S·D)]; `Attention.gradient` slices them apart.
+/// Per (batch, head), per query block: P recomputed, dP = dO vᵀ, dS = P ⊙ (dP − rowsum(P ⊙ dP)),
+/// dq = scale · dS k, dk += scale · dSᵀ q, dv += Pᵀ dO.
+public struct AttentionBackward: Operation {
+    public let scale: Float
+    public var label: String { "attention_backward" }
+
+    public func shape(_ s: [[Int]]) throws -> [Int] {
+        guard s.count == 5 else { throw shapeError(label, s, "expects q, k, v, mask and the output gradient") }
+        try attentionShapeCheck(label, Array(s.prefix(4)))
+        guard s[4] == s[0] else { throw shapeError(label, s, "the output gradient must have q's shape") }
+        return [Shape.count(s[0]) + 2 * Shape.count(s[1])]
+    }
+
+    public func scratch(_ node: Node) -> Int {
+        let a = AttentionDims(node)
+        return Swift.min(a.pairs, AttentionTiles.maxSlots) * 2 * a.blockRows * a.s
+    }
+
+    public func run(_ k: Kernel) {
+        let a = AttentionDims(k.node)
+        guard a.pairs > 0 else { return }
+        let slots = Swift.min(a.pairs, AttentionTiles.maxSlots), bq = a.blockRows
+        let q = k.input(0), key = k.input(1), v = k.input(2), mask = k.input(3), dout = k.input(4)
+        let dqBase = k.output, dkBase = k.output + a.pairs * a.t * a.d, dvBase = dkBase + a.pairs * a.s * a.d
+        let scratch = k.scratch!, scale = scale
+        AttentionTiles.dealt(a.pairs, slots: slots, work: a.pairs * a.t * a.s * a.d * 10) { slot, pair in
+            let p = scratch + slot * 2 * bq * a.s, ds = p + bq * a.s
+            let qp = a.q(q, pair), dop = a.q(dout, pair), kp = a.kv(key, pair), vp = a.kv(v, pair)
+            let mp = a.mask(mask, pair)
+            let dq = dqBase + pair * a.t * a.d, dk = dkBase + pair * a.s * a.d, dv = dvBase + pair * a.s * a.d
+            dq.update(repeating: 0, count: a.t * a.d)
+            dk.update(repeating: 0, count: a.s * a.d)
+            dv.update(repeating: 0, count: a.s * a.d)
+            for block in 0..<a.queryBlocks {
+                let t0 = block * bq, rows = Swift.min(bq, a.t - t0)
+                _ = AttentionTiles.probabilities(q: qp, k: kp, mask: mp, t0: t0, rows: rows,
+                                                 s: a.s, d: a.d, scale: scale, p: p)
+                // dP = dO · vᵀ, tile by tile.
+                AttentionTiles.keyBlocks(a.s) { s0, width in
+                    BLAS.sgemm(transA: false, transB: true, m: rows, n: width, k: a.d,
+                               a: dop + t0 * a.d, lda: a.d, b: vp + s0 * a.d, ldb: a.d, c: ds + s0, ldc: a.s)
+                }
+                // dS = P ⊙ (dP − Σⱼ P dP): the softmax's backward, row by row (masked P = 0 ⇒ dS = 0).
+                for r in 0..<rows {
+                    let pr = p + r * a.s, dr = ds + r * a.s
+                    var dot: Float = 0
+                    for j in 0..<a.s { dot += pr[j] * dr[j] }
+                    for j in 0..<a.s { dr[j] = pr[j] * (dr[j] - dot) }
+                }
+                AttentionTiles.keyBlocks(a.s) { s0, width in
+                    // dv[s0..] += P[:, s0..]ᵀ · dO
+                    BLAS.sgemm(transA: true, transB: false, m: width, n: a.d, k: rows,
+                               a: p + s0, lda: a.s, b: dop + t0 * a.d, ldb: a.d, beta: 1, c: dv + s0 * a.d, ldc: a.d)
+                    // dk[s0..] += scale · dS[:, s0..]ᵀ · q
+                    BLAS.sgemm(transA: true, transB: false, m: width, n: a.d, k: rows, alpha: scale,
+                               a: ds + s0, lda: a.s, b: qp + t0 * a.d, ldb: a.d, beta: 1, c: dk + s0 * a.d, ldc: a.d)
+                    // dq rows += scale · dS[:, s0..] · k[s0..]
+                    BLAS.sgemm(transA: false, transB: false, m: rows, n: a.d, k: width, alpha: scale,
+                               a: ds + s0, lda: a.s, b: kp + s0 * a.d, ldb: a.d, beta: 1, c: dq + t0 * a.d, ldc: a.d)
+                }
+            }
+        }
+    }
+}
+
+extension Tensor {
+    /// Scaled dot-product attention: q [B, H, T, D], k and v [B, H, S, D], mask [T, S] or
+    /// [B, T, S] of 0/1 (1 = may attend) → [B, H, T, D]. `scale` defaults to 1/√D.
+    /// A query row whose mask row is all zeros is an error (reported when the plan runs); its
+    /// output is zeros.
+    public static func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor,
+                                 scale: Float? = nil) throws -> Tensor {
+        let d = Swift.max(q.shape.last ?? 1, 1)
+        return try .make(Attention(scale: scale ?? 1 / Float(d).squareRoot()), [q, k, v, mask])
+    }
+}

@@ -1,0 +1,89 @@
+import Testing
+import Foundation
+import TensorGraph
+
+@Suite struct PlanTests {
+    func randomParam(_ shape: [Int], _ seed: UInt64) -> Tensor {
+        Tensor.parameter(GradCheck.random(shape, seed: seed))
+    }
+
+    @Test func lazyUntilObserved() throws {
+        let x = Tensor.input("x", [2, 2])
+        let y = try (x * 2 + 1).exp()
+        #expect(y.shape == [2, 2])  // built, nothing computed: x has no value yet
+        let out = try y.realize([x.node: TensorData(shape: [2, 2], values: [0, 1, 2, 3])])
+        for (v, e) in zip(out.values, [0, 1, 2, 3].map { Float($0) * 2 + 1 }) {
+            #expect(abs(v - Foundation.exp(e)) < 1e-3 * Foundation.exp(e))
+        }
+    }
+
+    @Test func shapeErrorsNameOpsAndShapes() throws {
+        let a = Tensor.full([2, 3], 1), b = Tensor.full([4, 5], 1)
+        #expect(throws: TensorGraphError.self) { try a + b }
+        do { _ = try a.matmul(b); Issue.record("expected an error") } catch let e as TensorGraphError {
+            #expect(e.message.contains("matmul") && e.message.contains("[2, 3]") && e.message.contains("[4, 5]"))
+        }
+    }
+
+    @Test func errorsCarryTheBuildSpan() throws {
+        let span = SourceSpan(file: "t.tfs", line: 3, column: 7, length: 5)
+        do {
+            _ = try BuildContext.with(span) { try Tensor.full([2], 1) + Tensor.full([3], 1) }
+            Issue.record("expected an error")
+        } catch let e as TensorGraphError { #expect(e.span == span) }
+    }
+
+    @Test func identicalNodesAreShared() throws {
+        let x = Tensor.input("x", [3])
+        let a = try x.exp() + 1, b = try x.exp() + 1
+        #expect(a.node === b.node)
+    }
+
+    @Test func fusionMakesOneKernelOfAnElementwiseChain() throws {
+        let x = Tensor.input("x", [1000])
+        let y = try ((x * 2 + 1).tanh() * x).sigmoid()
+        let fused = Plan([y.node]), unfused = Plan([y.node], fuse: false)
+        #expect(fused.steps.count == 1)
+        #expect(unfused.steps.count == 5)
+        let feed = TensorData(shape: [1000], values: (0..<1000).map { Float($0) / 500 - 1 })
+        #expect(try fused.run([x.node: feed]) == unfused.run([x.node: feed]))
+        #expect(fused.peakBytes < unfused.peakBytes)
+    }
+
+    @Test func buffersAreReusedByLifetime() throws {
+        // A long chain of products: only two intermediates are alive at a time.
+        let w = randomParam([64, 64], 3)
+        var h = Tensor.input("x", [64, 64])
+        for _ in 0..<10 { h = try h.matmul(w) }
+        let plan = Plan([h.node])
+        #expect(plan.steps.count == 10)
+        #expect(plan.peakBytes <= 3 * 64 * 64 * 4)
+    }
+
+    @Test func resultsDoNotDependOnThreadCount() throws {
+        let x = randomParam([64, 300], 5), w = randomParam([300, 257], 6)
+        let y = try (x.matmul(w).softmax() * 3).sum(axes: [0]).log()
+        let loss = try y.sum()
+        let g = try loss.gradients(wrt: [x, w])
+        let saved = Parallel.threads
+        defer { BLAS.setThreads(saved) }
+        var results: [[TensorData]] = []
+        for t in [1, 2] {
+            BLAS.setThreads(t)
+            let plan = Plan([loss.node] + g.map(\.node))
+            results.append(try plan.run([:]))
+        }
+        #expect(results[0] == results[1])
+    }
+
+    @Test func missingInputIsAnError() throws {
+        let x = Tensor.input("x", [2])
+        #expect(throws: TensorGraphError.self) { try (x + 1).realize() }
+    }
+
+    @Test func gatherOutOfRangeThrowsInsteadOfCrashing() throws {
+        let table = Tensor.full([4, 2], 1)
+        let idx = Tensor.constant(TensorData(shape: [2], values: [1, 9]))
+        #expect(throws: TensorGraphError.self) { try table.gather(idx).realize() }
+    }
+}
