@@ -277,6 +277,28 @@ import TensorGraph
         #expect(out[0..<d].contains { $0 != 0 })
     }
 
+    /// One thread or several: bit-identical values and gradients (each output has one writer).
+    @Test func attentionAndConvAreDeterministicAcrossThreads() throws {
+        let (b, h, t, d) = (2, 3, 45, 8)
+        let q = Tensor.parameter(Self.rand([b, h, t, d], 80)), k = Tensor.parameter(Self.rand([b, h, t, d], 81))
+        let v = Tensor.parameter(Self.rand([b, h, t, d], 82))
+        let mask = Tensor.constant(TensorData(shape: [t, t], values: Self.causalWithBlock(t, 10..<30)))
+        let x = Tensor.parameter(Self.rand([2, 8, 12, 12], 83)), w = Tensor.parameter(Self.rand([6, 8, 3, 3], 84))
+        let y = try Tensor.attention(q, k, v, mask: mask)
+        let c = try x.conv2d(w, stride: 2, padding: 1).upsample(2).avgPool(2)
+        let loss = try (y * y).sum() + (c * c).sum()
+        let grads = try loss.gradients(wrt: [q, k, v, x, w])
+        func values(threads: Int?) throws -> [[Float]] {
+            try Parallel.$limit.withValue(threads) {
+                let plan = Plan([y.node, c.node] + grads.map(\.node))
+                try plan.run()
+                return plan.outputs.indices.map { plan.output($0).values }
+            }
+        }
+        let one = try values(threads: 1), many = try values(threads: nil)
+        #expect(one == many)
+    }
+
     @Test func attentionShapeErrors() throws {
         let q = Tensor.constant(Self.rand([1, 2, 4, 3], 1)), k = Tensor.constant(Self.rand([1, 2, 5, 3], 2))
         #expect(throws: TensorGraphError.self) { try Tensor.attention(q, k, k, mask: .full([4, 4], 1)) }

@@ -8,6 +8,8 @@ import Dispatch
 /// are bit-identical whatever the number of threads.
 public enum Parallel {
     nonisolated(unsafe) public static var threads: Int = defaultThreads()
+    /// A cap for the current task only (tests and measurements that must not disturb others).
+    @TaskLocal public static var limit: Int?
     /// Below this many scalar operations a loop runs on the calling thread.
     static let minWork = 1 << 15
 
@@ -26,6 +28,7 @@ public enum Parallel {
     @inline(__always)
     public static func pieces(_ count: Int, work: Int, maxPieces: Int = .max,
                               _ body: (Int, Range<Int>) -> Void) {
+        let threads = min(self.threads, limit ?? .max)
         let pieces = threads > 1 && work >= minWork ? min(threads, count, maxPieces) : 1
         if pieces <= 1 { body(0, 0..<count); return }
         DispatchQueue.concurrentPerform(iterations: pieces) { p in

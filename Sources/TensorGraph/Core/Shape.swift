@@ -1,6 +1,8 @@
 /// Shape arithmetic shared by every op: element counts, strides and broadcasting.
 public enum Shape {
     public static func count(_ shape: [Int]) -> Int { shape.reduce(1, *) }
+    /// Also for slices (`shape.dropLast(2)`), without allocating: kernels call it.
+    public static func count<C: Collection<Int>>(_ dims: C) -> Int { dims.reduce(1, *) }
 
     /// Row-major strides.
     public static func strides(_ shape: [Int]) -> [Int] {

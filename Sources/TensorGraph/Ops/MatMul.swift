@@ -28,7 +28,7 @@ public struct MatMul: Operation {
     public func run(_ k: Kernel) {
         let a = k.node.inputs[0].shape, b = k.node.inputs[1].shape
         let d = dims(a, b)
-        let batch = Shape.count(Array(k.node.shape.dropLast(2)))
+        let batch = Shape.count(k.node.shape.dropLast(2))
         let lda = a.last!, ldb = b.last!
         let strideA = a.count > 2 ? d.m * d.k : 0, strideB = b.count > 2 ? d.k * d.n : 0
         if batch == 1 || (strideB == 0 && !transA) {

@@ -7,7 +7,7 @@ private func planes(_ op: String, _ s: [[Int]], _ factor: Int) throws -> (Int, I
     let x = s[0]
     guard x.count >= 2 else { throw shapeError(op, s, "needs at least two (spatial) axes") }
     guard factor >= 1 else { throw shapeError(op, s, "the factor must be ≥ 1 (got \(factor))") }
-    return (Shape.count(Array(x.dropLast(2))), x[x.count - 2], x[x.count - 1])
+    return (Shape.count(x.dropLast(2)), x[x.count - 2], x[x.count - 1])
 }
 
 /// Nearest-neighbour upsampling: [..., H, W] → [..., H·f, W·f], each value copied to an f×f block.
@@ -22,7 +22,7 @@ public struct Upsample: Operation {
 
     public func run(_ k: Kernel) {
         let x = k.node.inputs[0].shape
-        let p = Shape.count(Array(x.dropLast(2))), h = x[x.count - 2], w = x[x.count - 1], f = factor
+        let p = Shape.count(x.dropLast(2)), h = x[x.count - 2], w = x[x.count - 1], f = factor
         let src = k.input(0), dst = k.output
         Parallel.chunks(p, work: k.node.count) { range in
             for plane in range {
@@ -59,7 +59,7 @@ public struct AvgPool: Operation {
 
     public func run(_ k: Kernel) {
         let x = k.node.inputs[0].shape
-        let p = Shape.count(Array(x.dropLast(2))), h = x[x.count - 2], w = x[x.count - 1], f = size
+        let p = Shape.count(x.dropLast(2)), h = x[x.count - 2], w = x[x.count - 1], f = size
         let oh = h / f, ow = w / f, inv = 1 / Float(f * f)
         let src = k.input(0), dst = k.output
         Parallel.chunks(p, work: Shape.count(x)) { range in

@@ -7,9 +7,9 @@ import Foundation
 struct AxisSplit {
     let outer: Int, n: Int, inner: Int
     init(_ shape: [Int], axes: Range<Int>) {
-        outer = Shape.count(Array(shape[..<axes.lowerBound]))
-        n = Shape.count(Array(shape[axes]))
-        inner = Shape.count(Array(shape[axes.upperBound...]))
+        outer = Shape.count(shape[..<axes.lowerBound])
+        n = Shape.count(shape[axes])
+        inner = Shape.count(shape[axes.upperBound...])
     }
 }
 
@@ -72,17 +72,16 @@ public struct Reduce: Operation {
         let shape = k.node.inputs[0].shape, o = k.output, x = k.input(0)
         let outCount = k.node.count
         o.update(repeating: kind == .max ? -Float.infinity : 0, count: outCount)
-        let keptShape = shape.enumerated().map { axes.contains($0.offset) ? 1 : $0.element }
-        let ostr = Shape.broadcastStrides(keptShape, to: shape)
-        var index = [Int](repeating: 0, count: shape.count)
-        var opos = 0
-        for i in 0..<Shape.count(shape) {
-            o[opos] = kind == .max ? Swift.max(o[opos], x[i]) : o[opos] + x[i]
-            var d = shape.count - 1
-            while d >= 0 {
-                index[d] += 1; opos += ostr[d]
-                if index[d] < shape[d] { break }
-                opos -= ostr[d] * shape[d]; index[d] = 0; d -= 1
+        let isMax = kind == .max
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: shape.count) { ostr in
+            // Output strides seen from the input: 0 on reduced axes.
+            var acc = 1
+            for axis in stride(from: shape.count - 1, through: 0, by: -1) {
+                ostr[axis] = axes.contains(axis) ? 0 : acc
+                if !axes.contains(axis) { acc *= shape[axis] }
+            }
+            forEachStrided(shape, ostr) { i, opos in
+                o[opos] = isMax ? Swift.max(o[opos], x[i]) : o[opos] + x[i]
             }
         }
     }

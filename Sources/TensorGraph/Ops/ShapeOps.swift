@@ -18,20 +18,26 @@ public struct Reshape: Operation {
 }
 
 /// Walks every index of `shape` with a second position advancing by `strides`, calling
-/// `body(outIndex, inPosition)`. Shared by permute and broadcast copies.
+/// `body(outIndex, inPosition)`. Shared by permute, broadcast and general reductions; the
+/// odometer lives on the stack, so kernels using it do not allocate.
 @inline(__always)
-func forEachStrided(_ shape: [Int], _ strides: [Int], _ body: (Int, Int) -> Void) {
-    let total = Shape.count(shape), rank = shape.count
+func forEachStrided<S: Collection<Int>, T: Collection<Int>>(_ shape: S, _ strides: T, _ body: (Int, Int) -> Void) {
+    let rank = shape.count
+    let total = Shape.count(shape)
     if rank == 0 { if total == 1 { body(0, 0) }; return }
-    var index = [Int](repeating: 0, count: rank)
-    var pos = 0
-    for i in 0..<total {
-        body(i, pos)
-        var d = rank - 1
-        while d >= 0 {
-            index[d] += 1; pos += strides[d]
-            if index[d] < shape[d] { break }
-            pos -= strides[d] * shape[d]; index[d] = 0; d -= 1
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: 3 * rank) { tmp in
+        let dims = tmp.baseAddress!, step = dims + rank, index = dims + 2 * rank
+        for (i, d) in shape.enumerated() { dims[i] = d; index[i] = 0 }
+        for (i, s) in strides.enumerated() { step[i] = s }
+        var pos = 0
+        for i in 0..<total {
+            body(i, pos)
+            var d = rank - 1
+            while d >= 0 {
+                index[d] += 1; pos += step[d]
+                if index[d] < dims[d] { break }
+                pos -= step[d] * dims[d]; index[d] = 0; d -= 1
+            }
         }
     }
 }
@@ -46,16 +52,20 @@ public struct Permute: Operation {
         return order.map { s[0][$0] }
     }
     public func run(_ k: Kernel) {
-        let inStrides = Shape.strides(k.node.inputs[0].shape)
-        let strides = order.map { inStrides[$0] }
-        let x = k.input(0), o = k.output
-        // The innermost output axis copied in a tight loop; the rest walked with strides.
-        let shape = k.node.shape
+        let x = k.input(0), o = k.output, shape = k.node.shape, input = k.node.inputs[0].shape
         guard let last = shape.last, shape.count > 1 else { o.update(from: x, count: k.node.count); return }
-        let outer = Array(shape.dropLast()), lastStride = strides.last!
-        forEachStrided(outer, Array(strides.dropLast())) { row, pos in
-            let dst = o + row * last
-            for j in 0..<last { dst[j] = x[pos + j * lastStride] }
+        // Input strides in output order, computed on the stack.
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: shape.count) { strides in
+            var acc = 1
+            for axis in stride(from: input.count - 1, through: 0, by: -1) {
+                strides[order.firstIndex(of: axis)!] = acc; acc *= input[axis]
+            }
+            // The innermost output axis copied in a tight loop; the rest walked with strides.
+            let lastStride = strides[shape.count - 1]
+            forEachStrided(shape.dropLast(), strides.dropLast()) { row, pos in
+                let dst = o + row * last
+                for j in 0..<last { dst[j] = x[pos + j * lastStride] }
+            }
         }
     }
     public func gradient(_ node: Node, _ g: Node) throws -> [Node?] {
@@ -126,11 +136,11 @@ public struct Concat: Operation {
         return out
     }
     public func run(_ k: Kernel) {
-        let outer = Shape.count(Array(k.node.shape[..<axis]))
-        let rowOut = Shape.count(Array(k.node.shape[axis...]))
+        let outer = Shape.count(k.node.shape[..<axis])
+        let rowOut = Shape.count(k.node.shape[axis...])
         var offset = 0
         for (i, input) in k.node.inputs.enumerated() {
-            let row = Shape.count(Array(input.shape[axis...]))
+            let row = Shape.count(input.shape[axis...])
             for r in 0..<outer { (k.output + r * rowOut + offset).update(from: k.input(i) + r * row, count: row) }
             offset += row
         }
@@ -153,8 +163,16 @@ public struct BroadcastTo: Operation {
         return to
     }
     public func run(_ k: Kernel) {
-        let x = k.input(0), o = k.output
-        forEachStrided(to, Shape.broadcastStrides(k.node.inputs[0].shape, to: to)) { i, p in o[i] = x[p] }
+        let x = k.input(0), o = k.output, from = k.node.inputs[0].shape
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: to.count) { strides in
+            var acc = 1
+            for axis in stride(from: to.count - 1, through: 0, by: -1) {
+                let j = axis - (to.count - from.count)
+                strides[axis] = j < 0 || from[j] == 1 ? 0 : acc
+                if j >= 0 { acc *= from[j] }
+            }
+            forEachStrided(to, strides) { i, p in o[i] = x[p] }
+        }
     }
     public func gradient(_ node: Node, _ g: Node) throws -> [Node?] {
         [try Tensor(g).sum(to: node.inputs[0].shape).node]
@@ -169,7 +187,7 @@ public struct Gather: Operation {
         return s[1] + s[0].dropFirst()
     }
     public func run(_ k: Kernel) {
-        let table = k.node.inputs[0].shape, rows = table[0], width = Shape.count(Array(table.dropFirst()))
+        let table = k.node.inputs[0].shape, rows = table[0], width = Shape.count(table.dropFirst())
         let idx = k.input(1), t = k.input(0), o = k.output
         for i in 0..<k.node.inputs[1].count {
             let r = Int(idx[i])
@@ -197,7 +215,7 @@ public struct ScatterAdd: Operation {
         return [rows] + s[0].dropFirst(k)
     }
     public func run(_ k: Kernel) {
-        let width = Shape.count(Array(k.node.shape.dropFirst()))
+        let width = Shape.count(k.node.shape.dropFirst())
         let v = k.input(0), idx = k.input(1), o = k.output
         o.update(repeating: 0, count: k.node.count)
         for i in 0..<k.node.inputs[1].count {

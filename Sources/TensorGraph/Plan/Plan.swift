@@ -165,6 +165,11 @@ public final class Plan {
         return TensorData(shape: n.shape, values: Array(UnsafeBufferPointer(start: pointers[n]!, count: n.count)))
     }
 
+    /// Output `i`'s buffer, valid until the next run (for optimizers: no copy).
+    public func outputBuffer(_ i: Int) -> UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(start: pointers[outputs[i]]!, count: outputs[i].count)
+    }
+
     /// The first value of output `i` (the loss of a training step), without copying.
     public func scalar(_ i: Int) -> Float { pointers[outputs[i]]!.pointee }
 }

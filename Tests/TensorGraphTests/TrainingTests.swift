@@ -1,0 +1,73 @@
+import Testing
+import Foundation
+import AllocCounter
+import TensorGraph
+
+/// A two-layer MLP trained from one planned graph: forward, backward and the optimizer update
+/// run many times with new batches, with nothing allocated per step.
+@Suite struct TrainingTests {
+    struct Problem {
+        let x: Tensor, y: Tensor, loss: Tensor, params: [Tensor], plan: Plan
+        var rng = RNG(seed: 11)
+
+        init(batch: Int = 64, hidden: Int = 32) throws {
+            x = Tensor.input("x", [batch, 2]); y = Tensor.input("y", [batch, 1])
+            var draw = RNG(seed: 5)
+            let w1 = Tensor.parameter(TensorData(shape: [2, hidden], values: draw.normal(2 * hidden).map { $0 * 0.7 }), name: "fc1.w")
+            let b1 = Tensor.parameter(TensorData(shape: [hidden], repeating: 0), name: "fc1.b")
+            let w2 = Tensor.parameter(TensorData(shape: [hidden, 1], values: draw.normal(hidden).map { $0 * 0.2 }), name: "fc2.w")
+            let b2 = Tensor.parameter(TensorData(shape: [1], repeating: 0), name: "fc2.b")
+            params = [w1, b1, w2, b2]
+            let h = try (x.matmul(w1) + b1).tanh()
+            loss = try (h.matmul(w2) + b2 - y).square().mean()
+            let grads = try loss.gradients(wrt: params)
+            plan = Plan([loss.node] + grads.map(\.node))
+        }
+
+        /// A smooth target: y = sin(2·x0)·cos(x1).
+        mutating func feed() {
+            let xs = plan.buffer(x.node)!, ys = plan.buffer(y.node)!
+            for i in 0..<ys.count {
+                let a = rng.uniform() * 2 - 1, b = rng.uniform() * 2 - 1
+                xs[2 * i] = a; xs[2 * i + 1] = b
+                ys[i] = Float(sin(2 * Double(a)) * cos(Double(b)))
+            }
+        }
+    }
+
+    @Test func mlpReachesNearZeroLossWithoutAllocating() throws {
+        var p = try Problem()
+        let opt = AdamW(p.params.map { $0.node.storage! }, weightDecay: 0, clip: nil)
+        let grads = (1...4).map { p.plan.outputBuffer($0) }
+        p.feed(); try p.plan.run()
+        let first = p.plan.scalar(0)
+        // One task-local thread, so every allocation of a step happens on this thread and is counted.
+        let allocations = try Parallel.$limit.withValue(1) { () -> Int64 in
+            let before = tfs_thread_allocations()
+            for _ in 0..<600 { p.feed(); try p.plan.run(); opt.step(grads, lr: 1e-2) }
+            return tfs_thread_allocations() - before
+        }
+        var final: Float = 0
+        for _ in 0..<20 { p.feed(); try p.plan.run(); final += p.plan.scalar(0) / 20 }
+        #expect(allocations == 0)
+        #expect(first > 0.05)
+        #expect(final < 2e-3, "loss went from \(first) to \(final)")
+    }
+
+    @Test func theCounterSeesAllocations() {
+        // Guards the test above against a counter that never counts.
+        let before = tfs_thread_allocations()
+        let a = [Float](repeating: 1, count: 1000 + Int(before % 2))
+        #expect(tfs_thread_allocations() - before >= 1)
+        #expect(a.count >= 1000)
+    }
+
+    @Test func adamWMatchesItsDefinitionOnOneParameter() throws {
+        let w = Storage(shape: [2], values: [1, -2])
+        let opt = AdamW([w], beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0, clip: nil)
+        var g: [Float] = [0.5, -1]
+        g.withUnsafeMutableBufferPointer { buf in _ = opt.step([buf], lr: 0.1) }
+        // After one step m̂ = g and v̂ = g², so each weight moves by lr·sign(g).
+        #expect(abs(w.pointer[0] - 0.9) < 1e-6 && abs(w.pointer[1] + 1.9) < 1e-6)
+    }
+}
