@@ -134,7 +134,8 @@ public enum GraphDOT {
                              cluster: Clustering? = nil, title: String? = nil,
                              legend: Bool = true, rankdir: String = "TB",
                              notes: [Node: String] = [:]) -> String {
-        let nodes = topologicalOrder(outputs).sorted { $0.id < $1.id }
+        // Topological order, not ids: shared nodes (hash-consed constants) may be older than the graph.
+        let nodes = topologicalOrder(outputs)
         var ids: [Node: String] = [:]
         for (i, n) in nodes.enumerated() { ids[n] = "n\(i)" }
         let outputSet = Set(outputs)
@@ -240,7 +241,7 @@ public enum GraphDOT {
         var kindsUsed = Set<Kind>()
 
         if leaves {
-            let leafNodes = plan.order.filter { $0.isLeaf && !($0.op is Fill) }.sorted { $0.id < $1.id }
+            let leafNodes = plan.order.filter { $0.isLeaf && !($0.op is Fill) }
             for (i, n) in leafNodes.enumerated() {
                 let k: Kind = n.isParameter ? .parameter : n.isInput ? .input : .constant
                 kindsUsed.insert(k)
@@ -252,7 +253,7 @@ public enum GraphDOT {
             }
         }
         for (i, step) in plan.steps.enumerated() {
-            let members = step.members.sorted { $0.id < $1.id }
+            let members = step.members
             let k: Kind = outputSet.contains(step.node) ? .output : members.count > 1 ? .fused
                 : forward.map { $0.contains(step.node) ? .op : .gradient } ?? .op
             kindsUsed.insert(k)
@@ -272,7 +273,7 @@ public enum GraphDOT {
         for (i, step) in plan.steps.enumerated() {
             let inside = Set(step.members)
             var seen = Set<String>()
-            for m in step.members.sorted(by: { $0.id < $1.id }) {
+            for m in step.members {
                 for x in m.inputs where !inside.contains(x) {
                     guard let from = producer[owner(x)], from != "s\(i)", !seen.contains(from) else { continue }
                     seen.insert(from)

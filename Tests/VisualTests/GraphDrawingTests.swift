@@ -212,7 +212,8 @@ enum Graphs {
             Issue.record("expected an error")
         } catch let error as GraphvizError {
             #expect(error.message.hasPrefix("invalid DOT"))
-            #expect(error.message == "invalid DOT: syntax error in line 1 near ';'")
+            // Graphviz's line counter is global and survives earlier failed parses: check the rest.
+            #expect(error.message.contains("syntax error in line") && error.message.hasSuffix("near ';'"))
         }
         // The parser recovers: a good graph right after a bad one renders.
         #expect(try GraphvizRenderer.svg("digraph { a -> b }").contains("<svg"))
