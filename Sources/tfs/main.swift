@@ -1,2 +1,0 @@
-import TensorGraph
-print("tfs 0.1 — \(BLAS.load().summary)")
