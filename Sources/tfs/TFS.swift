@@ -7,7 +7,7 @@ struct TFS: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tfs",
         abstract: "Transfusion experiments on the CPU: a scripting REPL and DSL over a lazy tensor graph.",
-        subcommands: [VersionCommand.self, BenchCommand.self])
+        subcommands: [VersionCommand.self])
 
     @Flag(name: .long, help: "Print the version, the OpenBLAS core and the thread count.")
     var version = false
