@@ -22,15 +22,19 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])],
                 linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "Visual", dependencies: ["TensorGraph", "CGraphviz"]),
-        .target(name: "Script", dependencies: ["TensorGraph", "Visual"]),
+        .target(name: "Transfusion", dependencies: ["TensorGraph"]),
+        .target(name: "Script", dependencies: ["TensorGraph", "Visual", "Transfusion"]),
         .executableTarget(name: "tfs", dependencies: [
-            "Script", "Visual", "TensorGraph", "CReadline",
+            "Script", "Visual", "TensorGraph", "Transfusion", "CReadline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "AllocCounter", path: "Tests/AllocCounter"),
         .testTarget(name: "TensorGraphTests", dependencies: ["TensorGraph", "AllocCounter"]),
         .testTarget(name: "VisualTests", dependencies: ["Visual", "TensorGraph"]),
+        .testTarget(name: "TransfusionTests", dependencies: ["Transfusion", "TensorGraph"]),
         .testTarget(name: "ScriptTests", dependencies: ["Script", "TensorGraph"]),
+        // The tfs front ends (REPL, run, notebook) driven as a user would, plus notebook export.
+        .testTarget(name: "TFSTests", dependencies: ["Visual"]),
     ],
     swiftLanguageModes: [.v5]
 )
