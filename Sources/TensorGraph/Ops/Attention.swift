@@ -8,9 +8,9 @@ import Foundation
 /// The T×S probabilities are never stored: the forward pass works on blocks of `queryBlock`
 /// query rows (scores for one block against all keys, in scratch), and the backward pass
 /// recomputes them from q and k (flash-style). Scores and products are formed tile by tile —
-/// `queryBlock` rows × `keyBlock` keys, one sgemm per tile — so that a per-tile classification
-/// of the mask (empty tiles skipped, full tiles without the mask test) can slot into
-/// `AttentionTiles.scores` and the per-tile product loops.
+/// `queryBlock` rows × `keyBlock` keys, one sgemm per tile — and each tile is first classified
+/// from the mask: empty tiles are skipped everywhere (scores, softmax, products, backward), full
+/// tiles skip the mask test, and only partial tiles are masked element by element.
 ///
 /// Work is split over (batch·head, query block) units in the forward pass and over batch·head
 /// pairs in the backward pass (dk and dv sum over all query rows). Units are dealt to a fixed
@@ -40,56 +40,91 @@ struct AttentionDims {
     }
 }
 
-enum AttentionTiles {
+public enum AttentionTiles {
     static let queryBlock = 32
     static let keyBlock = 64
     /// Units are dealt to at most this many slots (each with scratch of a few query blocks).
     static let maxSlots = 16
 
-    /// Calls `body(start, width)` for each key block of `0..<s`, in order.
-    @inline(__always)
-    static func keyBlocks(_ s: Int, _ body: (Int, Int) -> Void) {
-        var start = 0
-        while start < s {
-            let width = Swift.min(keyBlock, s - start)
-            body(start, width)
-            start += width
+    /// Whether tiles the mask removes are skipped (benchmarks turn it off to compare).
+    nonisolated(unsafe) public static var skipTiles = true
+
+    /// What the mask does to one tile of `rows` queries × one key block.
+    enum TileClass: UInt8 { case empty = 0, partial = 1, full = 2 }
+
+    /// Classifies the key blocks for query rows t0 ..< t0 + rows into `classes` (one per block).
+    static func classify(mask: UnsafePointer<Float>, t0: Int, rows: Int, s: Int,
+                         _ classes: UnsafeMutablePointer<TileClass>) {
+        keyBlocks(s) { s0, width, index in
+            guard skipTiles else { classes[index] = .partial; return }
+            var ones = 0
+            for r in 0..<rows {
+                let m = mask + (t0 + r) * s + s0
+                for j in 0..<width where m[j] != 0 { ones += 1 }
+            }
+            classes[index] = ones == 0 ? .empty : (ones == rows * width ? .full : .partial)
         }
     }
 
+    /// Calls `body(start, width, index)` for each key block of `0..<s`, in order.
+    @inline(__always)
+    static func keyBlocks(_ s: Int, _ body: (Int, Int, Int) -> Void) {
+        var start = 0, index = 0
+        while start < s {
+            let width = Swift.min(keyBlock, s - start)
+            body(start, width, index)
+            start += width; index += 1
+        }
+    }
+
+    static func blockCount(_ s: Int) -> Int { (s + keyBlock - 1) / keyBlock }
+
     /// P = softmax(scale · q kᵀ with masked scores at −∞) for query rows t0 ..< t0 + rows of one
-    /// (batch, head), into `p` (rows × s, leading dimension s). A row that may attend to no key
-    /// gets all-zero probabilities; the first such row (absolute index) is returned.
+    /// (batch, head), into `p` (rows × s, leading dimension s). Empty tiles are never computed:
+    /// their probabilities are set to 0. A row that may attend to no key gets all-zero
+    /// probabilities; the first such row (absolute index) is returned.
     static func probabilities(q: UnsafePointer<Float>, k: UnsafePointer<Float>, mask: UnsafePointer<Float>,
                               t0: Int, rows: Int, s: Int, d: Int, scale: Float,
-                              p: UnsafeMutablePointer<Float>) -> Int? {
-        scores(q: q, k: k, mask: mask, t0: t0, rows: rows, s: s, d: d, scale: scale, p: p)
+                              classes: UnsafeMutablePointer<TileClass>, p: UnsafeMutablePointer<Float>) -> Int? {
+        scores(q: q, k: k, mask: mask, t0: t0, rows: rows, s: s, d: d, scale: scale, classes: classes, p: p)
         var empty: Int?
         for r in 0..<rows {
             let row = p + r * s
             var m = -Float.infinity
-            for j in 0..<s { m = Swift.max(m, row[j]) }
+            keyBlocks(s) { s0, width, i in
+                guard classes[i] != .empty else { return }
+                for j in s0..<s0 + width { m = Swift.max(m, row[j]) }
+            }
             if m == -.infinity {
                 row.update(repeating: 0, count: s)
                 if empty == nil { empty = t0 + r }
                 continue
             }
             var total: Float = 0
-            for j in 0..<s { let e = Foundation.exp(row[j] - m); row[j] = e; total += e }
+            keyBlocks(s) { s0, width, i in
+                if classes[i] == .empty { (row + s0).update(repeating: 0, count: width); return }
+                for j in s0..<s0 + width { let e = Foundation.exp(row[j] - m); row[j] = e; total += e }
+            }
             let inv = 1 / total
-            for j in 0..<s { row[j] *= inv }
+            keyBlocks(s) { s0, width, i in
+                guard classes[i] != .empty else { return }
+                for j in s0..<s0 + width { row[j] *= inv }
+            }
         }
         return empty
     }
 
-    /// Masked, scaled scores, one tile (rows × keyBlock) at a time.
+    /// Masked, scaled scores, one tile (rows × keyBlock) at a time: empty tiles skipped, full
+    /// tiles without the mask test, partial tiles masked element by element.
     static func scores(q: UnsafePointer<Float>, k: UnsafePointer<Float>, mask: UnsafePointer<Float>,
-                       t0: Int, rows: Int, s: Int, d: Int, scale: Float, p: UnsafeMutablePointer<Float>) {
-        keyBlocks(s) { s0, width in
-            // (A tile classification would go here: an empty tile is filled with −∞ and its
-            // sgemm skipped; a full tile skips the mask loop below.)
+                       t0: Int, rows: Int, s: Int, d: Int, scale: Float,
+                       classes: UnsafeMutablePointer<TileClass>, p: UnsafeMutablePointer<Float>) {
+        classify(mask: mask, t0: t0, rows: rows, s: s, classes)
+        keyBlocks(s) { s0, width, i in
+            guard classes[i] != .empty else { return }
             BLAS.sgemm(transA: false, transB: true, m: rows, n: width, k: d, alpha: scale,
                        a: q + t0 * d, lda: d, b: k + s0 * d, ldb: d, c: p + s0, ldc: s)
+            guard classes[i] == .partial else { return }
             for r in 0..<rows {
                 let m = mask + (t0 + r) * s + s0, row = p + r * s + s0
                 for j in 0..<width where m[j] == 0 { row[j] = -.infinity }
@@ -137,16 +172,20 @@ public struct Attention: Operation {
             let pair = unit / a.queryBlocks, t0 = (unit % a.queryBlocks) * bq, rows = Swift.min(bq, a.t - t0)
             let p = scratch + slot * bq * a.s
             let qp = a.q(q, pair), kp = a.kv(key, pair), vp = a.kv(v, pair)
-            if let row = AttentionTiles.probabilities(q: qp, k: kp, mask: a.mask(mask, pair), t0: t0, rows: rows,
-                                                      s: a.s, d: a.d, scale: scale, p: p) {
-                k.fail("attention: query row \(row) (batch \(pair / a.h), head \(pair % a.h)) may attend to no key — its mask row is all zeros; its output was set to zeros")
-            }
-            // out rows = P · v, one key block at a time.
-            let o = out + pair * a.t * a.d + t0 * a.d
-            o.update(repeating: 0, count: rows * a.d)
-            AttentionTiles.keyBlocks(a.s) { s0, width in
-                BLAS.sgemm(transA: false, transB: false, m: rows, n: a.d, k: width,
-                           a: p + s0, lda: a.s, b: vp + s0 * a.d, ldb: a.d, beta: 1, c: o, ldc: a.d)
+            withUnsafeTemporaryAllocation(of: AttentionTiles.TileClass.self, capacity: AttentionTiles.blockCount(a.s)) { tiles in
+                let classes = tiles.baseAddress!
+                if let row = AttentionTiles.probabilities(q: qp, k: kp, mask: a.mask(mask, pair), t0: t0, rows: rows,
+                                                          s: a.s, d: a.d, scale: scale, classes: classes, p: p) {
+                    k.fail("attention: query row \(row) (batch \(pair / a.h), head \(pair % a.h)) may attend to no key — its mask row is all zeros; its output was set to zeros")
+                }
+                // out rows = P · v, one key block at a time; empty tiles contribute nothing.
+                let o = out + pair * a.t * a.d + t0 * a.d
+                o.update(repeating: 0, count: rows * a.d)
+                AttentionTiles.keyBlocks(a.s) { s0, width, i in
+                    guard classes[i] != .empty else { return }
+                    BLAS.sgemm(transA: false, transB: false, m: rows, n: a.d, k: width,
+                               a: p + s0, lda: a.s, b: vp + s0 * a.d, ldb: a.d, beta: 1, c: o, ldc: a.d)
+                }
             }
         }
     }
@@ -214,12 +253,18 @@ public struct AttentionBackward: Operation {
             dq.update(repeating: 0, count: a.t * a.d)
             dk.update(repeating: 0, count: a.s * a.d)
             dv.update(repeating: 0, count: a.s * a.d)
+            withUnsafeTemporaryAllocation(of: AttentionTiles.TileClass.self, capacity: AttentionTiles.blockCount(a.s)) { tiles in
+            let classes = tiles.baseAddress!
             for block in 0..<a.queryBlocks {
                 let t0 = block * bq, rows = Swift.min(bq, a.t - t0)
                 _ = AttentionTiles.probabilities(q: qp, k: kp, mask: mp, t0: t0, rows: rows,
-                                                 s: a.s, d: a.d, scale: scale, p: p)
-                // dP = dO · vᵀ, tile by tile.
-                AttentionTiles.keyBlocks(a.s) { s0, width in
+                                                 s: a.s, d: a.d, scale: scale, classes: classes, p: p)
+                // dP = dO · vᵀ, tile by tile (empty tiles: P = 0 there, so dS = 0).
+                AttentionTiles.keyBlocks(a.s) { s0, width, i in
+                    guard classes[i] != .empty else {
+                        for r in 0..<rows { (ds + r * a.s + s0).update(repeating: 0, count: width) }
+                        return
+                    }
                     BLAS.sgemm(transA: false, transB: true, m: rows, n: width, k: a.d,
                                a: dop + t0 * a.d, lda: a.d, b: vp + s0 * a.d, ldb: a.d, c: ds + s0, ldc: a.s)
                 }
@@ -230,7 +275,8 @@ public struct AttentionBackward: Operation {
                     for j in 0..<a.s { dot += pr[j] * dr[j] }
                     for j in 0..<a.s { dr[j] = pr[j] * (dr[j] - dot) }
                 }
-                AttentionTiles.keyBlocks(a.s) { s0, width in
+                AttentionTiles.keyBlocks(a.s) { s0, width, i in
+                    guard classes[i] != .empty else { return }
                     // dv[s0..] += P[:, s0..]ᵀ · dO
                     BLAS.sgemm(transA: true, transB: false, m: width, n: a.d, k: rows,
                                a: p + s0, lda: a.s, b: dop + t0 * a.d, ldb: a.d, beta: 1, c: dv + s0 * a.d, ldc: a.d)
@@ -241,6 +287,7 @@ public struct AttentionBackward: Operation {
                     BLAS.sgemm(transA: false, transB: false, m: rows, n: a.d, k: width, alpha: scale,
                                a: ds + s0, lda: a.s, b: kp + s0 * a.d, ldb: a.d, beta: 1, c: dq + t0 * a.d, ldc: a.d)
                 }
+            }
             }
         }
     }
