@@ -21,7 +21,8 @@ let package = Package(
         .target(name: "TensorGraph",
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])],
                 linkerSettings: [.linkedLibrary("dl")]),
-        .target(name: "Visual", dependencies: ["TensorGraph", "CGraphviz"]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "Visual", dependencies: ["TensorGraph", "CGraphviz", "CZlib"]),
         .target(name: "Transfusion", dependencies: ["TensorGraph"]),
         .target(name: "Script", dependencies: ["TensorGraph", "Visual", "Transfusion"]),
         .executableTarget(name: "tfs", dependencies: [

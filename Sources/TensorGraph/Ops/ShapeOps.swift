@@ -190,7 +190,7 @@ public struct Gather: Operation {
         let table = k.node.inputs[0].shape, rows = table[0], width = Shape.count(table.dropFirst())
         let idx = k.input(1), t = k.input(0), o = k.output
         for i in 0..<k.node.inputs[1].count {
-            let r = Int(idx[i])
+            let r = idx[i].isFinite && abs(idx[i]) < 1e9 ? Int(idx[i]) : -1
             guard r >= 0 && r < rows else {
                 k.fail("gather: index \(r) is out of range for a table of \(rows) rows")
                 (o + i * width).update(repeating: 0, count: width); continue
@@ -219,6 +219,8 @@ public struct ScatterAdd: Operation {
         let v = k.input(0), idx = k.input(1), o = k.output
         o.update(repeating: 0, count: k.node.count)
         for i in 0..<k.node.inputs[1].count {
+            // Out-of-range rows were reported by the gather this gradient belongs to.
+            guard idx[i].isFinite, idx[i] >= 0, Int(idx[i]) < rows else { continue }
             let dst = o + Int(idx[i]) * width, src = v + i * width
             for j in 0..<width { dst[j] += src[j] }
         }
@@ -234,7 +236,7 @@ public struct OneHot: Operation {
         let idx = k.input(0), o = k.output
         o.update(repeating: 0, count: k.node.count)
         for i in 0..<k.node.inputs[0].count {
-            let c = Int(idx[i])
+            let c = idx[i].isFinite && abs(idx[i]) < 1e9 ? Int(idx[i]) : -1
             if c >= 0 && c < depth { o[i * depth + c] = 1 }
         }
     }

@@ -82,8 +82,8 @@ public indirect enum Mask: Hashable, Sendable, CustomStringConvertible {
     private func render(parent: Int) -> String {
         func wrap(_ s: String, _ mine: Int) -> String { mine < parent ? "(\(s))" : s }
         switch self {
-        case .full: return "full"
-        case .none: return "none"
+        case .full: return "bidirectional"
+        case .none: return "nothing"
         case .causal: return "causal"
         case .sameImage: return "same_image"
         case .prefix(let n): return "prefix(\(n))"

@@ -1,0 +1,41 @@
+import TensorGraph
+import Visual
+
+/// Looking at the lazy graph: drawings (through Graphviz, as SVG outputs) and counts.
+enum GraphBuiltins {
+    static let all: [Builtin] = [
+        Builtin("graph", "y, plan=False, title=None",
+                help: "Draws the graph computing y (a tensor or a list of tensors) as an SVG output; plan=True draws the planned, fused kernels instead.",
+                example: "x = param(randn([2, 3]))\ngraph(softmax(x @ ones([3, 2])))") { a in
+            let outputs = try tensors(a)
+            let title = try a.optionalString("title")
+            let dot: String
+            if try a.bool("plan") {
+                dot = GraphDOT.plan(Plan(outputs.map(\.node)), title: title)
+            } else {
+                dot = GraphDOT.graph(outputs, title: title)
+            }
+            do {
+                a.interpreter.emit(.svg(try GraphvizRenderer.svg(dot), caption: title))
+            } catch let e as GraphvizError {
+                throw RuntimeError("graph: Graphviz failed: \(e.message)")
+            }
+            return .none
+        },
+        Builtin("nodes", "y", help: "The number of graph nodes needed to compute y (a tensor or a list of tensors).",
+                example: "nodes(ones([2]) * 2 + 1)") { a in
+            .int(topologicalOrder(try tensors(a).map(\.node)).count)
+        },
+        Builtin("plan_stats", "y",
+                help: "Facts about computing y: a dict with the graph's nodes, the planned kernels, and the peak bytes of intermediate buffers.",
+                example: "plan_stats(softmax(randn([4, 4])))") { a in
+            let plan = Plan(try tensors(a).map(\.node))
+            return .dict(DictRef([("nodes", .int(plan.nodeCount)), ("kernels", .int(plan.steps.count)),
+                                  ("peak_bytes", .int(plan.peakBytes))]))
+        },
+    ]
+
+    private static func tensors(_ a: Arguments) throws -> [Tensor] {
+        a["y"].sequence != nil ? try a.tensors("y") : [try a.tensor("y")]
+    }
+}

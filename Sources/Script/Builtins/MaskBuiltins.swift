@@ -1,0 +1,56 @@
+import TensorGraph
+import Transfusion
+
+/// Attention masks: the primitives as values, the parametrised ones as functions, layouts.
+/// Masks combine with | (either allows), & (both allow) and ~ (the opposite).
+enum MaskBuiltins {
+    static let constants: [BuiltinConstant] = [
+        BuiltinConstant("causal", .object(MaskValue(.causal)), help: "Mask: each query sees itself and earlier keys."),
+        BuiltinConstant("bidirectional", .object(MaskValue(.full)), help: "Mask: every query sees every key (`full` is the tensor builtin)."),
+        BuiltinConstant("nothing", .object(MaskValue(.none)), help: "Mask: no key at all (`none` is the language's None)."),
+        BuiltinConstant("same_image", .object(MaskValue(.sameImage)), help: "Mask: patches see every patch of their own image (bidirectional)."),
+        BuiltinConstant("same_document", .object(MaskValue(.sameDocument)), help: "Mask: tokens see tokens of their own document (`/` in a layout)."),
+        BuiltinConstant("transfusion", .object(MaskValue(.transfusion)), help: "Mask: the paper's, causal | same_image."),
+        BuiltinConstant("text_to_text", .object(MaskValue(.modality(query: .text, key: .text))), help: "Mask: text queries on text keys (BOI/EOI count as text)."),
+        BuiltinConstant("text_to_image", .object(MaskValue(.modality(query: .text, key: .image))), help: "Mask: text queries on image patches."),
+        BuiltinConstant("image_to_text", .object(MaskValue(.modality(query: .image, key: .text))), help: "Mask: image patches on text keys."),
+        BuiltinConstant("image_to_image", .object(MaskValue(.modality(query: .image, key: .image))), help: "Mask: image patches on image patches (any image)."),
+    ]
+
+    static let all: [Builtin] = [
+        Builtin("prefix", "n", help: "Mask: keys before position n, seen by every query (with causal: a prefix LM).",
+                example: "causal | prefix(4)") { a in
+            .object(MaskValue(.prefix(try positive(a, "n"))))
+        },
+        Builtin("window", "n", help: "Mask: keys less than n positions away (with causal: a sliding window).",
+                example: "causal & window(3)") { a in
+            .object(MaskValue(.window(try positive(a, "n"))))
+        },
+        Builtin("document", "ids", help: "Mask: tokens with equal ids see each other (one id per position).",
+                example: "causal & document([0, 0, 0, 1, 1])") { a in
+            .object(MaskValue(.documents(try a.ints("ids"))))
+        },
+        Builtin("layout", "spec", help: "A sequence layout: \"text:5 image:4x4 text:3\" (BOI and EOI placed around each image; `/` starts a new document).",
+                example: "layout(\"text:5 image:2x2 text:3\").count") { a in
+            .object(LayoutValue(try layout(a, "spec")))
+        },
+    ]
+
+    static func positive(_ a: Arguments, _ p: String) throws -> Int {
+        let n = try a.int(p)
+        guard n > 0 else { throw a.error(p, "must be positive, got \(n)") }
+        return n
+    }
+
+    /// A layout argument: a layout value or its spec string.
+    static func layout(_ a: Arguments, _ p: String) throws -> SequenceLayout {
+        if case .object(let o) = a[p], let l = o as? LayoutValue { return l.layout }
+        let spec = try a.string(p)
+        return try located { try SequenceLayout(parsing: spec) }
+    }
+
+    /// Library errors become runtime errors at the call.
+    static func located<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as TensorGraphError { throw RuntimeError(e.message) }
+    }
+}

@@ -1,0 +1,261 @@
+import Foundation
+import TensorGraph
+
+/// Creating and combining lazy tensors. Every function here builds graph nodes and
+/// computes nothing (except `eval`, and `param`, which fixes its initial value); the nodes
+/// record the script expression of the call, so shape errors and drawings point back to it.
+enum TensorBuiltins {
+    static let all: [Builtin] = creation + elementwise + shapes + layers + [gradient, seed]
+
+    // MARK: creation
+
+    static let creation: [Builtin] = [
+        Builtin("tensor", "data",
+                help: "A constant tensor from a number or nested lists of numbers (or a list of equally shaped tensors, stacked).",
+                example: "tensor([[1, 2], [3, 4]])") { a in
+            do { return .tensor(.constant(try a.interpreter.tensorData(a["data"]))) } catch let e as RuntimeError {
+                throw a.error("data", String(e.message.dropFirst("tensor: ".count)))
+            }
+        },
+        Builtin("zeros", "shape", help: "A tensor of zeros.", example: "zeros([2, 3])") { a in
+            .tensor(.full(try a.shape("shape"), 0))
+        },
+        Builtin("ones", "shape", help: "A tensor of ones.", example: "ones([2, 3])") { a in
+            .tensor(.full(try a.shape("shape"), 1))
+        },
+        Builtin("full", "shape, value", help: "A tensor with every value set to value.",
+                example: "full([2, 2], -inf)") { a in
+            .tensor(.full(try a.shape("shape"), Float(try a.double("value"))))
+        },
+        Builtin("randn", "shape, seed=None",
+                help: "Standard normal random values, from the session's generator (see seed) or from seed if given.",
+                example: "randn([2, 8])") { a in
+            let shape = try a.shape("shape")
+            return .tensor(.constant(TensorData(shape: shape, values: try draw(a) { $0.normal(Shape.count(shape)) })))
+        },
+        Builtin("rand", "shape, low=0.0, high=1.0, seed=None",
+                help: "Uniform random values in [low, high), from the session's generator or from seed if given.",
+                example: "rand([3], low=-1, high=1)") { a in
+            let shape = try a.shape("shape")
+            let low = Float(try a.double("low")), high = Float(try a.double("high"))
+            return .tensor(.constant(TensorData(shape: shape, values: try draw(a) { $0.uniform(Shape.count(shape), low: low, high: high) })))
+        },
+        Builtin("arange", "start, stop=None, step=1",
+                help: "A 1-d tensor of evenly spaced values from start (or 0) up to but excluding stop.",
+                example: "arange(5)\narange(0, 1, 0.25)") { a in
+            var start = try a.double("start"), stop = try a.optionalDouble("stop")
+            if stop == nil { stop = start; start = 0 }
+            let step = try a.double("step")
+            guard step != 0 else { throw a.error("step", "arange step must not be zero") }
+            let n = Swift.max(0, Int(((stop! - start) / step).rounded(.up)))
+            guard n <= 100_000_000 else { throw a.error("stop", "arange of \(n) values is too large") }
+            return .tensor(.constant(TensorData(shape: [n], values: (0..<n).map { Float(start + Double($0) * step) })))
+        },
+        Builtin("param", "value, name=None",
+                help: "A trainable parameter initialised with value's current values; grad differentiates with respect to it.",
+                example: "w = param(randn([8, 4]) * 0.1, name=\"w\")") { a in
+            let data = try a.tensor("value").realize()
+            return .tensor(.parameter(data, name: try a.optionalString("name")))
+        },
+        Builtin("input", "name, shape",
+                help: "A placeholder fed a value at evaluation time: eval(y, feeds={name: value}).",
+                example: "x = input(\"x\", [2])\neval(x * 2, feeds={\"x\": tensor([1, 2])})") { a in
+            .tensor(.input(try a.string("name"), try a.shape("shape")))
+        },
+        Builtin("eval", "x, feeds=None",
+                help: "Computes a tensor (or a list of tensors, in one plan) and returns constant tensors holding the values; feeds gives inputs by name.",
+                example: "y = eval(ones([2]) * 3)") { a in
+            try evaluate(a)
+        },
+        Builtin("shape", "x", help: "A tensor's shape as a list of ints.", example: "shape(zeros([2, 3]))") { a in
+            .list(try a.tensor("x").shape.map(Value.int))
+        },
+    ]
+
+    /// Draws from the session's generator, or from a fresh one for an explicit seed.
+    private static func draw(_ a: Arguments, _ body: (inout RNG) -> [Float]) throws -> [Float] {
+        if let seed = try a.optionalInt("seed") {
+            var rng = RNG(seed: UInt64(bitPattern: Int64(seed)))
+            return body(&rng)
+        }
+        return body(&a.interpreter.rng)
+    }
+
+    private static func evaluate(_ a: Arguments) throws -> Value {
+        let single: Bool
+        let tensors: [Tensor]
+        if a["x"].sequence != nil { tensors = try a.tensors("x"); single = false } else { tensors = [try a.tensor("x")]; single = true }
+        let plan = Plan(tensors.map(\.node))
+        var feeds: [Node: TensorData] = [:]
+        if a.has("feeds") {
+            for (name, value) in try a.dict("feeds").pairs {
+                let matching = plan.inputs.filter { $0.name == name }
+                guard !matching.isEmpty else {
+                    throw a.error("feeds", "no input named '\(name)' in this graph",
+                                  note: plan.inputs.isEmpty ? "the graph has no inputs"
+                                      : "its inputs: " + plan.inputs.compactMap(\.name).joined(separator: ", "))
+                }
+                let data = try a.interpreter.asTensor(value).realize()
+                for input in matching { feeds[input] = data }
+            }
+        }
+        let values = try plan.run(feeds).map { Value.tensor(.constant($0)) }
+        return single ? values[0] : .list(values)
+    }
+
+    // MARK: elementwise
+
+    static let elementwise: [Builtin] = [
+        unary("sigmoid", "1 / (1 + exp(-x)), elementwise.") { try $0.sigmoid() },
+        unary("relu", "max(x, 0), elementwise.") { try $0.relu() },
+        unary("silu", "x * sigmoid(x), elementwise.") { try $0.silu() },
+        unary("gelu", "The Gaussian error linear unit (tanh approximation), elementwise.") { try $0.gelu() },
+        binary("maximum", "The larger of a and b, elementwise (with broadcasting).") { try $0.maximum($1) },
+        binary("minimum", "The smaller of a and b, elementwise (with broadcasting).") { try $0.minimum($1) },
+        binary("matmul", "The matrix product a @ b (batched over leading axes).") { a, b in
+            try Interpreter.matmul(a, b)
+        },
+        Builtin("where", "cond, a, b", help: "a where cond is nonzero, else b, elementwise (with broadcasting).",
+                example: "where(tensor([1, 0]), tensor([5, 5]), -inf)") { a in
+            .tensor(try Tensor.select(try a.tensor("cond"), try a.tensor("a"), try a.tensor("b")))
+        },
+    ]
+
+    private static func unary(_ name: String, _ help: String, _ f: @escaping (Tensor) throws -> Tensor) -> Builtin {
+        Builtin(name, "x", help: help, example: "\(name)(tensor([-1.0, 0.0, 2.0]))") { a in
+            .tensor(try f(try a.tensor("x")))
+        }
+    }
+
+    private static func binary(_ name: String, _ help: String, _ f: @escaping (Tensor, Tensor) throws -> Tensor) -> Builtin {
+        Builtin(name, "a, b", help: help, example: "\(name)(tensor([[1, 2]]), tensor([[3], [0]]))") { a in
+            .tensor(try f(try a.tensor("a"), try a.tensor("b")))
+        }
+    }
+
+    // MARK: shapes and reductions
+
+    static let shapes: [Builtin] = [
+        Builtin("mean", "x, axis=None, keepdims=False",
+                help: "The mean of a tensor's values over axis (all when None), or of a list of numbers.",
+                example: "mean(tensor([[1, 2], [3, 4]]), axis=0)") { a in
+            if let items = a["x"].sequence, !items.contains(where: \.isTensor) {
+                guard !items.isEmpty else { throw a.error("x", "mean of an empty list") }
+                return .float(try items.map { guard let n = $0.number else { throw a.error("x", "mean of a non-number '\($0.typeName)'") }; return n }.reduce(0, +) / Double(items.count))
+            }
+            return .tensor(try a.tensor("x").mean(axes: try a.axes("axis"), keepDims: try a.bool("keepdims")))
+        },
+        Builtin("softmax", "x, axis=-1", help: "exp(x) normalized to sum to 1 along axis.",
+                example: "softmax(tensor([1.0, 2.0, 3.0]))") { a in
+            .tensor(try a.tensor("x").softmax(axis: try a.int("axis")))
+        },
+        Builtin("log_softmax", "x, axis=-1", help: "log(softmax(x)) along axis, computed stably.",
+                example: "log_softmax(tensor([1.0, 2.0, 3.0]))") { a in
+            .tensor(try a.tensor("x").logSoftmax(axis: try a.int("axis")))
+        },
+        Builtin("reshape", "x, shape", help: "The same values in a new shape; one entry may be -1 (inferred).",
+                example: "reshape(arange(6), [2, -1])") { a in
+            .tensor(try reshape(try a.tensor("x"), try a.ints("shape"), a))
+        },
+        Builtin("permute", "x, order", help: "The axes reordered: result axis i is x's axis order[i].",
+                example: "permute(zeros([2, 3, 4]), [2, 0, 1]).shape") { a in
+            .tensor(try permute(try a.tensor("x"), try a.ints("order"), a))
+        },
+        Builtin("transpose", "x, a=-2, b=-1", help: "x with axes a and b swapped (the last two by default).",
+                example: "transpose(zeros([2, 3])).shape") { a in
+            .tensor(try a.tensor("x").transpose(try a.int("a"), try a.int("b")))
+        },
+        Builtin("concat", "tensors, axis=0", help: "The tensors joined along axis (other axes must match).",
+                example: "concat([ones([1, 2]), zeros([2, 2])], axis=0)") { a in
+            .tensor(try Tensor.concat(try a.tensors("tensors"), axis: try a.int("axis")))
+        },
+        Builtin("gather", "table, indices",
+                help: "Rows of table picked by integer-valued indices: an embedding lookup, shape indices.shape + [table's row size].",
+                example: "gather(tensor([[0, 0], [1, 1], [2, 2]]), tensor([2, 0]))") { a in
+            .tensor(try a.tensor("table").gather(try a.tensor("indices")))
+        },
+        Builtin("one_hot", "indices, depth", help: "Integer-valued indices as one-hot rows of length depth.",
+                example: "one_hot(tensor([0, 2]), 3)") { a in
+            let depth = try a.int("depth")
+            guard depth >= 1 && depth <= 1_000_000 else { throw a.error("depth", "depth must be between 1 and 1000000, got \(depth)") }
+            return .tensor(try a.tensor("indices").oneHot(depth))
+        },
+    ]
+
+    static func reshape(_ t: Tensor, _ shape: [Int], _ a: Arguments) throws -> Tensor {
+        guard shape.filter({ $0 == -1 }).count <= 1, shape.allSatisfy({ $0 >= -1 }) else {
+            throw RuntimeError("reshape: bad shape \(Shape.describe(shape)) (at most one -1, no other negative sizes)")
+        }
+        // In floating point first: a fuzzed [10**18, 10**18] must not overflow.
+        let product = shape.filter { $0 != -1 }.reduce(1.0) { $0 * Double($1) }
+        let known = product <= Double(t.count) ? shape.filter { $0 != -1 }.reduce(1, *) : -1
+        let fits = shape.contains(-1) ? (known > 0 && t.count % known == 0) : known == t.count
+        guard fits else {
+            throw RuntimeError("reshape: cannot reshape a tensor of shape \(Shape.describe(t.shape)) (\(t.count) values) into \(Shape.describe(shape))")
+        }
+        return try t.reshape(shape)
+    }
+
+    static func permute(_ t: Tensor, _ order: [Int], _ a: Arguments) throws -> Tensor {
+        let normalized = order.map { $0 < 0 ? $0 + t.rank : $0 }
+        guard normalized.sorted() == Array(0..<t.rank) else {
+            throw RuntimeError("permute: \(Shape.describe(order)) is not an ordering of the \(t.rank) axes of a tensor of shape \(Shape.describe(t.shape))")
+        }
+        return try t.permute(normalized)
+    }
+
+    // MARK: layers and losses
+
+    static let layers: [Builtin] = [
+        Builtin("conv2d", "x, w, stride=1, padding=0",
+                help: "2-d convolution of images x [N, C, H, W] with filters w [O, C, kh, kw].",
+                example: "conv2d(ones([1, 1, 4, 4]), ones([2, 1, 3, 3]), padding=1).shape") { a in
+            .tensor(try a.tensor("x").conv2d(try a.tensor("w"), stride: try a.int("stride"), padding: try a.int("padding")))
+        },
+        Builtin("attention", "q, k, v, mask=None, scale=None",
+                help: "Scaled dot-product attention: q [B, H, T, D], k and v [B, H, S, D], mask [T, S] of 1 (may attend) and 0; no mask means full attention.",
+                example: "q = randn([1, 2, 4, 8])\nattention(q, q, q).shape") { a in
+            let q = try a.tensor("q"), k = try a.tensor("k"), v = try a.tensor("v")
+            let mask = try a.optionalTensor("mask")
+                ?? .full([q.shape.dropLast().last ?? 1, k.shape.dropLast().last ?? 1], 1)
+            return .tensor(try Tensor.attention(q, k, v, mask: mask, scale: try a.optionalDouble("scale").map(Float.init)))
+        },
+        Builtin("rms_norm", "x, weight=None, eps=1e-6",
+                help: "x / sqrt(mean(x²) + eps) over the last axis, times weight if given.",
+                example: "rms_norm(tensor([[1.0, 2.0, 3.0]]))") { a in
+            .tensor(try a.tensor("x").rmsNorm(weight: try a.optionalTensor("weight"), eps: Float(try a.double("eps"))))
+        },
+        Builtin("layer_norm", "x, weight=None, bias=None, eps=1e-5",
+                help: "(x − mean) / sqrt(var + eps) over the last axis, times weight plus bias if given.",
+                example: "layer_norm(tensor([[1.0, 2.0, 3.0]]))") { a in
+            .tensor(try a.tensor("x").layerNorm(weight: try a.optionalTensor("weight"), bias: try a.optionalTensor("bias"),
+                                                eps: Float(try a.double("eps"))))
+        },
+        Builtin("cross_entropy", "logits, targets, ignore_index=None",
+                help: "Mean cross-entropy of logits [..., V] against integer-valued targets [...].",
+                example: "cross_entropy(tensor([[2.0, 0.5, -1.0]]), tensor([0]))") { a in
+            .tensor(try Tensor.crossEntropy(try a.tensor("logits"), try a.tensor("targets"), ignoreIndex: try a.optionalInt("ignore_index")))
+        },
+        Builtin("mse", "a, b", help: "The mean squared error between two tensors of the same shape.",
+                example: "mse(tensor([1.0, 2.0]), tensor([1.0, 4.0]))") { a in
+            .tensor(try Tensor.mse(try a.tensor("a"), try a.tensor("b")))
+        },
+    ]
+
+    // MARK: autodiff and randomness
+
+    static let gradient = Builtin("grad", "y, wrt",
+            help: "The gradients of scalar y with respect to a tensor or a list of tensors, as lazy tensors (a list for a list).",
+            example: "w = param(tensor([1.0, 2.0]))\ngrad(sum(w * w), [w])[0]") { a in
+        let y = try a.tensor("y")
+        if case .tensor(let w) = a["wrt"] { return .tensor(try y.gradients(wrt: [w])[0]) }
+        return .list(try y.gradients(wrt: try a.tensors("wrt")).map(Value.tensor))
+    }
+
+    static let seed = Builtin("seed", "n", help: "Restarts the session's random generator from seed n (randn and rand draw from it).",
+                              example: "seed(0)\nrandn([2])") { a in
+        a.interpreter.rng = RNG(seed: UInt64(bitPattern: Int64(try a.int("n"))))
+        return .none
+    }
+}
+

@@ -1,0 +1,23 @@
+/// Variables of one scope: the session's globals, a function call's locals, or a list
+/// comprehension's loop variables. A closure keeps its defining scope alive through `parent`.
+///
+/// Lookup walks outward, so a function reads the globals and the locals of the functions
+/// around it; assignment always binds in the innermost scope (Python's rule without
+/// `global`/`nonlocal`, which tfs does not have).
+final class Scope {
+    var values: [String: Value]
+    let parent: Scope?
+
+    init(parent: Scope?, values: [String: Value] = [:]) {
+        self.parent = parent; self.values = values
+    }
+
+    func lookup(_ name: String) -> Value? {
+        var scope: Scope? = self
+        while let s = scope {
+            if let v = s.values[name] { return v }
+            scope = s.parent
+        }
+        return nil
+    }
+}

@@ -1,0 +1,148 @@
+import TensorGraph
+
+/// A value of the tfs language.
+///
+/// Lists and dicts are references (`a = b` shares one list, as in Python); everything else
+/// behaves as a value. Tensors are lazy graph handles: holding one computes nothing.
+/// Library pieces (masks, schedules, models, datasets) join the language as `.object`s.
+public enum Value {
+    case none
+    case bool(Bool)
+    case int(Int)
+    case float(Double)
+    case string(String)
+    case list(ListRef)
+    /// `(a, b)`, `return a, b`, the pairs of `enumerate`/`zip`/`items()`: an immutable list.
+    case tuple([Value])
+    case dict(DictRef)
+    /// A user `def` or `lambda` with the scope it closes over.
+    case function(Function)
+    /// A function written in Swift (also a method bound to its receiver: `x.sum`).
+    case builtin(Builtin)
+    case tensor(Tensor)
+    case object(any ScriptObject)
+
+    /// The name `type(x)` returns and error messages use.
+    public var typeName: String {
+        switch self {
+        case .none: return "NoneType"
+        case .bool: return "bool"
+        case .int: return "int"
+        case .float: return "float"
+        case .string: return "str"
+        case .list: return "list"
+        case .tuple: return "tuple"
+        case .dict: return "dict"
+        case .function: return "function"
+        case .builtin: return "builtin"
+        case .tensor: return "tensor"
+        case .object(let o): return o.typeName
+        }
+    }
+
+    /// Python truthiness. A tensor is true or false only if it holds one value (which is realized).
+    public func isTruthy() throws -> Bool {
+        switch self {
+        case .none: return false
+        case .bool(let b): return b
+        case .int(let i): return i != 0
+        case .float(let d): return d != 0
+        case .string(let s): return !s.isEmpty
+        case .list(let l): return !l.items.isEmpty
+        case .tuple(let t): return !t.isEmpty
+        case .dict(let d): return !d.isEmpty
+        case .function, .builtin: return true
+        case .tensor(let t):
+            guard t.count == 1 else {
+                throw RuntimeError("the truth value of a tensor of shape \(Shape.describe(t.shape)) is ambiguous",
+                                   note: "reduce it first, e.g. (x > 0).sum() > 0")
+            }
+            return try t.realize().values[0] != 0
+        case .object(let o): return o.isTruthy
+        }
+    }
+
+    /// A number as a Double (bools count as 0/1, as in Python), or nil.
+    var number: Double? {
+        switch self {
+        case .int(let i): return Double(i)
+        case .float(let d): return d
+        case .bool(let b): return b ? 1 : 0
+        default: return nil
+        }
+    }
+
+    /// An integer (bools count), or nil; floats are not silently truncated.
+    var integer: Int? {
+        switch self {
+        case .int(let i): return i
+        case .bool(let b): return b ? 1 : 0
+        default: return nil
+        }
+    }
+
+    /// A list's or tuple's elements, or nil.
+    var sequence: [Value]? {
+        switch self {
+        case .list(let l): return l.items
+        case .tuple(let t): return t
+        default: return nil
+        }
+    }
+
+    static func list(_ items: [Value]) -> Value { .list(ListRef(items)) }
+}
+
+/// The shared storage of a list.
+public final class ListRef {
+    public var items: [Value]
+    public init(_ items: [Value] = []) { self.items = items }
+}
+
+/// An ordered dict with string keys (insertion order is kept, as in Python).
+public final class DictRef {
+    public private(set) var keys: [String] = []
+    private var storage: [String: Value] = [:]
+
+    public init(_ pairs: [(String, Value)] = []) {
+        for (k, v) in pairs { self[k] = v }
+    }
+
+    public subscript(key: String) -> Value? {
+        get { storage[key] }
+        set {
+            if let newValue {
+                if storage.updateValue(newValue, forKey: key) == nil { keys.append(key) }
+            } else if storage.removeValue(forKey: key) != nil {
+                keys.removeAll { $0 == key }
+            }
+        }
+    }
+
+    public var count: Int { keys.count }
+    public var isEmpty: Bool { keys.isEmpty }
+    public var pairs: [(String, Value)] { keys.map { ($0, storage[$0]!) } }
+    public var values: [Value] { keys.map { storage[$0]! } }
+}
+
+/// A user function: a `def` or a `lambda`, with its defaults (evaluated once, when the
+/// definition ran, as in Python) and the scope it was defined in.
+public final class Function {
+    public enum Body { case block([Stmt]), expression(Expr) }
+
+    public let name: String
+    public let parameters: ParameterList
+    let body: Body
+    let defaults: [String: Value]
+    let closure: Scope
+    /// Where it was defined, for error traces.
+    public let span: SourceSpan
+
+    init(name: String, parameters: ParameterList, body: Body, defaults: [String: Value],
+         closure: Scope, span: SourceSpan) {
+        self.name = name; self.parameters = parameters; self.body = body
+        self.defaults = defaults; self.closure = closure; self.span = span
+    }
+
+    public var signature: Signature { parameters.signature }
+}

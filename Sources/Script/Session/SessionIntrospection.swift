@@ -1,0 +1,120 @@
+import TensorGraph
+
+/// What the REPL asks a session about itself: completions, help, the variables.
+extension Session {
+    /// Tab completion for the text before the cursor. Returns replacements for the trailing
+    /// word (a dotted name such as `x.su` → `x.sum`, since readline does not break words at
+    /// dots), sorted: globals, builtins and keywords for a plain name; attributes after a dot
+    /// (looked up without running any code); `name=` keyword arguments inside a call's parens.
+    public func completions(for text: String) -> [String] {
+        let word = String(text.reversed().prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." }.reversed())
+        if let dot = word.lastIndex(of: ".") {
+            let path = word[..<dot], partial = word[word.index(after: dot)...]
+            guard let object = resolve(path) else { return [] }
+            return interpreter.memberNames(object).filter { $0.hasPrefix(partial) }.map { "\(path).\($0)" }
+        }
+        var names = Set(interpreter.globalNames).union(Builtins.named.keys).union(Builtins.constants.keys)
+        names.formUnion(Session.keywords)
+        var out = names.filter { $0.hasPrefix(word) }.sorted()
+        if let callee = enclosingCall(text.dropLast(word.count)), let spec = parameterNames(of: callee) {
+            out = spec.filter { $0.hasPrefix(word) }.map { "\($0)=" } + out
+        }
+        return out
+    }
+
+    static let keywords = ["and", "break", "continue", "def", "elif", "else", "False", "for", "if", "in",
+                           "is", "lambda", "None", "not", "or", "pass", "return", "True", "while"]
+
+    /// The value of a dotted name (`model.mask`), by lookups only: no call, no side effect.
+    private func resolve(_ path: Substring) -> Value? {
+        let parts = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard let first = parts.first, !first.isEmpty,
+              var value = interpreter.global(first) ?? Builtins.named[first].map(Value.builtin) else { return nil }
+        for part in parts.dropFirst() {
+            // Only fields (not methods) are followed: reading a field computes nothing.
+            guard let next = try? interpreter.member(value, part), !(next.isBuiltinMethod) else { return nil }
+            value = next
+        }
+        return value
+    }
+
+    /// The name of the function whose call's parentheses are still open at the end of `text`.
+    private func enclosingCall(_ text: Substring) -> String? {
+        var depth = 0
+        var i = text.endIndex
+        while i > text.startIndex {
+            i = text.index(before: i)
+            switch text[i] {
+            case ")", "]", "}": depth += 1
+            case "[", "{": if depth == 0 { return nil } else { depth -= 1 }
+            case "(":
+                if depth > 0 { depth -= 1; continue }
+                let name = text[..<i].reversed().prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." }
+                return name.isEmpty ? nil : String(name.reversed())
+            default: break
+            }
+        }
+        return nil
+    }
+
+    /// Parameter names a call to `callee` accepts by keyword.
+    private func parameterNames(of callee: String) -> [String]? {
+        let value: Value?
+        if let dot = callee.lastIndex(of: ".") {
+            value = resolve(callee[..<dot]).flatMap { try? interpreter.member($0, String(callee[callee.index(after: dot)...])) }
+        } else {
+            value = interpreter.global(callee) ?? Builtins.named[callee].map(Value.builtin)
+        }
+        switch value {
+        case .builtin(let b)?: return b.signature.params.map(\.name)
+        case .function(let f)?: return f.parameters.params.map(\.name)
+        default: return nil
+        }
+    }
+
+    /// Help for a builtin (`softmax`), a method (`tensor.sum`), a constant, or a global of
+    /// the session (a user function shows its signature). Nil if the name is unknown.
+    public func help(_ name: String) -> String? {
+        if let v = interpreter.global(name) {
+            switch v {
+            case .function(let f): return NotebookBuiltins.functionHelp(f)
+            case .builtin(let b): return b.helpText
+            default: return "\(name): a '\(v.typeName)' value (\(summary(v)))"
+            }
+        }
+        return Builtins.helpText(name)
+    }
+
+    /// One row per variable, sorted by name (the REPL's `:vars`).
+    public struct GlobalInfo: Equatable, Sendable {
+        public var name: String
+        public var type: String
+        /// A short description that never computes a tensor.
+        public var summary: String
+    }
+
+    public func globalsSummary() -> [GlobalInfo] {
+        interpreter.globalNames.filter { $0 != "_" }.compactMap { name in
+            interpreter.global(name).map { GlobalInfo(name: name, type: $0.typeName, summary: summary($0)) }
+        }
+    }
+
+    private func summary(_ v: Value) -> String {
+        switch v {
+        case .tensor(let t):
+            let kind = t.node.isParameter ? "param" : (t.node.isInput ? "input" : (t.node.isLeaf ? "constant" : "lazy"))
+            return "\(Shape.describe(t.shape)) \(kind)"
+        case .list(let l): return "\(l.items.count) items"
+        case .tuple(let t): return "\(t.count) items"
+        case .dict(let d): return "\(d.count) entries: " + d.keys.prefix(5).joined(separator: ", ") + (d.count > 5 ? ", ..." : "")
+        case .function(let f): return NotebookBuiltins.functionHelp(f).split(separator: "\n").first.map(String.init) ?? f.name
+        default:
+            let text = v.description
+            return text.count > 60 ? String(text.prefix(57)) + "..." : text
+        }
+    }
+}
+
+extension Value {
+    var isBuiltinMethod: Bool { if case .builtin(let b) = self { return b.receiver != nil } else { return false } }
+}

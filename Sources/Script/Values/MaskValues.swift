@@ -1,0 +1,94 @@
+import TensorGraph
+import Transfusion
+import Visual
+
+/// A mask in the language: combines with | & ~, prints symbolically, and `.on(layout)`
+/// evaluates it for a sequence layout.
+final class MaskValue: ScriptObject {
+    let mask: Mask
+    init(_ mask: Mask) { self.mask = mask }
+
+    var typeName: String { "mask" }
+    var description: String { mask.description }
+    var memberNames: [String] { ["on", "check"] }
+
+    func binary(_ op: BinaryOperator, _ other: Value, reversed: Bool) throws -> Value? {
+        guard case .object(let o) = other, let rhs = o as? MaskValue else { return nil }
+        let (a, b) = reversed ? (rhs.mask, mask) : (mask, rhs.mask)
+        switch op {
+        case .bitOr: return .object(MaskValue(a | b))
+        case .bitAnd: return .object(MaskValue(a & b))
+        default: return nil
+        }
+    }
+
+    func unary(_ op: UnaryOperator) throws -> Value? {
+        op == .invert ? .object(MaskValue(~mask)) : nil
+    }
+
+    func member(_ name: String) throws -> Value? {
+        switch name {
+        case "on":
+            return .builtin(Builtin("on", "layout", help: "This mask evaluated for a layout: a matrix that prints as blocks and shows as a picture.",
+                                    example: "(causal | same_image).on(\"text:3 image:2x2 text:2\")") { a in
+                .object(MaskViewValue(MaskMatrix(self.mask, try MaskBuiltins.layout(a, "layout"))))
+            })
+        case "check":
+            return .builtin(Builtin("check", "layout", help: "Fails if some query of the layout would attend to no key.",
+                                    example: "causal.check(\"text:4\")") { a in
+                try MaskBuiltins.located { try MaskMatrix(self.mask, try MaskBuiltins.layout(a, "layout")).validate() }
+                return .none
+            })
+        default: return nil
+        }
+    }
+}
+
+/// A sequence layout value (`layout("text:5 image:4x4")`).
+final class LayoutValue: ScriptObject {
+    let layout: SequenceLayout
+    init(_ layout: SequenceLayout) { self.layout = layout }
+    var typeName: String { "layout" }
+    var description: String { "layout(\"\(layout)\")" }
+    var memberNames: [String] { ["count", "images"] }
+    func member(_ name: String) throws -> Value? {
+        switch name {
+        case "count": return .int(layout.count)
+        case "images": return .int(layout.imageCount)
+        default: return nil
+        }
+    }
+}
+
+/// A mask evaluated for a layout: prints as Unicode blocks, shows as an SVG picture with the
+/// tile view, and gives its matrix as a tensor.
+final class MaskViewValue: ScriptObject {
+    let matrix: MaskMatrix
+    init(_ matrix: MaskMatrix) { self.matrix = matrix }
+    var typeName: String { "mask_matrix" }
+    var picture: MaskPicture { MaskPicture(matrix) }
+    var description: String { picture.terminal(color: false) }
+    var memberNames: [String] { ["tensor", "skipped", "count", "png", "svg"] }
+
+    func member(_ name: String) throws -> Value? {
+        switch name {
+        case "tensor": return .tensor(Tensor.constant(matrix.tensorData))
+        case "skipped": return .float(matrix.skippedShare())
+        case "count": return .int(matrix.count)
+        case "svg": return .string(picture.svg())
+        default: return nil
+        }
+    }
+
+    func output() throws -> Output? { .svg(picture.svg(), caption: "\(matrix.mask) on \(matrix.layout)") }
+}
+
+extension MaskPicture {
+    /// The picture of a mask evaluated for a layout, with its attention tile table.
+    public init(_ m: MaskMatrix, tileRows: Int = 32, tileCols: Int = 64) {
+        let t = m.tiles(rows: tileRows, cols: tileCols)
+        self.init(title: "\(m.mask)  on  \(m.layout)", count: m.count, allowed: m.allowed,
+                  kinds: m.layout.tokens.map(\.kind.letter), images: m.layout.tokens.map(\.image),
+                  tiles: Tiles(grid: t.grid.map(\.rawValue), rows: t.rows, cols: t.cols, tileRows: tileRows, tileCols: tileCols))
+    }
+}

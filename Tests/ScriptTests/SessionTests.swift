@@ -1,0 +1,137 @@
+import Foundation
+import Testing
+@testable import Script
+import TensorGraph
+
+/// The session services the CLI and REPL use: cells of a file, completion, help, variables.
+@Suite struct SessionTests {
+    static let script = """
+    # %% setup
+    x = 2
+
+    # %% [markdown]
+    # Some text.
+
+    # %% double
+    y = x * 2
+    print(y)
+    # %% broken
+    z = y + 'a'
+    # %% after
+    print('never')
+    """
+
+    @Test func runsCellsInOrderWithWholeFileLines() throws {
+        let runs = try Session().runCells(source: Self.script, file: "s.tfs")
+        #expect(runs.map(\.title) == ["setup", "cell 2", "double", "broken"])
+        #expect(runs[2].result.outputs == [.text("4")])
+        #expect(runs[3].result.failure == .runtime)
+        #expect(errorText(runs[3].result).hasPrefix("s.tfs:11:5: error: unsupported operand types for +: 'int' and 'str'\n    z = y + 'a'"))
+        let all = try Session().runCells(source: Self.script, file: "s.tfs", stopOnError: false)
+        #expect(all.count == 5)
+        #expect(all[4].result.outputs == [.text("never")])
+    }
+
+    @Test func runsCellsThroughASelectedOne() throws {
+        #expect(try Session().runCells(source: Self.script, file: "s.tfs", through: "double").count == 3)
+        #expect(try Session().runCells(source: Self.script, file: "s.tfs", through: "1").count == 1)
+        #expect(throws: RuntimeError.self) { try Session().runCells(source: Self.script, file: "s.tfs", through: "nope") }
+    }
+
+    @Test func completesNamesMembersAndKeywords() {
+        let s = Session()
+        _ = s.run(source: "weights = ones([2])\nconfig = {'a': 1}\ndef fit(model, steps=10):\n    pass")
+        #expect(s.completions(for: "wei") == ["weights"])
+        #expect(s.completions(for: "soft").contains("softmax"))
+        #expect(s.completions(for: "print(weights.su") == ["weights.sum"])
+        #expect(s.completions(for: "weights.sh") == ["weights.shape"])
+        #expect(s.completions(for: "config.ke") == ["config.keys"])
+        #expect(s.completions(for: "softmax(weights, ax") == ["axis="])
+        #expect(s.completions(for: "fit(m, st").first == "steps=")
+        #expect(s.completions(for: "weights.shape.ap") == ["weights.shape.append"])
+        #expect(s.completions(for: "nothing.x") == [])
+        #expect(s.completions(for: "whi") == ["while"])
+    }
+
+    @Test func helpAndGlobalsSummary() {
+        let s = Session()
+        _ = s.run(source: "w = param(ones([2, 3]))\nn = 5\ndef f(a, b=2, *rest, c=3):\n    pass")
+        #expect(s.help("softmax") == Builtins.named["softmax"]!.helpText)
+        #expect(s.help("tensor.sum")!.hasPrefix("tensor.sum(axis=None, keepdims=False)"))
+        #expect(s.help("pi")!.hasPrefix("pi = 3.14159"))
+        #expect(s.help("f")!.hasPrefix("f(a, b=2, *rest, c=3)"))
+        #expect(s.help("nonexistent") == nil)
+        #expect(s.globalsSummary().map(\.name) == ["f", "n", "w"])
+        #expect(s.globalsSummary().last == .init(name: "w", type: "tensor", summary: "[2, 3] param"))
+        #expect(printedText("help(softmax)") == Builtins.named["softmax"]!.helpText)
+    }
+
+    @Test func resetForgetsEverything() {
+        let s = Session()
+        _ = s.run(source: "x = 1\nrecord('m', 1)")
+        s.reset()
+        #expect(s.globalsSummary().isEmpty && s.metrics.isEmpty)
+        #expect(s.run(source: "x").failure == .static_)
+    }
+
+    @Test func showUsesAnObjectsOwnOutput() {
+        final class Picture: ScriptObject {
+            var typeName: String { "picture" }
+            var description: String { "<picture>" }
+            func output() throws -> Output? { .svg("<svg/>", caption: "pic") }
+            func binary(_ op: BinaryOperator, _ other: Value, reversed: Bool) throws -> Value? {
+                op == .bitOr ? .string("combined \(reversed)") : nil
+            }
+            func member(_ name: String) throws -> Value? { name == "size" ? .int(3) : nil }
+        }
+        let s = Session()
+        s.interpreter.setGlobal("pic", .object(Picture()))
+        #expect(s.run(source: "show(pic)").outputs == [.svg("<svg/>", caption: "pic")])
+        #expect(s.run(source: "pic").outputs == [.svg("<svg/>", caption: "pic")])
+        #expect(evalScript("[pic | 1, 1 | pic, pic.size, type(pic)]", in: s) == "['combined false', 'combined true', 3, 'picture']")
+        #expect(evalScript("pic & 1", in: s) == "ERROR 70: 1:1: unsupported operand types for &: 'picture' and 'int'")
+    }
+}
+
+/// Builtins document themselves: help text, generated docs and runnable examples agree.
+@Suite struct BuiltinDocsTests {
+    static var everything: [Builtin] { Builtins.all + Builtins.methodFamilies.flatMap(\.methods) }
+
+    @Test func helpTextMatchesTheGeneratedDocs() {
+        let docs = Builtins.docsMarkdown()
+        for b in Self.everything {
+            #expect(docs.contains(Builtins.markdown(b)), "\(b.qualifiedName)")
+            #expect(Builtins.helpText(b.qualifiedName) == b.helpText)
+            #expect(b.helpText.contains(b.help) && b.helpText.hasPrefix(b.usage))
+            #expect(!b.help.isEmpty && !b.example.isEmpty)
+        }
+        #expect(Builtins.all.count >= 70)
+    }
+
+    @Test(arguments: everything.map(\.qualifiedName))
+    func exampleRuns(_ name: String) {
+        let b = Builtins.named[name] ?? Builtins.method(name)!
+        let r = Session().run(source: b.example, file: "example.tfs")
+        #expect(r.failure == nil, "\(name): \(errorText(r))")
+    }
+
+    @Test func signaturesReachTheChecker() {
+        for b in Builtins.all { #expect(Builtins.signatures[b.name] == Signature(b.spec)) }
+    }
+
+    /// docs/language.md, once written, must carry the generated reference verbatim.
+    @Test func languageDocCarriesTheGeneratedReference() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let doc = root.appendingPathComponent("docs/language.md")
+        guard let text = try? String(contentsOf: doc, encoding: .utf8) else { return }
+        #expect(text.contains(Builtins.docsMarkdown()), "regenerate the builtin reference in docs/language.md")
+    }
+}
+
+extension BuiltinDocsTests {
+    /// A constant and a function of the same name would shadow one another.
+    @Test func builtinAndConstantNamesAreDistinct() {
+        let overlap = Set(Builtins.all.map(\.name)).intersection(Builtins.constants.keys)
+        #expect(overlap.isEmpty, "\(overlap.sorted())")
+    }
+}
