@@ -121,3 +121,13 @@ import TensorGraph
     }
 }
 
+
+/// A blank line after a block, before a new block, must still close the first block.
+@Suite struct BlankLineBetweenBlocksTests {
+    @Test func blankLineBeforeADedentedDef() {
+        let sink = DiagnosticSink()
+        let program = Parser.parse("def f(k):\n    return k\n\ndef g(k):\n    x = 1\n    return x\n", file: "t", sink: sink)
+        #expect(!sink.hasErrors)
+        #expect(program.count == 2)
+    }
+}

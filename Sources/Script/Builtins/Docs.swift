@@ -9,8 +9,9 @@ extension Builtins {
         for family in families {
             out += "### \(family.title)\n\n"
             for b in family.functions { out += markdown(b) }
-            if family.title == "Math" {
-                out += "Constants: " + constantList.map { "`\($0.name)` (\($0.help))" }.joined(separator: ", ") + ".\n\n"
+            let constants = family.title == "Math" ? MathBuiltins.constants : family.title == "Masks" ? MaskBuiltins.constants : []
+            if !constants.isEmpty {
+                out += "Constants: " + constants.map { "`\($0.name)` (\($0.help))" }.joined(separator: ", ") + "\n\n"
             }
         }
         for family in methodFamilies {

@@ -65,7 +65,8 @@ public struct Lexer {
         }
         guard let c = peek(), c != "#", !isLineBreak(c) else {
             skipToLineEnd()
-            if let c = peek(), isLineBreak(c) { newLine() }
+            // The next line starts a line too: its indentation must be measured.
+            if let c = peek(), isLineBreak(c) { newLine(); atLineStart = true }
             return true
         }
         if sawTab && !reportedTab {
