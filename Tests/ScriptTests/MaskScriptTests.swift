@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+import TensorGraph
+import Transfusion
+@testable import Script
+
+@Suite struct MaskScriptTests {
+    func run(_ source: String) -> (Session, CellResult) {
+        let s = Session()
+        return (s, s.run(source: source, file: "t.tfs", line: 1))
+    }
+
+    func text(_ r: CellResult) -> String {
+        r.outputs.compactMap { if case .text(let t) = $0 { t } else { nil } }.joined()
+    }
+
+    @Test func masksCombinePrintAndSimplify() {
+        let (_, r) = run("""
+            print(causal | same_image)
+            print(causal & (prefix(4) | same_image))
+            print(causal | bidirectional, ~~causal, causal & nothing)
+            print(transfusion)
+            """)
+        #expect(r.failure == nil)
+        #expect(text(r) == "causal | same_image\ncausal & (prefix(4) | same_image)\nbidirectional causal nothing\ncausal | same_image")
+    }
+
+    @Test func maskOnALayoutGivesItsMatrix() throws {
+        let (s, r) = run("""
+            v = transfusion.on("text:2 image:2 text:1")
+            t = v.tensor
+            n = v.count
+            """)
+        #expect(r.failure == nil)
+        guard case .tensor(let t)? = s.interpreter.global("t") else { Issue.record("no tensor"); return }
+        let expected = MaskMatrix(.transfusion, try SequenceLayout(parsing: "text:2 image:2 text:1")).tensorData
+        #expect(try t.realize() == expected)
+        #expect(s.interpreter.global("n").map { if case .int(7) = $0 { true } else { false } } == true)
+    }
+
+    @Test func badMasksAndLayoutsAreRuntimeErrorsAtTheCall() {
+        let (_, r1) = run("m = prefix(0)")
+        #expect(r1.failure == .runtime)
+        let (_, r2) = run("v = causal.on(\"text:3 movie:2\")")
+        #expect(r2.failure == .runtime)
+        #expect(r2.outputs.contains { if case .error(let e) = $0 { e.contains("unknown kind 'movie'") } else { false } })
+        let (_, r3) = run("same_image.check(\"text:2 image:2\")")
+        #expect(r3.failure == .runtime)
+        #expect(r3.outputs.contains { if case .error(let e) = $0 { e.contains("position 0 (text)") } else { false } })
+    }
+
+    @Test func showingAMaskViewGivesAnSVG() {
+        let (_, r) = run("show(causal.on(\"text:3 image:2x2\"))")
+        #expect(r.failure == nil)
+        #expect(r.outputs.contains { if case .svg(let s, _) = $0 { s.contains("<svg") } else { false } })
+    }
+
+    @Test func maskExpressionsFromTheCommandLine() throws {
+        guard case .success(let m) = MaskExpression.evaluate("causal | prefix(2)", layout: "text:4") else {
+            Issue.record("expected a mask"); return
+        }
+        #expect(m[0, 1] && !m[2, 3])
+        guard case .failure(let e) = MaskExpression.evaluate("causal | prefx(2)", layout: "text:4") else {
+            Issue.record("expected an error"); return
+        }
+        #expect(e.text.contains("did you mean 'prefix'?"))
+        let path = NSTemporaryDirectory() + "tfs-mask-\(getpid()).safetensors"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try MaskExpression.write(m, to: path)
+        let entry = try Safetensors.read(path: path)["mask"]!
+        #expect(entry.dtype == .u8 && entry.shape == [4, 4])
+        #expect(entry.floats == m.allowed.map { $0 ? 1 : 0 })
+    }
+}
