@@ -7,15 +7,17 @@ struct TFS: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tfs",
         abstract: "Transfusion experiments on the CPU: a scripting REPL and DSL over a lazy tensor graph.",
-        subcommands: [VersionCommand.self])
+        discussion: "With no subcommand, starts the REPL (see `tfs repl --help`).",
+        subcommands: [RunCommand.self, NotebookCommand.self, ReplCommand.self, MaskCommand.self, VersionCommand.self, BenchCommand.self])
 
     @Flag(name: .long, help: "Print the version, the OpenBLAS core and the thread count.")
     var version = false
 
     func run() throws {
         if version { print(VersionCommand.text()); return }
-        print(VersionCommand.text())
-        print("The REPL is not built yet; see `tfs --help`.")
+        // The REPL with its default options (`tfs repl --help` lists them). Not an option
+        // group here: the subcommands' own `--out` would be taken by it.
+        try ReplOptions.parse([]).start()
     }
 }
 

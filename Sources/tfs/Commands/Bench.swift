@@ -16,8 +16,10 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Cores to compare: 'library' (OpenBLAS's own choice), 'tfs' (tfs's choice), or core names.")
     var cores = "library,tfs,Prescott"
     @Flag(help: "Measure in this process only (used by the parent run).") var child = false
+    @Flag(help: "Measure masked attention with and without tile skipping instead.") var attention = false
 
     func run() throws {
+        if attention { print(try AttentionBench().report()); return }
         if child {
             let rows = BenchSuite(size: size).measure()
             for row in rows { print(row.json) }

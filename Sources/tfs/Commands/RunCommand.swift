@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import Script
+
+/// `tfs run FILE.tfs`: runs the script's cells in order, printing each cell's output under a
+/// `── [N] title ──` header. Images are saved as files (next to the script, or in `--out`)
+/// and their paths printed.
+///
+/// Exit status: 0 when every cell ran; 65 for a script error found before running (a syntax
+/// error anywhere in the selected cells, checked before the first cell runs, or a name or
+/// argument error in a cell, found before that cell runs); 70 for an error while running;
+/// 130 when interrupted with Ctrl-C. The first failing cell stops the run.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a .tfs script's cells in order, printing each cell's output under its title.",
+        discussion: """
+        Exit status: 0 success, 65 script error found before running, 70 runtime error, \
+        130 interrupted. Images (PNG) and drawings (SVG) are written next to the script, or \
+        into --out DIR, as <script>-<cell>-<k>.png|svg.
+        """)
+
+    @Argument(help: "The script to run.", completion: .file(extensions: ["tfs"]))
+    var file: String
+
+    @Option(name: .long, help: "Run the cells up to and including this one (its number from 1, or its title).")
+    var cell: String?
+
+    @Option(name: .customLong("set"), parsing: .singleValue,
+            help: ArgumentHelp("Override a top-level assignment: name=value (repeatable).", valueName: "name=value"))
+    var settings: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Append one JSON object per recorded metric to this file (JSON Lines).", valueName: "file"))
+    var metrics: String?
+
+    @Option(name: .long, help: ArgumentHelp("Write images and drawings into this directory.", valueName: "dir"))
+    var out: String?
+
+    @Flag(name: .long, help: "Print how long each cell took.")
+    var time = false
+
+    func run() throws {
+        Interrupts.install()   // Ctrl-C interrupts the running cell (exit status 130)
+        let script = try ScriptFile(path: file)
+        let count = try script.cellCount(upTo: cell)
+        let overrides = try ScriptFile.overrides(settings)
+        let style = Style.forStream(STDOUT_FILENO)
+
+        let errorStyle = Style.forStream(STDERR_FILENO)
+        let syntax = script.syntaxErrors(count: count, color: errorStyle.color)
+        if !syntax.isEmpty {
+            printError(syntax.joined(separator: "\n"))
+            throw ExitCode(65)
+        }
+
+        let session = Session()
+        session.overrides = overrides
+        session.color = errorStyle.color
+        session.remember(file: script.path, source: script.source)
+        let saver = ImageSaver(directory: out.map { URL(fileURLWithPath: $0) } ?? script.url.deletingLastPathComponent(),
+                               stem: script.stem)
+        var status: Int32 = 0
+        var first = true
+        for (index, cell) in script.cells.prefix(count).enumerated() {
+            guard cell.kind == .code, !cell.isBlank else { continue }
+            if !first { print("") }
+            first = false
+            print(ScriptFile.header(number: index + 1, title: cell.title, style: style))
+            let result = Evaluation.run({ session.run(source: cell.source, file: script.path, line: cell.startLine) },
+                                        onInterrupt: { session.interrupt() })
+            var imageIndex = 0
+            for output in result.outputs {
+                let text = terminalText(output, style: style, saver: saver, cell: "\(index + 1)", index: &imageIndex)
+                if case .error = output {
+                    printError(terminalText(output, style: errorStyle, saver: nil,
+                                            cell: "", index: &imageIndex))
+                } else {
+                    print(text, terminator: "")
+                }
+            }
+            if let value = result.value, result.failure == nil { print(value) }
+            if time { print(style.dim(String(format: "(%.3f s)", result.seconds))) }
+            if let failure = result.failure {
+                status = failure == .interrupted ? 130 : Int32(failure.rawValue)
+                if failure == .interrupted && !result.outputs.contains(where: { if case .error = $0 { return true }; return false }) {
+                    printError("interrupted")
+                }
+                break
+            }
+        }
+        fflush(stdout)
+        if status == 0 { warnUnusedOverrides(session) }
+        try appendMetrics(session, to: metrics)
+        if status != 0 { throw ExitCode(status) }
+    }
+}
