@@ -88,7 +88,7 @@ public indirect enum Mask: Hashable, Sendable, CustomStringConvertible {
         case .sameImage: return "same_image"
         case .prefix(let n): return "prefix(\(n))"
         case .window(let n): return "window(\(n))"
-        case .sameDocument: return "document"
+        case .sameDocument: return "same_document"
         case .documents(let ids): return "document(\(ids.count > 8 ? "\(ids.prefix(8))…" : "\(ids)"))"
         case .modality(let q, let k): return "\(q.rawValue)_to_\(k.rawValue)"
         case .or(let a, let b): return wrap("\(a.render(parent: 1)) | \(b.render(parent: 1))", 1)
