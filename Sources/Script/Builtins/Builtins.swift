@@ -8,6 +8,7 @@ public enum Builtins {
         ("Tensors", TensorBuiltins.all),
         ("Graphs", GraphBuiltins.all),
         ("Masks", MaskBuiltins.all),
+        ("Data", DataBuiltins.all),
         ("Files", IOBuiltins.all),
         ("Notebook", NotebookBuiltins.all),
     ]

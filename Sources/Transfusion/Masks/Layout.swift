@@ -79,13 +79,14 @@ public struct SequenceLayout: Equatable, Sendable, CustomStringConvertible {
         var parts: [String] = [], i = 0
         while i < tokens.count {
             let t = tokens[i]
+            if i > 0 && tokens[i - 1].document != t.document { parts.append("/") }
             if t.kind == .boi {
                 var j = i + 1
                 while j < tokens.count && tokens[j].kind == .patch { j += 1 }
                 parts.append("image:\(j - i - 1)"); i = j + 1; continue
             }
             var j = i
-            while j < tokens.count && tokens[j].kind == t.kind { j += 1 }
+            while j < tokens.count && tokens[j].kind == t.kind && tokens[j].document == t.document { j += 1 }
             parts.append("\(t.kind.rawValue):\(j - i)"); i = j
         }
         return parts.joined(separator: " ")

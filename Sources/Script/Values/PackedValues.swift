@@ -1,0 +1,53 @@
+import TensorGraph
+import Transfusion
+
+/// A packed training sequence in the language: its layout (for masks), tokens and targets.
+final class PackedValue: ScriptObject {
+    let sequence: PackedSequence
+    init(_ sequence: PackedSequence) { self.sequence = sequence }
+
+    var typeName: String { "packed_sequence" }
+    var description: String {
+        let text = ByteTokenizer().decode(sequence.tokens.enumerated().map { i, t in
+            sequence.layout[i].kind == .patch ? -1 : t
+        }).replacingOccurrences(of: "<-1>", with: "▪")
+        return "packed_sequence(\(sequence.count) positions, \(sequence.layout.imageCount) images, \(sequence.lmLossCount) LM targets): \(text)"
+    }
+    var memberNames: [String] { ["layout", "tokens", "targets", "positions", "count"] }
+
+    func member(_ name: String) throws -> Value? {
+        let n = sequence.count
+        switch name {
+        case "layout": return .object(LayoutValue(sequence.layout))
+        case "count": return .int(n)
+        case "tokens": return .tensor(.constant(TensorData(shape: [n], values: sequence.tokens.map(Float.init))))
+        case "targets":  // -1 where no LM loss is taken
+            return .tensor(.constant(TensorData(shape: [n], values: sequence.lmTarget.map { Float($0 ?? -1) })))
+        case "positions": return .tensor(.constant(TensorData(shape: [n], values: sequence.positions.map(Float.init))))
+        default: return nil
+        }
+    }
+}
+
+/// Packing examples into fixed-length training sequences.
+enum DataBuiltins {
+    static let all: [Builtin] = [
+        Builtin("pack", "examples, length=128",
+                help: "Packs examples (lists of strings and patch counts, e.g. [\"a red circle\", 16]) into sequences of `length`: BOS, text bytes, BOI patches EOI for images, EOS; padded.",
+                example: "seqs = pack([[\"a red circle\", 16], [4, \"a caption\"]], length=64)\nprint(seqs[0].layout.count)") { a in
+            let length = try MaskBuiltins.positive(a, "length")
+            let examples = try a.list("examples").enumerated().map { i, example -> [Segment] in
+                guard let items = example.sequence else { throw a.error("examples", "example \(i) must be a list of strings and patch counts") }
+                return try items.map { item -> Segment in
+                    switch item {
+                    case .string(let s): return .text(s)
+                    case .int(let n) where n > 0: return .image(patches: n)
+                    default: throw a.error("examples", "example \(i): expected a string or a positive patch count, got \(item.typeName)")
+                    }
+                }
+            }
+            let packed = try MaskBuiltins.located { try Packer(length: length).pack(examples) }
+            return .list(ListRef(packed.map { .object(PackedValue($0)) }))
+        },
+    ]
+}
