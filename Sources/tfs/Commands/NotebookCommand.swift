@@ -28,15 +28,7 @@ struct NotebookCommand: ParsableCommand {
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Output file: .ipynb or .html (repeatable).", valueName: "file"))
     var outputs: [String] = []
 
-    @Option(name: .long, help: "Run the cells up to and including this one (its number from 1, or its title).")
-    var cell: String?
-
-    @Option(name: .customLong("set"), parsing: .singleValue,
-            help: ArgumentHelp("Override a top-level assignment: name=value (repeatable).", valueName: "name=value"))
-    var settings: [String] = []
-
-    @Option(name: .long, help: ArgumentHelp("Append one JSON object per recorded metric to this file (JSON Lines).", valueName: "file"))
-    var metrics: String?
+    @OptionGroup var selection: CellSelection
 
     @Flag(name: .long, help: "After a failing cell, do not run the rest (they are marked not run).")
     var stopOnError = false
@@ -63,9 +55,9 @@ struct NotebookCommand: ParsableCommand {
     func run() throws {
         Interrupts.install()   // Ctrl-C interrupts the running cell (exit status 130)
         let script = try ScriptFile(path: file)
-        let count = try script.cellCount(upTo: cell)
+        let count = try script.cellCount(upTo: selection.cell)
         let session = Session()
-        session.overrides = try ScriptFile.overrides(settings)
+        session.overrides = try ScriptFile.overrides(selection.settings)
         session.remember(file: script.path, source: script.source)
         let targets = outputs.isEmpty
             ? [script.url.deletingPathExtension().appendingPathExtension("ipynb").path] : outputs
@@ -114,7 +106,7 @@ struct NotebookCommand: ParsableCommand {
             print("wrote \(displayPath(url.path))")
         }
         if firstFailure == nil { warnUnusedOverrides(session) }
-        try appendMetrics(session, to: metrics)
+        try appendMetrics(session, to: selection.metrics)
         if let firstFailure {
             throw ExitCode(firstFailure == .interrupted ? 130 : Int32(firstFailure.rawValue))
         }

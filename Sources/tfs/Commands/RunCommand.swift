@@ -23,15 +23,7 @@ struct RunCommand: ParsableCommand {
     @Argument(help: "The script to run.", completion: .file(extensions: ["tfs"]))
     var file: String
 
-    @Option(name: .long, help: "Run the cells up to and including this one (its number from 1, or its title).")
-    var cell: String?
-
-    @Option(name: .customLong("set"), parsing: .singleValue,
-            help: ArgumentHelp("Override a top-level assignment: name=value (repeatable).", valueName: "name=value"))
-    var settings: [String] = []
-
-    @Option(name: .long, help: ArgumentHelp("Append one JSON object per recorded metric to this file (JSON Lines).", valueName: "file"))
-    var metrics: String?
+    @OptionGroup var selection: CellSelection
 
     @Option(name: .long, help: ArgumentHelp("Write images and drawings into this directory.", valueName: "dir"))
     var out: String?
@@ -42,8 +34,8 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         Interrupts.install()   // Ctrl-C interrupts the running cell (exit status 130)
         let script = try ScriptFile(path: file)
-        let count = try script.cellCount(upTo: cell)
-        let overrides = try ScriptFile.overrides(settings)
+        let count = try script.cellCount(upTo: selection.cell)
+        let overrides = try ScriptFile.overrides(selection.settings)
         let style = Style.forStream(STDOUT_FILENO)
 
         let errorStyle = Style.forStream(STDERR_FILENO)
@@ -90,7 +82,7 @@ struct RunCommand: ParsableCommand {
         }
         fflush(stdout)
         if status == 0 { warnUnusedOverrides(session) }
-        try appendMetrics(session, to: metrics)
+        try appendMetrics(session, to: selection.metrics)
         if status != 0 { throw ExitCode(status) }
     }
 }
