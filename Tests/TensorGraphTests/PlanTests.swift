@@ -73,6 +73,19 @@ import TensorGraph
         #expect(results[0] == results[1])
     }
 
+    @Test func aValueFedOnceServesEveryRun() throws {
+        // Intermediates must never reuse an input's buffer: the input is not fed again.
+        let x = Tensor.input("x", [1, 256])
+        var h = x
+        for _ in 0..<6 { h = try h.matmul(Tensor.full([256, 256], 0.001)) + 1 }
+        let y = try h.exp().sum() + x.sum()
+        let plan = Plan([y.node])
+        try plan.set(x.node, TensorData(shape: [1, 256], values: (0..<256).map { Float($0) / 256 }))
+        try plan.run(); let first = plan.scalar(0)
+        try plan.run(); try plan.run()
+        #expect(plan.scalar(0) == first)
+    }
+
     @Test func missingInputIsAnError() throws {
         let x = Tensor.input("x", [2])
         #expect(throws: TensorGraphError.self) { try (x + 1).realize() }

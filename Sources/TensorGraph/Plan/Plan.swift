@@ -69,7 +69,8 @@ public final class Plan {
             } else {
                 fusedScratch = max(fusedScratch, 4 * groups[node]!.count * FusedKernel.block)
             }
-            for x in Set(operands(node).map(owner)) where lastUse[x] == i && offsets[x] != nil {
+            // Inputs keep their buffers for the plan's life: a value fed once serves every run.
+            for x in Set(operands(node).map(owner)) where lastUse[x] == i && offsets[x] != nil && !x.isInput {
                 alloc.release(offsets[x]!, x.count)
             }
             if lastUse[node] == nil { alloc.release(offsets[node]!, node.count) }  // unused result

@@ -1,0 +1,55 @@
+import Foundation
+
+/// DDPM noise schedules over T steps, as ᾱ(t): the share of signal left at step t
+/// (x_t = √ᾱ·x₀ + √(1−ᾱ)·ε, t = 1…T).
+public enum NoiseSchedule: Equatable, Sendable, CustomStringConvertible {
+    /// Nichol & Dhariwal's cosine schedule: ᾱ(t) = f(t)/f(0), f(t) = cos²((t/T + s)/(1 + s)·π/2).
+    case cosine(steps: Int, offset: Double = 0.008)
+    /// Ho et al.'s linear β from 1e-4 to 0.02 (scaled to T steps).
+    case linear(steps: Int)
+
+    public var steps: Int {
+        switch self { case .cosine(let n, _), .linear(let n): return n }
+    }
+
+    public var description: String {
+        switch self {
+        case .cosine(let n, _): return "cosine(\(n))"
+        case .linear(let n): return "linear(\(n))"
+        }
+    }
+
+    /// ᾱ(t) for t in 0…T (ᾱ(0) = 1), clipped so that every step keeps a little noise and signal.
+    public func alphaBar(_ t: Int) -> Double {
+        switch self {
+        case .cosine(let n, let s):
+            func f(_ u: Double) -> Double { let c = cos((u / Double(n) + s) / (1 + s) * .pi / 2); return c * c }
+            return min(max(f(Double(t)) / f(0), 1e-5), 1)
+        case .linear(let n):
+            let scale = 1000 / Double(n)
+            var product = 1.0
+            for i in stride(from: 1, through: t, by: 1) {
+                let beta = scale * (1e-4 + (0.02 - 1e-4) * Double(i - 1) / Double(max(n - 1, 1)))
+                product *= 1 - min(beta, 0.999)
+            }
+            return product
+        }
+    }
+
+    /// x_t for a clean value and its noise.
+    public func noisy(_ x0: Float, _ eps: Float, t: Int) -> Float {
+        let a = alphaBar(t)
+        return Float(a.squareRoot()) * x0 + Float((1 - a).squareRoot()) * eps
+    }
+}
+
+/// Sinusoidal features of a timestep (as in the Transformer and DDPM): `dim` values.
+public func timestepFeatures(_ t: Int, dim: Int, maxPeriod: Double = 10_000) -> [Float] {
+    let half = dim / 2
+    var out = [Float](repeating: 0, count: dim)
+    for i in 0..<half {
+        let freq = exp(-log(maxPeriod) * Double(i) / Double(max(half, 1)))
+        out[i] = Float(cos(Double(t) * freq)); out[half + i] = Float(sin(Double(t) * freq))
+    }
+    return out
+}

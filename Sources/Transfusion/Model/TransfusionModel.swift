@@ -1,0 +1,108 @@
+import Foundation
+import TensorGraph
+
+/// The inputs of one training step for a batch of packed rows, as graph inputs fed per step.
+public struct BatchInputs {
+    public let tokens, targets, patches, noise, isPatch, time, cos, sin, mask: Tensor
+
+    /// Placeholders for a batch of `batch` rows of `length` positions.
+    public init(batch b: Int, length t: Int, config c: ModelConfig) {
+        tokens = .input("tokens", [b, t])              // token ids (PAD at patches)
+        targets = .input("targets", [b, t])            // next-token ids, −1 where no LM loss
+        patches = .input("patches", [b, t, c.patchSize])   // noisy patches x_t (0 at text)
+        noise = .input("noise", [b, t, c.patchSize])       // ε, the diffusion target
+        isPatch = .input("is_patch", [b, t, 1])        // 1 at patch positions
+        time = .input("time", [b, t, c.timeFeatures])  // sinusoidal features of each image's t
+        cos = .input("rope_cos", [b, 1, t, c.headDim]) // RoPE tables of each row's positions
+        sin = .input("rope_sin", [b, 1, t, c.headDim])
+        mask = .input("mask", [b, t, t])               // 1 where a query may attend to a key
+    }
+}
+
+/// A Transfusion model: one transformer over text tokens and image patches, trained with
+/// L = L_LM + λ·L_diffusion. Built as a lazy graph once; a training step is a plan of it.
+public struct TransfusionModel {
+    public let config: ModelConfig
+    public let parameters: Parameters
+
+    public init(_ config: ModelConfig, seed: UInt64 = 0) {
+        self.config = config
+        parameters = Parameters(seed: seed)
+        let (d, p, h) = (config.dim, config.patchSize, config.hidden)
+        let std = 1 / Float(d).squareRoot()
+        parameters.make("embed.tokens", [config.vocabulary, d], std: 0.02)
+        parameters.make("embed.time1", [config.timeFeatures, d], std: 1 / Float(config.timeFeatures).squareRoot())
+        parameters.make("embed.time2", [d, p], std: std * 0.1)
+        parameters.make("embed.patches", [p, d], std: 1 / Float(p).squareRoot())
+        for l in 0..<config.layers {
+            for w in ["wq", "wk", "wv"] { parameters.make("block\(l).attn.\(w)", [d, d], std: std) }
+            parameters.make("block\(l).attn.wo", [d, d], std: std / Float(2 * config.layers).squareRoot())
+            parameters.make("block\(l).attn_norm", [d], fill: 1)
+            parameters.make("block\(l).mlp.gate", [d, h], std: std)
+            parameters.make("block\(l).mlp.up", [d, h], std: std)
+            parameters.make("block\(l).mlp.down", [h, d], std: 1 / Float(h).squareRoot() / Float(2 * config.layers).squareRoot())
+            parameters.make("block\(l).mlp_norm", [d], fill: 1)
+        }
+        parameters.make("final_norm", [d], fill: 1)
+        parameters.make("head.tokens", [d, config.vocabulary], std: std)
+        parameters.make("head.patches", [d, p], std: std)
+    }
+
+    public struct Losses { public let total, lm, diffusion: Tensor }
+
+    /// The graph of both losses for a batch: `lambda` weights the diffusion loss.
+    public func losses(_ x: BatchInputs, lambda: Float = 5) throws -> Losses {
+        let P = parameters
+        // Inputs: token embeddings at text positions; at patches, the noisy patch plus the
+        // timestep embedding, through the linear encoder.
+        let tokens = try P["embed.tokens"].gather(x.tokens)
+        let timeEmbedding = try x.time.matmul(P["embed.time1"]).silu().matmul(P["embed.time2"])
+        let patches = try (x.patches + timeEmbedding).matmul(P["embed.patches"])
+        var h = try Tensor.select(x.isPatch, patches, tokens)
+        for l in 0..<config.layers {
+            h = try h + attention(try h.rmsNorm(weight: P["block\(l).attn_norm"]), layer: l, x)
+            let n = try h.rmsNorm(weight: P["block\(l).mlp_norm"])
+            let gated = try n.matmul(P["block\(l).mlp.gate"]).silu() * n.matmul(P["block\(l).mlp.up"])
+            h = try h + gated.matmul(P["block\(l).mlp.down"])
+        }
+        h = try h.rmsNorm(weight: P["final_norm"])
+        let lm = try Tensor.crossEntropy(h.matmul(P["head.tokens"]), x.targets, ignoreIndex: -1)
+        // Diffusion: ε-prediction MSE over patch positions only.
+        let error = try (h.matmul(P["head.patches"]) - x.noise) * x.isPatch
+        let patchValues = try x.isPatch.sum() * Float(config.patchSize)
+        let diffusion = try error.square().sum() / patchValues.maximum(.scalar(1))
+        return Losses(total: try lm + diffusion * lambda, lm: lm, diffusion: diffusion)
+    }
+
+    /// Multi-head self-attention with RoPE under the batch's mask.
+    func attention(_ n: Tensor, layer l: Int, _ x: BatchInputs) throws -> Tensor {
+        let (b, t) = (n.shape[0], n.shape[1]), (heads, hd) = (config.heads, config.headDim)
+        func split(_ w: String) throws -> Tensor {
+            try n.matmul(parameters["block\(l).attn.\(w)"]).reshape([b, t, heads, hd]).permute([0, 2, 1, 3])
+        }
+        let q = try rope(split("wq"), x), k = try rope(split("wk"), x), v = try split("wv")
+        let o = try Tensor.attention(q, k, v, mask: x.mask)
+        return try o.permute([0, 2, 1, 3]).reshape([b, t, config.dim]).matmul(parameters["block\(l).attn.wo"])
+    }
+
+    /// Rotary embedding: pairs (i, i + d/2) rotated by the position's angles.
+    func rope(_ v: Tensor, _ x: BatchInputs) throws -> Tensor {
+        let half = config.headDim / 2
+        let rotated = try Tensor.concat([-v.slice(axis: 3, half, 2 * half), v.slice(axis: 3, 0, half)], axis: 3)
+        return try v * x.cos + rotated * x.sin
+    }
+
+    /// RoPE tables for positions, [count, headDim] each (cos, sin).
+    public func ropeTables(_ positions: [Int]) -> (cos: [Float], sin: [Float]) {
+        let hd = config.headDim, half = hd / 2
+        var c = [Float](repeating: 0, count: positions.count * hd), s = c
+        for (i, p) in positions.enumerated() {
+            for j in 0..<half {
+                let angle = Double(p) * pow(10_000, -Double(j) / Double(half))
+                c[i * hd + j] = Float(cos(angle)); c[i * hd + half + j] = Float(cos(angle))
+                s[i * hd + j] = Float(sin(angle)); s[i * hd + half + j] = Float(sin(angle))
+            }
+        }
+        return (c, s)
+    }
+}
