@@ -17,9 +17,11 @@ struct BenchCommand: ParsableCommand {
     var cores = "library,tfs,Prescott"
     @Flag(help: "Measure in this process only (used by the parent run).") var child = false
     @Flag(help: "Measure masked attention with and without tile skipping instead.") var attention = false
+    @Flag(help: "Measure a Transfusion training step instead.") var transfusion = false
 
     func run() throws {
         if attention { print(try AttentionBench().report()); return }
+        if transfusion { print(try TransfusionBench().report()); return }
         if child {
             let rows = BenchSuite(size: size).measure()
             for row in rows { print(row.json) }
