@@ -19,15 +19,15 @@ import Transfusion
             print(causal | same_image)
             print(causal & (prefix(4) | same_image))
             print(causal | bidirectional, ~~causal, causal & nothing)
-            print(transfusion)
+            print(transfusion(dim=32, layers=1, heads=2, patch=4).mask_expression)
             """)
         #expect(r.failure == nil)
-        #expect(text(r) == "causal | same_image\ncausal & (prefix(4) | same_image)\nbidirectional causal nothing\ncausal | same_image")
+        #expect(text(r) == "causal | same_image\ncausal & (prefix(4) | same_image)\nbidirectional causal nothing\n(causal | same_image) & same_document")
     }
 
     @Test func maskOnALayoutGivesItsMatrix() throws {
         let (s, r) = run("""
-            v = transfusion.on("text:2 image:2 text:1")
+            v = (causal | same_image).on("text:2 image:2 text:1")
             t = v.tensor
             n = v.count
             """)
@@ -47,6 +47,21 @@ import Transfusion
         let (_, r3) = run("same_image.check(\"text:2 image:2\")")
         #expect(r3.failure == .runtime)
         #expect(r3.outputs.contains { if case .error(let e) = $0 { e.contains("position 0 (text)") } else { false } })
+    }
+
+    @Test func aModelGivesItsMaskForAPackedRow() throws {
+        let (s, r) = run("""
+            model = transfusion(dim=32, layers=1, heads=2, patch=4, mask=causal | same_image)
+            rows = pack([["hi", 4], [2, "yo"]], length=32)
+            v = model.mask(rows[0])
+            t = v.tensor
+            """)
+        #expect(r.failure == nil, "\(r.outputs)")
+        guard case .tensor(let t)? = s.interpreter.global("t") else { Issue.record("no tensor"); return }
+        let layout = try Packer(length: 32).pack([[.text("hi"), .image(patches: 4)], [.image(patches: 2), .text("yo")]])[0].layout
+        #expect(try t.realize() == MaskMatrix(.transfusion & .sameDocument, layout).tensorData)
+        let (_, bad) = run("m = transfusion(dim=30, heads=4)")
+        #expect(bad.failure == .runtime)
     }
 
     @Test func showingAMaskViewGivesAnSVG() {

@@ -9,6 +9,7 @@ public enum Builtins {
         ("Graphs", GraphBuiltins.all),
         ("Masks", MaskBuiltins.all),
         ("Data", DataBuiltins.all),
+        ("Models", ModelBuiltins.all),
         ("Files", IOBuiltins.all),
         ("Notebook", NotebookBuiltins.all),
     ]

@@ -10,7 +10,6 @@ enum MaskBuiltins {
         BuiltinConstant("nothing", .object(MaskValue(.none)), help: "Mask: no key at all (`none` is the language's None)."),
         BuiltinConstant("same_image", .object(MaskValue(.sameImage)), help: "Mask: patches see every patch of their own image (bidirectional)."),
         BuiltinConstant("same_document", .object(MaskValue(.sameDocument)), help: "Mask: tokens see tokens of their own document (`/` in a layout)."),
-        BuiltinConstant("transfusion", .object(MaskValue(.transfusion)), help: "Mask: the paper's, causal | same_image."),
         BuiltinConstant("text_to_text", .object(MaskValue(.modality(query: .text, key: .text))), help: "Mask: text queries on text keys (BOI/EOI count as text)."),
         BuiltinConstant("text_to_image", .object(MaskValue(.modality(query: .text, key: .image))), help: "Mask: text queries on image patches."),
         BuiltinConstant("image_to_text", .object(MaskValue(.modality(query: .image, key: .text))), help: "Mask: image patches on text keys."),
