@@ -49,5 +49,12 @@ enum DataBuiltins {
             let packed = try MaskBuiltins.located { try Packer(length: length).pack(examples) }
             return .list(ListRef(packed.map { .object(PackedValue($0)) }))
         },
+        Builtin("shapes", "size=16, seed=0, two=False",
+                help: "Procedural captioned images: one coloured shape (6 colours, 4 kinds, 2 sizes, 5 positions) on black, or two with two=True; deterministic by seed.",
+                example: "data = shapes(size=16, seed=0)\nprint(data.take(2))") { a in
+            let side = try MaskBuiltins.positive(a, "size")
+            guard (8...256).contains(side) else { throw a.error("size", "must be between 8 and 256, got \(side)") }
+            return .object(ShapesValue(side: side, seed: UInt64(max(0, try a.int("seed"))), two: try a.bool("two")))
+        },
     ]
 }
