@@ -13,8 +13,10 @@ public struct BatchFeeder {
     }
 
     /// `images[r][i]` holds the clean patches of the i-th image of row r, flat (patches × patchSize).
+    /// `stepLimits[r][i]`, when given, caps the diffusion step drawn for that image (the
+    /// paper limits noise to t ≤ 500 when the image comes before its caption).
     public func values(_ rows: [PackedSequence], images: [[[Float]]], inputs x: BatchInputs,
-                       rng: inout RNG) throws -> [Node: TensorData] {
+                       stepLimits: [[Int]]? = nil, rng: inout RNG) throws -> [Node: TensorData] {
         let c = model.config, (b, t, p) = (rows.count, rows[0].count, c.patchSize)
         var tokens = [Float](), targets = [Float](), patches = [Float](repeating: 0, count: b * t * p)
         var noise = patches, isPatch = [Float](repeating: 0, count: b * t), time = [Float](repeating: 0, count: b * t * c.timeFeatures)
@@ -28,7 +30,7 @@ public struct BatchFeeder {
             var position = 0
             for (i, image) in images[r].enumerated() {
                 while row.layout[position].kind != .boi || row.layout[position].image != i { position += 1 }
-                let step = 1 + rng.int(schedule.steps)
+                let step = 1 + rng.int(min(schedule.steps, stepLimits?[r][i] ?? schedule.steps))
                 let features = timestepFeatures(step, dim: c.timeFeatures)
                 let eps = rng.normal(image.count)
                 for k in 0..<(image.count / p) {
