@@ -10,6 +10,7 @@ public enum Builtins {
         ("Masks", MaskBuiltins.all),
         ("Data", DataBuiltins.all),
         ("Models", ModelBuiltins.all),
+        ("Training", TrainingBuiltins.all),
         ("Files", IOBuiltins.all),
         ("Notebook", NotebookBuiltins.all),
     ]
