@@ -1,3 +1,5 @@
+import Dispatch
+
 /// A graph made ready to run many times: nodes in order, elementwise chains fused, every
 /// intermediate given a place in one arena by lifetime, and kernels bound to their pointers.
 /// `run()` then only calls kernels: no allocation, no graph walking, no shape logic.
@@ -146,6 +148,28 @@ public final class Plan {
             }
         }
         if let failure = failures.take() { throw failure }
+    }
+
+    /// Where a run's time goes: seconds per kind of kernel (fused elementwise kernels under
+    /// "fused"), summed over `runs` runs with the inputs as they are, largest first.
+    public func profile(runs: Int = 3) throws -> [(kernel: String, seconds: Double, calls: Int)] {
+        var total: [String: (Double, Int)] = [:]
+        for _ in 0..<runs {
+            for (i, w) in work.enumerated() {
+                let start = DispatchTime.now().uptimeNanoseconds
+                switch w {
+                case .fused(let f): f.run(scratch: workerScratch, threads: scratchThreads)
+                case .kernel(let op, let k): op.run(k)
+                }
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                let key: String
+                if case .kernel(let op, _) = w { key = op.label } else { key = "fused ×\(steps[i].members.count)" }
+                total[key, default: (0, 0)].0 += seconds
+                total[key, default: (0, 0)].1 += 1
+            }
+        }
+        if let failure = failures.take() { throw failure }
+        return total.map { ($0.key, $0.value.0 / Double(runs), $0.value.1 / runs) }.sorted { $0.seconds > $1.seconds }
     }
 
     /// Feeds, runs, and returns copies of the outputs.

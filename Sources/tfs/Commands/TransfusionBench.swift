@@ -7,6 +7,7 @@ import Transfusion
 struct TransfusionBench {
     func report() throws -> String {
         var lines = ["| model | batch | ms/step | tokens/s | parameters |", "|---|---|---|---|---|"]
+        var profile: [String] = []
         for (dim, layers, batch) in [(128, 4, 16), (256, 6, 16), (512, 8, 8)] {
             let config = ModelConfig(dim: dim, layers: layers, heads: dim / 32, patchSize: 4, timeFeatures: 64)
             let model = TransfusionModel(config, seed: 0)
@@ -23,9 +24,18 @@ struct TransfusionBench {
             let feeds = try BatchFeeder(model: model).values(rows, images: images, inputs: x, rng: &rng)
             for (node, value) in feeds { try plan.set(node, value) }
             let seconds = BenchSuite(size: 0).time { try! plan.run(); optimizer.step(grads, lr: 1e-4) }
+            if dim == 128 {
+                let start = DispatchTime.now().uptimeNanoseconds
+                optimizer.step(grads, lr: 1e-4)
+                let adam = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+                profile = try plan.profile().prefix(12).map { String(format: "| %@ | %.1f | %d |", $0.kernel, $0.seconds * 1e3, $0.calls) }
+                profile.append(String(format: "| AdamW update | %.1f | 1 |", adam))
+            }
             lines.append(String(format: "| dim %d, %d layers | %d | %.0f | %.0f | %.2f M |", dim, layers, batch,
                                 seconds * 1e3, Double(batch * 128) / seconds, Double(model.parameters.count) / 1e6))
         }
+        lines += ["", "Where the dim-128 step's time goes (kernels by kind, ms per step):", "",
+                  "| kernel | ms | calls |", "|---|---|---|"] + profile
         return lines.joined(separator: "\n")
     }
 }
