@@ -15,7 +15,7 @@ public enum LinePlot {
         func y(_ v: Double) -> Double { top + h * (1 - (v - lo) / span) }
         let colours = ["#3182bd", "#e6550d", "#31a354", "#756bb1", "#636363"]
         var s = #"<svg xmlns="http://www.w3.org/2000/svg" width="\#(width)" height="\#(height)" font-family="sans-serif" font-size="11">"#
-        s += #"<rect width="100%" height="100%" fill="white"/><text x="\#(left)" y="16" font-size="13">\#(title)</text>"#
+        s += #"<rect width="100%" height="100%" fill="white"/><text x="\#(left)" y="16" font-size="13">\#(NotebookHTML.escape(title))</text>"#
         s += ##"<path d="M\##(left),\##(top) V\##(top + h) H\##(left + w)" fill="none" stroke="#999"/>"##
         s += #"<text x="\#(left - 4)" y="\#(top + 4)" text-anchor="end">\#(label(hi))</text>"#
         s += #"<text x="\#(left - 4)" y="\#(top + h)" text-anchor="end">\#(label(lo))</text>"#
@@ -25,7 +25,7 @@ public enum LinePlot {
             let points = series.values.enumerated().filter { $0.element.isFinite }
                 .map { String(format: "%.1f,%.1f", x($0.offset), y($0.element)) }.joined(separator: " ")
             s += #"<polyline points="\#(points)" fill="none" stroke="\#(colour)" stroke-width="1.5"/>"#
-            s += #"<text x="\#(left + w - 4)" y="\#(top + 14 * Double(k + 1))" text-anchor="end" fill="\#(colour)">\#(series.name)</text>"#
+            s += #"<text x="\#(left + w - 4)" y="\#(top + 14 * Double(k + 1))" text-anchor="end" fill="\#(colour)">\#(NotebookHTML.escape(series.name))</text>"#
         }
         return s + "</svg>\n"
     }

@@ -40,7 +40,7 @@ extension MaskPicture {
         let width = margin + side + 20 + tileWidth, height = margin + side + 40
         var s = #"<svg xmlns="http://www.w3.org/2000/svg" width="\#(Int(width))" height="\#(Int(height))" font-family="monospace" font-size="\#(Int(max(7, min(11, cell))))">"#
         s += #"<rect width="100%" height="100%" fill="white"/>"#
-        s += #"<text x="4" y="14" font-size="13">\#(escape(title))</text>"#
+        s += #"<text x="4" y="14" font-size="13">\#(NotebookHTML.escape(title))</text>"#
         // Modality bands along both axes, and kind letters when cells are large enough.
         for i in 0..<count {
             let c = Self.hex(bandColor(i)), p = margin + Double(i) * cell
@@ -88,9 +88,6 @@ extension MaskPicture {
         return "T text  B/E image start/end  P patch" + (images > 0 ? "  (\(images) image\(images == 1 ? "" : "s"))" : "")
     }
 
-    private func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-    }
 
     // MARK: PNG
 

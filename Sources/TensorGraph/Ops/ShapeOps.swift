@@ -154,25 +154,18 @@ public struct Concat: Operation {
     }
 }
 
-/// Materialises a broadcast (rarely needed: elementwise ops broadcast by themselves).
-public struct BroadcastTo: Operation {
+/// A broadcast as an elementwise copy: the fused kernel reads its input with broadcast strides,
+/// so a broadcast feeding elementwise work (the gradient of a sum, say) is never materialised.
+public struct BroadcastTo: Elementwise {
     public let to: [Int]
     public var label: String { "broadcast" }
     public func shape(_ s: [[Int]]) throws -> [Int] {
         guard Shape.broadcast(s[0], to) == to else { throw shapeError("broadcast", [s[0], to], "cannot broadcast") }
         return to
     }
-    public func run(_ k: Kernel) {
-        let x = k.input(0), o = k.output, from = k.node.inputs[0].shape
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: to.count) { strides in
-            var acc = 1
-            for axis in stride(from: to.count - 1, through: 0, by: -1) {
-                let j = axis - (to.count - from.count)
-                strides[axis] = j < 0 || from[j] == 1 ? 0 : acc
-                if j >= 0 { acc *= from[j] }
-            }
-            forEachStrided(to, strides) { i, p in o[i] = x[p] }
-        }
+    public func apply(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>,
+                      _ o: UnsafeMutablePointer<Float>, _ n: Int) {
+        o.update(from: a, count: n)
     }
     public func gradient(_ node: Node, _ g: Node) throws -> [Node?] {
         [try Tensor(g).sum(to: node.inputs[0].shape).node]
