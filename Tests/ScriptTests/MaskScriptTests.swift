@@ -64,6 +64,22 @@ import Transfusion
         #expect(bad.failure == .runtime)
     }
 
+    @Test func lossesAreWrittenAsExpressions() {
+        let (_, r) = run("""
+            print(lm + 5 * diffusion)
+            print(diffusion * 0.5 + lm)
+            print(transfusion(dim=32, layers=1, heads=2, patch=4, loss=lm + 2 * diffusion))
+            """)
+        #expect(r.failure == nil, "\(r.outputs)")
+        let lines = text(r).split(separator: "\n").map(String.init)
+        #expect(lines.count == 3)
+        #expect(lines.first == "lm + 5 * diffusion")
+        #expect(lines.dropFirst().first == "lm + 0.5 * diffusion")
+        #expect(lines.last?.contains("loss=lm + 2 * diffusion") == true)
+        let (_, bad) = run("m = transfusion(loss=3)")
+        #expect(bad.failure == .runtime)
+    }
+
     @Test func showingAMaskViewGivesAnSVG() {
         let (_, r) = run("show(causal.on(\"text:3 image:2x2\"))")
         #expect(r.failure == nil)

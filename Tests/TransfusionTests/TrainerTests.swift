@@ -34,6 +34,7 @@ import TensorGraph
         let trainer = try Trainer(model: Self.model(), shapes: Shapes(side: 16), options: Self.options(steps: 120))
         for _ in 0..<120 { try trainer.trainStep() }
         let first = trainer.history.prefix(10), last = trainer.history.suffix(10)
+        for r in trainer.history { #expect(abs(r.total - (r.lm + 5 * r.diffusion)) <= 1e-4 * r.total) }  // lm + 5 · diffusion
         func mean(_ r: ArraySlice<Trainer.Record>, _ k: KeyPath<Trainer.Record, Float>) -> Float { r.map { $0[keyPath: k] }.reduce(0, +) / Float(r.count) }
         #expect(mean(last, \.lm) < mean(first, \.lm) / 2, "LM \(mean(first, \.lm)) → \(mean(last, \.lm))")
         #expect(mean(last, \.diffusion) < mean(first, \.diffusion) * 0.8, "diffusion \(mean(first, \.diffusion)) → \(mean(last, \.diffusion))")

@@ -4,7 +4,7 @@ import Transfusion
 /// Attention masks: the primitives as values, the parametrised ones as functions, layouts.
 /// Masks combine with | (either allows), & (both allow) and ~ (the opposite).
 enum MaskBuiltins {
-    static let constants: [BuiltinConstant] = [
+    static let constants: [BuiltinConstant] = lossTerms + [
         BuiltinConstant("causal", .object(MaskValue(.causal)), help: "Mask: each query sees itself and earlier keys."),
         BuiltinConstant("bidirectional", .object(MaskValue(.full)), help: "Mask: every query sees every key (`full` is the tensor builtin)."),
         BuiltinConstant("nothing", .object(MaskValue(.none)), help: "Mask: no key at all (`none` is the language's None)."),
@@ -14,6 +14,12 @@ enum MaskBuiltins {
         BuiltinConstant("text_to_image", .object(MaskValue(.modality(query: .text, key: .image))), help: "Mask: text queries on image patches."),
         BuiltinConstant("image_to_text", .object(MaskValue(.modality(query: .image, key: .text))), help: "Mask: image patches on text keys."),
         BuiltinConstant("image_to_image", .object(MaskValue(.modality(query: .image, key: .image))), help: "Mask: image patches on image patches (any image)."),
+    ]
+
+    /// The two loss terms (documented with the masks' constants: both are model pieces).
+    static let lossTerms: [BuiltinConstant] = [
+        BuiltinConstant("lm", .object(LossValue(LossWeights(lm: 1, diffusion: 0))), help: "Loss term: next-token cross-entropy on text (write losses as lm + 5 * diffusion)."),
+        BuiltinConstant("diffusion", .object(LossValue(LossWeights(lm: 0, diffusion: 1))), help: "Loss term: the noise-prediction MSE on image patches."),
     ]
 
     static let all: [Builtin] = [

@@ -6,13 +6,14 @@ import Transfusion
 final class ModelValue: ScriptObject {
     let model: TransfusionModel
     let mask: Mask
+    let loss: LossWeights
 
-    init(_ model: TransfusionModel, mask: Mask) { self.model = model; self.mask = mask }
+    init(_ model: TransfusionModel, mask: Mask, loss: LossWeights) { self.model = model; self.mask = mask; self.loss = loss }
 
     var typeName: String { "model" }
     var description: String {
         let c = model.config
-        return "transfusion(dim=\(c.dim), layers=\(c.layers), heads=\(c.heads), patch=\(c.patchSize), mask=\(mask)) — \(model.parameters.count) parameters"
+        return "transfusion(dim=\(c.dim), layers=\(c.layers), heads=\(c.heads), patch=\(c.patchSize), mask=\(mask), loss=\(loss)) — \(model.parameters.count) parameters"
     }
     var memberNames: [String] { ["mask", "mask_expression", "parameters", "dim", "layers", "heads"] }
 
@@ -43,8 +44,8 @@ final class ModelValue: ScriptObject {
 
 enum ModelBuiltins {
     static let all: [Builtin] = [
-        Builtin("transfusion", "dim=128, layers=4, heads=4, patch=48, time_features=64, mask=None, seed=0",
-                help: "A Transfusion model: a Llama-style transformer (RMSNorm, SwiGLU, RoPE) over text tokens and image patches of `patch` values, with the given attention mask (default causal | same_image).",
+        Builtin("transfusion", "dim=128, layers=4, heads=4, patch=48, time_features=64, mask=None, loss=None, seed=0",
+                help: "A Transfusion model: a Llama-style transformer (RMSNorm, SwiGLU, RoPE) over text tokens and image patches of `patch` values, with the given attention mask (default causal | same_image) and loss (default lm + 5 * diffusion).",
                 example: "model = transfusion(dim=64, layers=2, heads=2, patch=12)\nprint(model)") { a in
             let dim = try MaskBuiltins.positive(a, "dim"), heads = try MaskBuiltins.positive(a, "heads")
             guard dim % heads == 0, (dim / heads) % 2 == 0 else {
@@ -58,7 +59,12 @@ enum ModelBuiltins {
                 guard case .object(let o) = a["mask"], let m = o as? MaskValue else { throw a.error("mask", "must be a mask, e.g. causal | same_image") }
                 mask = m.mask
             }
-            return .object(ModelValue(TransfusionModel(config, seed: UInt64(max(0, try a.int("seed")))), mask: mask))
+            var loss = LossWeights()
+            if a.has("loss") {
+                guard case .object(let o) = a["loss"], let l = o as? LossValue else { throw a.error("loss", "must combine lm and diffusion, e.g. lm + 5 * diffusion") }
+                loss = l.weights
+            }
+            return .object(ModelValue(TransfusionModel(config, seed: UInt64(max(0, try a.int("seed")))), mask: mask, loss: loss))
         },
     ]
 }

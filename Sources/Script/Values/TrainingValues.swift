@@ -15,6 +15,28 @@ final class ScheduleValue: ScriptObject {
     }
 }
 
+/// The loss terms of a script, `lm` and `diffusion`, and what `+` and `*` make of them.
+final class LossValue: ScriptObject {
+    let weights: LossWeights
+    init(_ weights: LossWeights) { self.weights = weights }
+    var typeName: String { "loss" }
+    var description: String { weights.description }
+
+    func binary(_ op: BinaryOperator, _ other: Value, reversed: Bool) throws -> Value? {
+        switch (op, other) {
+        case (.add, .object(let o)):
+            guard let rhs = o as? LossValue else { return nil }
+            return .object(LossValue(LossWeights(lm: weights.lm + rhs.weights.lm, diffusion: weights.diffusion + rhs.weights.diffusion)))
+        case (.multiply, .int(let k)): return scaled(Float(k))
+        case (.multiply, .float(let k)): return scaled(Float(k))
+        default: return nil
+        }
+    }
+    private func scaled(_ k: Float) -> Value {
+        .object(LossValue(LossWeights(lm: weights.lm * k, diffusion: weights.diffusion * k)))
+    }
+}
+
 /// The result of `train(...)`: loss curves (plot them) and the trainer to go on with.
 final class RunValue: ScriptObject {
     let trainer: Trainer
@@ -49,15 +71,15 @@ enum TrainingBuiltins {
                 example: "cosine(1e-3)") { a in .object(ScheduleValue(.cosine(peak: try a.double("peak"), floor: try a.double("floor")))) },
         Builtin("constant", "rate", help: "LR schedule: the same rate throughout.",
                 example: "constant(1e-3)") { a in .object(ScheduleValue(.constant(try a.double("rate")))) },
-        Builtin("train", "model, data, steps=100, batch=16, length=64, lr=None, patch=4, lam=5.0, seed=1, checkpoint=None, resume=None, every=0",
-                help: "Trains model on a shapes dataset (L = LM + lam·diffusion) and returns the run (its .loss, .lm and .diffusion curves; show(run) plots them). checkpoint= saves at the end (and on Ctrl-C); resume= continues from one.",
+        Builtin("train", "model, data, steps=100, batch=16, length=64, lr=None, patch=4, seed=1, checkpoint=None, resume=None, every=0",
+                help: "Trains model on a shapes dataset with the model's loss (e.g. lm + 5 * diffusion) and returns the run (its .loss, .lm and .diffusion curves; show(run) plots them). checkpoint= saves at the end (and on Ctrl-C); resume= continues from one.",
                 example: "m = transfusion(dim=32, layers=1, heads=2, patch=48)\nrun = train(m, shapes(size=16), steps=3, batch=2)\nprint(run.steps)") { a in
             guard case .object(let mo) = a["model"], let model = mo as? ModelValue else { throw a.error("model", "must be a model from transfusion(...)") }
             guard case .object(let dobj) = a["data"], let data = dobj as? ShapesValue else { throw a.error("data", "must be a dataset from shapes(...)") }
             var options = Trainer.Options()
             options.steps = try MaskBuiltins.positive(a, "steps"); options.batch = try MaskBuiltins.positive(a, "batch")
             options.length = try MaskBuiltins.positive(a, "length"); options.patch = try MaskBuiltins.positive(a, "patch")
-            options.lambda = Float(try a.double("lam")); options.seed = UInt64(max(0, try a.int("seed")))
+            options.loss = model.loss; options.seed = UInt64(max(0, try a.int("seed")))
             if a.has("lr") {
                 guard case .object(let o) = a["lr"], let s = o as? ScheduleValue else { throw a.error("lr", "must be a schedule, e.g. warmup(100) >> cosine(1e-3)") }
                 options.lr = s.schedule

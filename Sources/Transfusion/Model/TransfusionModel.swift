@@ -19,6 +19,21 @@ public struct BatchInputs {
     }
 }
 
+/// How the two losses combine: total = lm·L_LM + diffusion·L_diffusion. Scripts write it as
+/// `lm + 5 * diffusion`.
+public struct LossWeights: Equatable, Sendable, CustomStringConvertible {
+    public var lm: Float = 1, diffusion: Float = 5
+    public init(lm: Float = 1, diffusion: Float = 5) { self.lm = lm; self.diffusion = diffusion }
+    public var description: String {
+        func term(_ w: Float, _ name: String) -> String { w == 1 ? name : "\(w.formatted()) * \(name)" }
+        switch (lm, diffusion) {
+        case (0, _): return term(diffusion, "diffusion")
+        case (_, 0): return term(lm, "lm")
+        default: return term(lm, "lm") + " + " + term(diffusion, "diffusion")
+        }
+    }
+}
+
 /// A Transfusion model: one transformer over text tokens and image patches, trained with
 /// L = L_LM + λ·L_diffusion. Built as a lazy graph once; a training step is a plan of it.
 public struct TransfusionModel {
@@ -50,8 +65,8 @@ public struct TransfusionModel {
 
     public struct Losses { public let total, lm, diffusion: Tensor }
 
-    /// The graph of both losses for a batch: `lambda` weights the diffusion loss.
-    public func losses(_ x: BatchInputs, lambda: Float = 5) throws -> Losses {
+    /// The graph of both losses for a batch, combined as `weights` say (default L_LM + 5·L_diffusion).
+    public func losses(_ x: BatchInputs, weights: LossWeights = LossWeights()) throws -> Losses {
         let P = parameters
         // Inputs: token embeddings at text positions; at patches, the noisy patch plus the
         // timestep embedding, through the linear encoder.
@@ -71,7 +86,7 @@ public struct TransfusionModel {
         let error = try (h.matmul(P["head.patches"]) - x.noise) * x.isPatch
         let patchValues = try x.isPatch.sum() * Float(config.patchSize)
         let diffusion = try error.square().sum() / patchValues.maximum(.scalar(1))
-        return Losses(total: try lm + diffusion * lambda, lm: lm, diffusion: diffusion)
+        return Losses(total: try lm * weights.lm + diffusion * weights.diffusion, lm: lm, diffusion: diffusion)
     }
 
     /// Multi-head self-attention with RoPE under the batch's mask.

@@ -8,7 +8,7 @@ public final class Trainer {
     public struct Options: Sendable {
         public var batch = 16, length = 64, steps = 1000, patch = 4
         public var lr: LRSchedule = .warmup(steps: 100) >> .cosine(peak: 1e-3)
-        public var lambda: Float = 5
+        public var loss = LossWeights()
         public var imageFirst = 0.2, captionStepCap = 500, conditionDropout = 0.1
         public var seed: UInt64 = 1
         public init() {}
@@ -37,7 +37,7 @@ public final class Trainer {
         }
         rng = RNG(seed: options.seed)
         inputs = BatchInputs(batch: options.batch, length: options.length, config: model.config)
-        let losses = try model.losses(inputs, lambda: options.lambda)
+        let losses = try model.losses(inputs, weights: options.loss)
         let params = model.parameters.all
         plan = Plan([losses.total.node, losses.lm.node, losses.diffusion.node] + (try losses.total.gradients(wrt: params)).map(\.node))
         optimizer = AdamW(params.map { $0.node.storage! })
