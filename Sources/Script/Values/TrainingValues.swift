@@ -44,7 +44,7 @@ final class RunValue: ScriptObject {
     var typeName: String { "run" }
     var description: String {
         guard let last = trainer.history.last else { return "run(0 steps)" }
-        return String(format: "run(%d steps, loss %.4f = LM %.4f + λ·diffusion %.4f)", trainer.step, last.total, last.lm, last.diffusion)
+        return String(format: "run(%d steps, loss %.4f: LM %.4f, diffusion %.4f)", trainer.step, last.total, last.lm, last.diffusion)
     }
     var memberNames: [String] { ["loss", "lm", "diffusion", "steps"] }
     func member(_ name: String) throws -> Value? {
@@ -88,16 +88,13 @@ enum TrainingBuiltins {
             if let path = try a.optionalString("resume") { try MaskBuiltins.located { try trainer.resume(from: path) } }
             let every = try a.int("every") > 0 ? try a.int("every") : max(1, options.steps / 10)
             let checkpoint = try a.optionalString("checkpoint")
-            let start = Date()
+            let progress = Progress(total: options.steps, every: every, tokensPerStep: options.batch * options.length)
             while trainer.step < options.steps {
                 if a.interpreter.interruptFlag.isRaised { break }  // stop at a step boundary, keep the checkpoint
                 let r = try MaskBuiltins.located { try trainer.trainStep() }
-                if r.step % every == 0 || trainer.step == options.steps {
-                    let rate = Double(trainer.step * options.batch * options.length) / Date().timeIntervalSince(start)
-                    FileHandle.standardError.write(Data(String(format: "step %5d/%d  LM %.4f  diffusion %.4f  %.0f tokens/s\n",
-                                                               r.step + 1, options.steps, r.lm, r.diffusion, rate).utf8))
-                }
+                progress.update(step: r.step, lm: r.lm, diffusion: r.diffusion)
             }
+            progress.finish(stoppedAt: trainer.step)
             if let checkpoint { try MaskBuiltins.located { try trainer.save(checkpoint) } }
             return .object(RunValue(trainer))
         },

@@ -1,0 +1,34 @@
+import Foundation
+
+/// Training progress on stderr: a bar redrawn in place on a terminal (step, each loss part,
+/// tokens/s, ETA), plain log lines every `every` steps otherwise (pipes, files, CI logs).
+struct Progress {
+    let total: Int, every: Int, tokensPerStep: Int
+    let start = Date()
+    let terminal = isatty(2) != 0
+
+    func update(step: Int, lm: Float, diffusion: Float) {
+        let elapsed = Date().timeIntervalSince(start), done = step + 1
+        let rate = Double(done * tokensPerStep) / max(elapsed, 1e-9)
+        let eta = elapsed / Double(done) * Double(total - done)
+        let stats = String(format: "LM %.4f  diffusion %.4f  %.0f tokens/s  ETA %@", lm, diffusion, rate, Self.clock(eta))
+        if terminal {
+            let width = 24, filled = width * done / max(total, 1)
+            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+            write("\r\(bar) \(done)/\(total)  \(stats)\u{1B}[K" + (done == total ? "\n" : ""))
+        } else if step % every == 0 || done == total {
+            write(String(format: "step %5d/%d  ", done, total) + stats + "\n")
+        }
+    }
+
+    func finish(stoppedAt step: Int) {
+        if terminal && step < total { write("\n") }
+    }
+
+    private func write(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }
+
+    static func clock(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    }
+}
