@@ -92,12 +92,8 @@ private func parseSpec(_ spec: String) -> (parameters: ParameterList, defaults: 
 
 /// The value of a literal default (`-1`, `1e-5`, `'mean'`, `None`, `[1, 2]`).
 private func literalValue(_ e: Expr) -> Value {
+    if let v = Value(scalarLiteral: e.kind) { return v }
     switch e.kind {
-    case .int(let i): return .int(i)
-    case .float(let d): return .float(d)
-    case .string(let s): return .string(s)
-    case .bool(let b): return .bool(b)
-    case .none: return .none
     case .unary(.negate, let x):
         switch literalValue(x) {
         case .int(let i): return .int(-i)

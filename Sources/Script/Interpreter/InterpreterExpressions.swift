@@ -25,12 +25,9 @@ extension Interpreter {
     }
 
     private func evaluateKind(_ e: Expr, _ scope: Scope) throws -> Value {
+        if let v = Value(scalarLiteral: e.kind) { return v }
         switch e.kind {
-        case .int(let i): return .int(i)
-        case .float(let d): return .float(d)
-        case .string(let s): return .string(s)
-        case .bool(let b): return .bool(b)
-        case .none: return .none
+        case .int, .float, .string, .bool, .none: fatalError("unreachable: scalar literals handled above")
         case .ellipsis: return .object(EllipsisObject.shared)
         case .fstring(let parts): return .string(try fstring(parts, scope))
         case .name(let name):

@@ -146,3 +146,17 @@ public final class Function {
 
     public var signature: Signature { parameters.signature }
 }
+
+extension Value {
+    /// The value of a number, string, bool or None literal; nil for any other expression.
+    init?(scalarLiteral kind: Expr.Kind) {
+        switch kind {
+        case .int(let i): self = .int(i)
+        case .float(let d): self = .float(d)
+        case .string(let s): self = .string(s)
+        case .bool(let b): self = .bool(b)
+        case .none: self = .none
+        default: return nil
+        }
+    }
+}
