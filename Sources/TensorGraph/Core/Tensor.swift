@@ -23,6 +23,11 @@ public struct Tensor: CustomStringConvertible {
     public static func constant(_ data: TensorData) -> Tensor {
         Tensor(Graph.build(Constant(Storage(data)), []))
     }
+    /// A value read in place from `storage` at every run: writes to the storage between runs
+    /// are seen by every plan that uses it (a KV cache).
+    public static func constant(_ storage: Storage) -> Tensor {
+        Tensor(Graph.build(Constant(storage), []))
+    }
     public static func input(_ name: String, _ shape: [Int]) -> Tensor {
         Tensor(try! Graph.make(Input(name: name, shape: shape), [], name: name))
     }

@@ -36,6 +36,10 @@ public struct SequenceLayout: Equatable, Sendable, CustomStringConvertible {
     public mutating func appendPadding(_ n: Int, document: Int = 0) {
         tokens += Array(repeating: Token(kind: .pad, image: nil, document: document), count: n)
     }
+    /// One position of the given kind (generation appends as it goes).
+    public mutating func append(_ kind: TokenKind, image: Int? = nil, document: Int = 0) {
+        tokens.append(Token(kind: kind, image: image, document: document))
+    }
     /// BOI, `patches` patch tokens, EOI.
     public mutating func appendImage(patches: Int, document: Int = 0) {
         let id = imageCount

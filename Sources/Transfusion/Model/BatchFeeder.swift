@@ -1,15 +1,15 @@
 import TensorGraph
 
 /// Turns packed rows and their images into the values of `BatchInputs` for one step: draws a
-/// diffusion step t per image and its noise, noises the patches, builds RoPE tables and masks.
+/// diffusion step t per image and its noise, noises the patches (and sets the objective's
+/// target), builds RoPE tables and masks (the model's mask within each packed example).
 public struct BatchFeeder {
     public let model: TransfusionModel
-    public let schedule: NoiseSchedule
+    public let process: DiffusionProcess
     public let mask: Mask
 
-    public init(model: TransfusionModel, schedule: NoiseSchedule = .cosine(steps: 1000),
-                mask: Mask = .transfusion & .sameDocument) {
-        self.model = model; self.schedule = schedule; self.mask = mask
+    public init(model: TransfusionModel) {
+        self.model = model; process = model.process; mask = model.mask & .sameDocument
     }
 
     /// `images[r][i]` holds the clean patches of the i-th image of row r, flat (patches × patchSize).
@@ -30,15 +30,18 @@ public struct BatchFeeder {
             var position = 0
             for (i, image) in images[r].enumerated() {
                 while row.layout[position].kind != .boi || row.layout[position].image != i { position += 1 }
-                let step = 1 + rng.int(min(schedule.steps, stepLimits?[r][i] ?? schedule.steps))
+                // Capped images (before their caption) include t = 0: captioning reads clean images.
+                let limit = stepLimits?[r][i] ?? process.steps
+                let step = limit < process.steps ? rng.int(limit + 1) : 1 + rng.int(process.steps)
                 let features = timestepFeatures(step, dim: c.timeFeatures)
                 let eps = rng.normal(image.count)
+                let level = process.level(Double(step)), (signal, spread) = (Float(level.signal), Float(level.noise))
                 for k in 0..<(image.count / p) {
                     let pos = position + 1 + k, base = (r * t + pos) * p
                     isPatch[r * t + pos] = 1
                     for j in 0..<p {
-                        noise[base + j] = eps[k * p + j]
-                        patches[base + j] = schedule.noisy(image[k * p + j], eps[k * p + j], t: step)
+                        let pair = process.training(image[k * p + j], eps[k * p + j], signal: signal, noise: spread)
+                        patches[base + j] = pair.xt; noise[base + j] = pair.target
                     }
                     for j in 0..<c.timeFeatures { time[(r * t + pos) * c.timeFeatures + j] = features[j] }
                 }

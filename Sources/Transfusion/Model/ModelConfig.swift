@@ -1,5 +1,8 @@
+import Foundation
+
 /// The shape of a Transfusion model: a Llama-style transformer (pre-norm RMSNorm, SwiGLU,
-/// RoPE, no biases) over text tokens and image patches, with a linear patch encoder/decoder.
+/// RoPE, no biases) over text tokens and image patches, with a linear patch encoder/decoder,
+/// and the diffusion process its patch head was trained for. Saved in checkpoints as JSON.
 public struct ModelConfig: Equatable, Sendable, Codable {
     public var dim = 128
     public var layers = 4
@@ -9,12 +12,48 @@ public struct ModelConfig: Equatable, Sendable, Codable {
     public var patchSize = 48
     /// Width of the sinusoidal timestep features.
     public var timeFeatures = 64
+    /// The images the model draws: side × side × channels (patches of `patchSide`).
+    public var imageSide = 16
+    public var channels = 3
+    /// The noise schedule and what the patch head predicts.
+    public var schedule: NoiseSchedule = .cosine(steps: 1000)
+    public var objective: DiffusionObjective = .epsilon
+
     /// SwiGLU hidden width.
     public var hidden: Int { (8 * dim / 3 + 31) / 32 * 32 }
     public var headDim: Int { dim / heads }
+    /// Pixels per patch side, when patches are square RGB blocks of the image (nil otherwise).
+    public var patchSide: Int? {
+        let p = Int(Double(patchSize / max(channels, 1)).squareRoot().rounded())
+        return p * p * channels == patchSize && p > 0 && imageSide % p == 0 ? p : nil
+    }
+    /// Patches per image.
+    public var patchesPerImage: Int? { patchSide.map { (imageSide / $0) * (imageSide / $0) } }
 
-    public init(dim: Int = 128, layers: Int = 4, heads: Int = 4, patchSize: Int = 48, timeFeatures: Int = 64) {
+    public init(dim: Int = 128, layers: Int = 4, heads: Int = 4, patchSize: Int = 48, timeFeatures: Int = 64,
+                imageSide: Int = 16, schedule: NoiseSchedule = .cosine(steps: 1000), objective: DiffusionObjective = .epsilon) {
         self.dim = dim; self.layers = layers; self.heads = heads
         self.patchSize = patchSize; self.timeFeatures = timeFeatures
+        self.imageSide = imageSide; self.schedule = schedule; self.objective = objective
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case dim, layers, heads, vocabulary, patchSize, timeFeatures, imageSide, channels, schedule, objective
+    }
+
+    /// Fields added after a checkpoint was written take their defaults.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = ModelConfig()
+        dim = try c.decode(Int.self, forKey: .dim)
+        layers = try c.decode(Int.self, forKey: .layers)
+        heads = try c.decode(Int.self, forKey: .heads)
+        vocabulary = try c.decodeIfPresent(Int.self, forKey: .vocabulary) ?? d.vocabulary
+        patchSize = try c.decode(Int.self, forKey: .patchSize)
+        timeFeatures = try c.decodeIfPresent(Int.self, forKey: .timeFeatures) ?? d.timeFeatures
+        imageSide = try c.decodeIfPresent(Int.self, forKey: .imageSide) ?? d.imageSide
+        channels = try c.decodeIfPresent(Int.self, forKey: .channels) ?? d.channels
+        schedule = try c.decodeIfPresent(NoiseSchedule.self, forKey: .schedule) ?? d.schedule
+        objective = try c.decodeIfPresent(DiffusionObjective.self, forKey: .objective) ?? d.objective
     }
 }

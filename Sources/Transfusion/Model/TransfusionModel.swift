@@ -5,17 +5,18 @@ import TensorGraph
 public struct BatchInputs {
     public let tokens, targets, patches, noise, isPatch, time, cos, sin, mask: Tensor
 
-    /// Placeholders for a batch of `batch` rows of `length` positions.
-    public init(batch b: Int, length t: Int, config c: ModelConfig) {
+    /// Placeholders for a batch of `batch` rows of `length` positions; queries see `keys` keys
+    /// (more than `length` when a KV cache holds earlier positions).
+    public init(batch b: Int, length t: Int, keys: Int? = nil, config c: ModelConfig) {
         tokens = .input("tokens", [b, t])              // token ids (PAD at patches)
         targets = .input("targets", [b, t])            // next-token ids, −1 where no LM loss
         patches = .input("patches", [b, t, c.patchSize])   // noisy patches x_t (0 at text)
-        noise = .input("noise", [b, t, c.patchSize])       // ε, the diffusion target
+        noise = .input("noise", [b, t, c.patchSize])       // the diffusion target (ε by default)
         isPatch = .input("is_patch", [b, t, 1])        // 1 at patch positions
         time = .input("time", [b, t, c.timeFeatures])  // sinusoidal features of each image's t
         cos = .input("rope_cos", [b, 1, t, c.headDim]) // RoPE tables of each row's positions
         sin = .input("rope_sin", [b, 1, t, c.headDim])
-        mask = .input("mask", [b, t, t])               // 1 where a query may attend to a key
+        mask = .input("mask", [b, t, keys ?? t])             // 1 where a query may attend to a key
     }
 }
 
@@ -39,9 +40,12 @@ public struct LossWeights: Equatable, Sendable, CustomStringConvertible {
 public struct TransfusionModel {
     public let config: ModelConfig
     public let parameters: Parameters
+    /// Which positions may attend to which within one example (packing adds same_document).
+    public var mask: Mask
+    public var process: DiffusionProcess { DiffusionProcess(schedule: config.schedule, objective: config.objective) }
 
-    public init(_ config: ModelConfig, seed: UInt64 = 0) {
-        self.config = config
+    public init(_ config: ModelConfig, mask: Mask = .transfusion, seed: UInt64 = 0) {
+        self.config = config; self.mask = mask
         parameters = Parameters(seed: seed)
         let (d, p, h) = (config.dim, config.patchSize, config.hidden)
         let std = 1 / Float(d).squareRoot()
@@ -67,6 +71,28 @@ public struct TransfusionModel {
 
     /// The graph of both losses for a batch, combined as `weights` say (default L_LM + 5·L_diffusion).
     public func losses(_ x: BatchInputs, weights: LossWeights = LossWeights()) throws -> Losses {
+        let h = try forward(x).hidden
+        let lm = try Tensor.crossEntropy(tokenLogits(h), x.targets, ignoreIndex: -1)
+        // Diffusion: MSE against the objective's target (ε by default) over patch positions only.
+        let error = try (patchPrediction(h) - x.noise) * x.isPatch
+        let patchValues = try x.isPatch.sum() * Float(config.patchSize)
+        let diffusion = try error.square().sum() / patchValues.maximum(.scalar(1))
+        return Losses(total: try lm * weights.lm + diffusion * weights.diffusion, lm: lm, diffusion: diffusion)
+    }
+
+    /// Keys and values of earlier positions, per layer [batch, heads, slots, headDim] (after RoPE).
+    public struct KVCache {
+        public let keys: [Tensor], values: [Tensor]
+        public init(keys: [Tensor], values: [Tensor]) { self.keys = keys; self.values = values }
+    }
+
+    /// The final hidden states of a block of positions, and each layer's keys and values for
+    /// them (what a KV cache keeps).
+    public struct Forward { public let hidden: Tensor; public let keys, values: [Tensor] }
+
+    /// The transformer over a block of positions. With a cache, the block's queries also see the
+    /// cached keys: the mask is then [batch, block, slots + block], cache columns first.
+    public func forward(_ x: BatchInputs, cache: KVCache? = nil) throws -> Forward {
         let P = parameters
         // Inputs: token embeddings at text positions; at patches, the noisy patch plus the
         // timestep embedding, through the linear encoder.
@@ -74,30 +100,34 @@ public struct TransfusionModel {
         let timeEmbedding = try x.time.matmul(P["embed.time1"]).silu().matmul(P["embed.time2"])
         let patches = try (x.patches + timeEmbedding).matmul(P["embed.patches"])
         var h = try Tensor.select(x.isPatch, patches, tokens)
+        var keys: [Tensor] = [], values: [Tensor] = []
         for l in 0..<config.layers {
-            h = try h + attention(try h.rmsNorm(weight: P["block\(l).attn_norm"]), layer: l, x)
+            let a = try attention(try h.rmsNorm(weight: P["block\(l).attn_norm"]), layer: l, x, cache: cache)
+            keys.append(a.k); values.append(a.v)
+            h = try h + a.out
             let n = try h.rmsNorm(weight: P["block\(l).mlp_norm"])
             let gated = try n.matmul(P["block\(l).mlp.gate"]).silu() * n.matmul(P["block\(l).mlp.up"])
             h = try h + gated.matmul(P["block\(l).mlp.down"])
         }
-        h = try h.rmsNorm(weight: P["final_norm"])
-        let lm = try Tensor.crossEntropy(h.matmul(P["head.tokens"]), x.targets, ignoreIndex: -1)
-        // Diffusion: ε-prediction MSE over patch positions only.
-        let error = try (h.matmul(P["head.patches"]) - x.noise) * x.isPatch
-        let patchValues = try x.isPatch.sum() * Float(config.patchSize)
-        let diffusion = try error.square().sum() / patchValues.maximum(.scalar(1))
-        return Losses(total: try lm * weights.lm + diffusion * weights.diffusion, lm: lm, diffusion: diffusion)
+        return Forward(hidden: try h.rmsNorm(weight: P["final_norm"]), keys: keys, values: values)
     }
 
+    /// Next-token logits [.., vocabulary] from final hidden states.
+    public func tokenLogits(_ hidden: Tensor) throws -> Tensor { try hidden.matmul(parameters["head.tokens"]) }
+    /// The patch head's prediction [.., patchSize] (ε, v or the flow velocity).
+    public func patchPrediction(_ hidden: Tensor) throws -> Tensor { try hidden.matmul(parameters["head.patches"]) }
+
     /// Multi-head self-attention with RoPE under the batch's mask.
-    func attention(_ n: Tensor, layer l: Int, _ x: BatchInputs) throws -> Tensor {
+    func attention(_ n: Tensor, layer l: Int, _ x: BatchInputs, cache: KVCache?) throws -> (out: Tensor, k: Tensor, v: Tensor) {
         let (b, t) = (n.shape[0], n.shape[1]), (heads, hd) = (config.heads, config.headDim)
         func split(_ w: String) throws -> Tensor {
             try n.matmul(parameters["block\(l).attn.\(w)"]).reshape([b, t, heads, hd]).permute([0, 2, 1, 3])
         }
         let q = try rope(split("wq"), x), k = try rope(split("wk"), x), v = try split("wv")
-        let o = try Tensor.attention(q, k, v, mask: x.mask)
-        return try o.permute([0, 2, 1, 3]).reshape([b, t, config.dim]).matmul(parameters["block\(l).attn.wo"])
+        let allK = try cache.map { try Tensor.concat([$0.keys[l], k], axis: 2) } ?? k
+        let allV = try cache.map { try Tensor.concat([$0.values[l], v], axis: 2) } ?? v
+        let o = try Tensor.attention(q, allK, allV, mask: x.mask)
+        return (try o.permute([0, 2, 1, 3]).reshape([b, t, config.dim]).matmul(parameters["block\(l).attn.wo"]), k, v)
     }
 
     /// Rotary embedding: pairs (i, i + d/2) rotated by the position's angles.

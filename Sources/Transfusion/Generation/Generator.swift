@@ -1,0 +1,182 @@
+import TensorGraph
+
+/// What `Generator` produces, in order: text, and images (side × side × channels, in [0, 1]).
+public enum GeneratedPiece: Equatable, Sendable {
+    case text(String)
+    case image([Float])
+}
+
+public struct GenerationOptions: Sendable {
+    public var maxTokens = 64
+    public var maxImages = 2
+    public var text = TokenSampler()
+    public var sampler: DiffusionSampler = .ddim(steps: 50, eta: 0)
+    /// Classifier-free guidance scale: prediction = uncond + cfg·(cond − uncond); 1 means none.
+    public var cfg: Double = 1
+    public var clip = true
+    public var cached = true
+    public var seed: UInt64 = 0
+    public init() {}
+}
+
+/// Generation from a trained Transfusion model, batched over prompts: text is sampled token by
+/// token; when BOI comes (sampled, or forced after a caption), the image's patches start as
+/// noise and are denoised in place — the model sees only the current step's patches — then the
+/// clean image and EOI are committed and text goes on.
+///
+/// Classifier-free guidance runs an unconditional companion row per prompt whose context is
+/// just BOS, BOI (what caption dropout taught the model), in the same batch.
+public final class Generator {
+    public let model: TransfusionModel
+    public let options: GenerationOptions
+    let patchifier: Patchifier
+    let tokenizer = ByteTokenizer()
+
+    public init(model: TransfusionModel, options: GenerationOptions) throws {
+        let c = model.config
+        guard let side = c.patchSide else {
+            throw TensorGraphError("the model's patches (\(c.patchSize) values) are not square \(c.channels)-channel blocks of its \(c.imageSide)-pixel images")
+        }
+        try options.sampler.validate(for: model.process)
+        self.model = model; self.options = options
+        patchifier = Patchifier(side: c.imageSide, patch: side, channels: c.channels)
+    }
+
+    var guided: Bool { options.cfg != 1 }
+    var patchCount: Int { patchifier.patchCount }
+
+    /// Continues each prompt with text and images until EOS or the token limit.
+    public func generate(_ prompts: [String]) throws -> [[GeneratedPiece]] {
+        try run(prompts.map { [.token(ByteTokenizer.bos)] + tokens($0) }, stopAfterImage: false)
+    }
+
+    /// One image per caption (the caption is the prompt, BOI follows).
+    public func images(for captions: [String]) throws -> [[Float]] {
+        let prompts = captions.map { [.token(ByteTokenizer.bos)] + tokens($0) + [.token(ByteTokenizer.boi, image: 0)] }
+        return try run(prompts, stopAfterImage: true).map { pieces in
+            pieces.compactMap { if case .image(let p) = $0 { p } else { nil } }.first ?? []
+        }
+    }
+
+    /// A caption per image: BOS, the clean image, then text until EOS.
+    public func captions(for images: [[Float]]) throws -> [String] {
+        let prompts = images.map { pixels -> [SequenceDecoder.Position] in
+            [.token(ByteTokenizer.bos), .token(ByteTokenizer.boi, image: 0)] + cleanPatches(pixels, image: 0)
+                + [.token(ByteTokenizer.eoi, image: 0)]
+        }
+        return try run(prompts, stopAfterImage: false, imagesAllowed: false).map { pieces in
+            pieces.compactMap { if case .text(let s) = $0 { s } else { nil } }.joined()
+        }
+    }
+
+    func tokens(_ text: String) -> [SequenceDecoder.Position] { tokenizer.encode(text).map { .token($0) } }
+
+    func cleanPatches(_ pixels: [Float], image: Int) -> [SequenceDecoder.Position] {
+        let values = patchifier.patches(pixels), p = model.config.patchSize
+        return (0..<patchCount).map { .patch(Array(values[($0 * p)..<(($0 + 1) * p)]), step: 0, image: image) }
+    }
+
+    /// The generation loop over a batch of rows (and, with guidance, their companions).
+    func run(_ prompts: [[SequenceDecoder.Position]], stopAfterImage: Bool, imagesAllowed: Bool = true) throws -> [[GeneratedPiece]] {
+        let n = prompts.count
+        let promptImages = prompts.map { $0.filter { $0.kind == .boi }.count }
+        let capacity = prompts.map(\.count).max()! + options.maxTokens + 2
+            + (imagesAllowed ? options.maxImages : 0) * (patchCount + 2)
+        let decoder = SequenceDecoder(model: model, batch: guided ? 2 * n : n, capacity: capacity, cached: options.cached)
+        var rng = RNG(seed: options.seed)
+        var pieces = Array(repeating: [GeneratedPiece](), count: n)
+        var text = Array(repeating: [Int](), count: n)
+        var done = Array(repeating: false, count: n), produced = Array(repeating: 0, count: n)
+        var images = promptImages
+        var logits = try decoder.step(padded(prompts, rows: decoder.batch), commit: true).map(\.logits)
+        while done.contains(false) {
+            // Rows whose last position is BOI draw their image now; the others wait.
+            let drawing = (0..<n).filter { !done[$0] && decoder.rows[$0].last?.kind == .boi }
+            if !drawing.isEmpty {
+                let drawn = try drawImages(drawing, decoder, &rng)
+                for (r, pixels) in zip(drawing, drawn.pixels) {
+                    flush(&text[r], into: &pieces[r]); pieces[r].append(.image(pixels))
+                    images[r] += 1
+                    if stopAfterImage { done[r] = true }
+                }
+                for (r, l) in drawn.logits { logits[r] = l }
+                continue
+            }
+            var pending = Array(repeating: [SequenceDecoder.Position](), count: decoder.batch)
+            for r in 0..<n where !done[r] {
+                let limitReached = !imagesAllowed || images[r] >= options.maxImages + promptImages[r]
+                let token = logits[r]!.withUnsafeBufferPointer {
+                    options.text.pick($0, rng: &rng) { t in Self.mayFollow(t, imagesAllowed: !limitReached) }
+                }
+                produced[r] += 1
+                if token == ByteTokenizer.eos || produced[r] > options.maxTokens { done[r] = true; continue }
+                if token == ByteTokenizer.boi { pending[r] = [.token(token, image: images[r])]; continue }
+                text[r].append(token); pending[r] = [.token(token)]
+            }
+            guard pending.contains(where: { !$0.isEmpty }) else { break }
+            let out = try decoder.step(pending, commit: true)
+            for r in 0..<n where !pending[r].isEmpty { logits[r] = out[r].logits }
+        }
+        for r in 0..<n { flush(&text[r], into: &pieces[r]) }
+        return pieces
+    }
+
+    /// Tokens text sampling may produce: bytes, EOS, and BOI while images are allowed.
+    static func mayFollow(_ token: Int, imagesAllowed: Bool) -> Bool {
+        token < 256 || token == ByteTokenizer.eos || (imagesAllowed && token == ByteTokenizer.boi)
+    }
+
+    func flush(_ tokens: inout [Int], into pieces: inout [GeneratedPiece]) {
+        guard !tokens.isEmpty else { return }
+        pieces.append(.text(tokenizer.decode(tokens))); tokens = []
+    }
+
+    func padded(_ pending: [[SequenceDecoder.Position]], rows: Int) -> [[SequenceDecoder.Position]] {
+        pending + Array(repeating: [], count: rows - pending.count)
+    }
+
+    /// Denoises one image for each row in `drawing` (all at once), commits it clean with EOI,
+    /// and returns the pixels and each row's logits after EOI.
+    func drawImages(_ drawing: [Int], _ decoder: SequenceDecoder, _ rng: inout RNG) throws
+        -> (pixels: [[Float]], logits: [(Int, [Float]?)]) {
+        let n = guided ? decoder.batch / 2 : decoder.batch, p = model.config.patchSize, size = patchCount * p
+        if guided {
+            var companions = Array(repeating: [SequenceDecoder.Position](), count: decoder.batch)
+            for r in drawing { decoder.reset(row: n + r); companions[n + r] = [.token(ByteTokenizer.bos), .token(ByteTokenizer.boi, image: 0)] }
+            _ = try decoder.step(companions, commit: true)
+        }
+        let imageIndex = drawing.map { r in decoder.rows[r].last!.image ?? 0 }
+        var x = rng.normal(drawing.count * size)
+        try options.sampler.run(&x, process: model.process, clip: options.clip, rng: &rng) { values, t in
+            var pending = Array(repeating: [SequenceDecoder.Position](), count: decoder.batch)
+            for (i, r) in drawing.enumerated() {
+                let block = (0..<patchCount).map { k -> SequenceDecoder.Position in
+                    let start = i * size + k * p
+                    return .patch(Array(values[start..<(start + p)]), step: t, image: imageIndex[i])
+                }
+                pending[r] = block
+                if guided { pending[n + r] = block.map { var q = $0; q.image = 0; return q } }
+            }
+            let out = try decoder.step(pending, commit: false)
+            var prediction = [Float](); prediction.reserveCapacity(values.count)
+            for r in drawing {
+                let cond = out[r].predictions.flatMap { $0 }
+                guard guided else { prediction += cond; continue }
+                let uncond = out[n + r].predictions.flatMap { $0 }
+                let s = Float(options.cfg)
+                prediction += zip(cond, uncond).map { c, u in u + s * (c - u) }
+            }
+            return prediction
+        }
+        var pending = Array(repeating: [SequenceDecoder.Position](), count: decoder.batch)
+        var pixels: [[Float]] = []
+        for (i, r) in drawing.enumerated() {
+            let clean = Array(x[(i * size)..<((i + 1) * size)])
+            pixels.append(patchifier.image(clean))
+            pending[r] = (0..<patchCount).map { .patch(Array(clean[($0 * p)..<(($0 + 1) * p)]), step: 0, image: imageIndex[i]) }
+                + [.token(ByteTokenizer.eoi, image: imageIndex[i])]
+        }
+        let out = try decoder.step(pending, commit: true)
+        return (pixels, drawing.map { ($0, out[$0].logits) })
+    }
+}

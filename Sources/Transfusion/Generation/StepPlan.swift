@@ -1,0 +1,84 @@
+import TensorGraph
+
+/// One planned forward pass of a `SequenceDecoder`: blocks of `width` positions per row, whose queries
+/// also see `slots` cached keys. Built once per block width and re-run with new blocks; inputs
+/// are written straight into the plan's buffers.
+final class StepPlan {
+    let model: TransfusionModel
+    let batch: Int, width: Int, slots: Int
+    let plan: Plan
+    private let x: BatchInputs
+    private let layers: Int
+
+    init(model: TransfusionModel, batch: Int, width: Int, slots: Int, cache: TransfusionModel.KVCache?) throws {
+        self.model = model; self.batch = batch; self.width = width; self.slots = slots
+        x = BatchInputs(batch: batch, length: width, keys: slots + width, config: model.config)
+        let f = try model.forward(x, cache: cache)
+        let outputs = [try model.tokenLogits(f.hidden), try model.patchPrediction(f.hidden)] + (cache == nil ? [] : f.keys + f.values)
+        plan = Plan(outputs.map(\.node))
+        layers = model.config.layers
+    }
+
+    private func buffer(_ t: Tensor) -> UnsafeMutableBufferPointer<Float>? { plan.buffer(t.node) }
+
+    /// Writes row r's block: positions `start ..< start + block.count` of `layout`, seeing the
+    /// first `committed` cache slots; the rest of the block is padding that only sees itself.
+    func fill(row r: Int, block: [SequenceDecoder.Position], start: Int, committed: Int, layout: SequenceLayout) {
+        let c = model.config, keys = slots + width
+        let tokens = buffer(x.tokens), patches = buffer(x.patches), isPatch = buffer(x.isPatch)
+        let time = buffer(x.time), mask = buffer(x.mask)
+        let rope = model.ropeTables((0..<width).map { $0 < block.count ? start + $0 : 0 })
+        buffer(x.cos)?.baseAddress!.advanced(by: r * width * c.headDim).update(from: rope.cos, count: rope.cos.count)
+        buffer(x.sin)?.baseAddress!.advanced(by: r * width * c.headDim).update(from: rope.sin, count: rope.sin.count)
+        var features: (step: Double, values: [Float])? = nil
+        for j in 0..<width {
+            let i = r * width + j
+            let position = j < block.count ? block[j] : nil
+            tokens?[i] = Float(position?.token ?? ByteTokenizer.pad)
+            isPatch?[i] = position?.patch == nil ? 0 : 1
+            for v in 0..<c.patchSize { patches?[i * c.patchSize + v] = position?.patch?[v] ?? 0 }
+            if let p = position, p.patch != nil, features?.step != p.step {
+                features = (p.step, timestepFeatures(p.step, dim: c.timeFeatures))
+            }
+            for v in 0..<c.timeFeatures { time?[i * c.timeFeatures + v] = position?.patch == nil ? 0 : features!.values[v] }
+            guard let mask else { continue }
+            let row = mask.baseAddress! + i * keys
+            let q = start + j
+            for s in 0..<slots { row[s] = position != nil && s < committed && model.mask.allows(q, s, in: layout) ? 1 : 0 }
+            for k in 0..<width {
+                let allowed = position == nil ? k == j : k < block.count && model.mask.allows(q, start + k, in: layout)
+                row[slots + k] = allowed ? 1 : 0
+            }
+        }
+    }
+
+    /// Row r's logits at its last pending position and predictions at its pending patches
+    /// (the block holds the pending positions from `offset`).
+    func output(row r: Int, offset: Int, pending: [SequenceDecoder.Position]) -> SequenceDecoder.Output {
+        let c = model.config
+        guard !pending.isEmpty else { return SequenceDecoder.Output(logits: nil, predictions: []) }
+        let logits = plan.outputBuffer(0), predictions = plan.outputBuffer(1)
+        let last = r * width + offset + pending.count - 1
+        var patches: [[Float]] = []
+        for (j, p) in pending.enumerated() where p.patch != nil {
+            let base = (r * width + offset + j) * c.patchSize
+            patches.append(Array(predictions[base..<(base + c.patchSize)]))
+        }
+        return SequenceDecoder.Output(logits: Array(logits[(last * c.vocabulary)..<((last + 1) * c.vocabulary)]), predictions: patches)
+    }
+
+    /// Copies row r's keys and values of block positions `from ..< from + count` into cache slots
+    /// starting at `at`.
+    func store(row r: Int, from: Int, count: Int, at: Int, keys: [Storage], values: [Storage]) {
+        let c = model.config, (h, d) = (c.heads, c.headDim), capacity = keys.first?.shape[2] ?? 0
+        for l in 0..<layers {
+            for (output, cache) in [(plan.outputBuffer(2 + l), keys[l]), (plan.outputBuffer(2 + layers + l), values[l])] {
+                for head in 0..<h {
+                    let source = output.baseAddress! + ((r * h + head) * width + from) * d
+                    let target = cache.pointer + ((r * h + head) * capacity + at) * d
+                    target.update(from: source, count: count * d)
+                }
+            }
+        }
+    }
+}

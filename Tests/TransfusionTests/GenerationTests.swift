@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+import TensorGraph
+@testable import Transfusion
+
+@Suite struct GenerationTests {
+    /// An untrained model with weights scaled up so its outputs vary strongly with the input.
+    static func model(objective: DiffusionObjective = .epsilon) -> TransfusionModel {
+        let config = ModelConfig(dim: 32, layers: 2, heads: 2, patchSize: 12, timeFeatures: 8, imageSide: 4, objective: objective)
+        let m = TransfusionModel(config, seed: 3)
+        let s = m.parameters["embed.tokens"].node.storage!
+        for j in 0..<s.count { s.pointer[j] *= 40 }
+        return m
+    }
+
+    /// The cache must not change what the model computes: a prompt, a token at a time, then an
+    /// image block, run with and without the cache, gives the same logits and predictions.
+    @Test func cachedAndUncachedStepsAgree() throws {
+        let m = Self.model()
+        var rng = RNG(seed: 8)
+        let cached = SequenceDecoder(model: m, batch: 2, capacity: 40, cached: true)
+        let full = SequenceDecoder(model: m, batch: 2, capacity: 40, cached: false)
+        let b = ByteTokenizer.bos, boi = ByteTokenizer.boi
+        let steps: [[[SequenceDecoder.Position]]] = [
+            [[.token(b), .token(104), .token(105)], [.token(b)]],
+            [[.token(33)], [.token(120), .token(121), .token(boi, image: 0)]],
+            [[.token(boi, image: 0)], []],
+            [(0..<4).map { _ in .patch(rng.normal(12), step: 400, image: 0) }, (0..<4).map { _ in .patch(rng.normal(12), step: 0, image: 0) }],
+            [[.token(ByteTokenizer.eoi, image: 0)], [.token(ByteTokenizer.eoi, image: 0), .token(50)]],
+        ]
+        var worst: Float = 0
+        for (i, pending) in steps.enumerated() {
+            // Diffusion-like steps run twice uncommitted first, as a sampler would.
+            for commit in i == 3 ? [false, false, true] : [true] {
+                let a = try cached.step(pending, commit: commit), c = try full.step(pending, commit: commit)
+                for r in 0..<2 {
+                    #expect((a[r].logits == nil) == (c[r].logits == nil))
+                    for (x, y) in zip(a[r].logits ?? [], c[r].logits ?? []) { worst = max(worst, abs(x - y)) }
+                    for (x, y) in zip(a[r].predictions.flatMap { $0 }, c[r].predictions.flatMap { $0 }) { worst = max(worst, abs(x - y)) }
+                }
+            }
+        }
+        #expect(worst < 1e-4, "largest difference between cached and uncached outputs: \(worst)")
+    }
+
+    @Test func generationIsReproducibleAndTheCacheChangesNothing() throws {
+        let m = Self.model()
+        var options = GenerationOptions()
+        options.maxTokens = 12; options.text = TokenSampler(temperature: 1, topK: 20)
+        options.sampler = .ddim(steps: 5, eta: 0.5); options.cfg = 3; options.seed = 4
+        let prompts = ["ab", "hello"]
+        let first = try Generator(model: m, options: options).generate(prompts)
+        let again = try Generator(model: m, options: options).generate(prompts)
+        #expect(first == again)
+        options.cached = false
+        let uncached = try Generator(model: m, options: options).generate(prompts)
+        #expect(first.count == uncached.count)
+        for (a, b) in zip(first, uncached) {
+            #expect(a.count == b.count)
+            for (x, y) in zip(a, b) {
+                switch (x, y) {
+                case (.text(let s), .text(let t)): #expect(s == t)
+                case (.image(let p), .image(let q)): #expect(zip(p, q).allSatisfy { abs($0 - $1) < 1e-3 })
+                default: Issue.record("pieces differ: \(x) vs \(y)")
+                }
+            }
+        }
+    }
+
+    @Test func imagesAndCaptionsHaveTheirShapes() throws {
+        let m = Self.model(objective: .flow)
+        var options = GenerationOptions()
+        options.sampler = .midpoint(steps: 3); options.maxTokens = 6
+        let g = try Generator(model: m, options: options)
+        let images = try g.images(for: ["a red square", "x"])
+        #expect(images.count == 2 && images.allSatisfy { $0.count == 4 * 4 * 3 })
+        #expect(images.allSatisfy { $0.allSatisfy { $0 >= 0 && $0 <= 1 } })
+        let captions = try g.captions(for: images)
+        #expect(captions.count == 2 && captions.allSatisfy { $0.unicodeScalars.count <= 6 })
+    }
+
+    @Test func generationRefusesModelsWithoutImageGeometry() {
+        let m = TransfusionModel(ModelConfig(dim: 16, layers: 1, heads: 2, patchSize: 5, timeFeatures: 4))
+        #expect(throws: TensorGraphError.self) { try Generator(model: m, options: GenerationOptions()) }
+    }
+}
