@@ -194,4 +194,16 @@ struct ScriptCommandTests {
         let problem = Tool.nbformatProblem(ipynb)
         #expect(problem == nil, "\(problem ?? "")")
     }
+
+    /// Every example script parses and passes the checker (running them takes minutes: the
+    /// training examples are run by hand, and their results are in docs/results.md).
+    @Test func everyExampleScriptChecksCleanly() throws {
+        let folder = Tool.root.appendingPathComponent("examples")
+        let files = try FileManager.default.subpathsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".tfs") }
+        #expect(files.count >= 3)
+        for file in files {
+            let r = try Tool.tfs(["run", folder.appendingPathComponent(file).path, "--check"])
+            #expect(r.status == 0, "\(file): \(r.both)")
+        }
+    }
 }

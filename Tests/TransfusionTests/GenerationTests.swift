@@ -83,4 +83,53 @@ import TensorGraph
         let m = TransfusionModel(ModelConfig(dim: 16, layers: 1, heads: 2, patchSize: 5, timeFeatures: 4))
         #expect(throws: TensorGraphError.self) { try Generator(model: m, options: GenerationOptions()) }
     }
+
+    /// The decoder computes what training computes: a packed row (caption, BOI, noisy patches)
+    /// through the training graph's forward pass gives the decoder's logits and predictions.
+    @Test func decoderMatchesTheTrainingForwardPass() throws {
+        let m = Self.model(), c = m.config
+        let rows = try Packer(length: 12).pack([[.text("hi"), .image(patches: 4)]])
+        let row = rows[0], n = row.count
+        var rng = RNG(seed: 21)
+        let patches = (0..<4).map { _ in rng.normal(c.patchSize) }
+        let step = 321.0
+        // Training-side inputs, built from the packed row as BatchFeeder builds them.
+        let x = BatchInputs(batch: 1, length: n, config: c)
+        var patchValues = [Float](repeating: 0, count: n * c.patchSize), isPatch = [Float](repeating: 0, count: n)
+        var time = [Float](repeating: 0, count: n * c.timeFeatures)
+        var k = 0
+        for i in 0..<n where row.layout[i].kind == .patch {
+            isPatch[i] = 1
+            for v in 0..<c.patchSize { patchValues[i * c.patchSize + v] = patches[k][v] }
+            for (v, f) in timestepFeatures(step, dim: c.timeFeatures).enumerated() { time[i * c.timeFeatures + v] = f }
+            k += 1
+        }
+        let rope = m.ropeTables(row.positions)
+        let feeds: [Node: TensorData] = [
+            x.tokens.node: TensorData(shape: x.tokens.shape, values: row.tokens.map(Float.init)),
+            x.patches.node: TensorData(shape: x.patches.shape, values: patchValues),
+            x.isPatch.node: TensorData(shape: x.isPatch.shape, values: isPatch),
+            x.time.node: TensorData(shape: x.time.shape, values: time),
+            x.cos.node: TensorData(shape: x.cos.shape, values: rope.cos),
+            x.sin.node: TensorData(shape: x.sin.shape, values: rope.sin),
+            x.mask.node: TensorData(shape: x.mask.shape, values: MaskMatrix(m.mask & .sameDocument, row.layout).tensorData.values),
+        ]
+        let f = try m.forward(x)
+        let reference = try Plan([try m.tokenLogits(f.hidden).node, try m.patchPrediction(f.hidden).node]).run(feeds)
+        // The decoder: the prompt, then the patches as one pending block.
+        let boi = row.tokens.firstIndex(of: ByteTokenizer.boi)!
+        for cached in [true, false] {
+            let d = SequenceDecoder(model: m, batch: 1, capacity: n, cached: cached)
+            let prompt = try d.step([row.tokens[0...boi].map { .token($0, image: $0 == ByteTokenizer.boi ? 0 : nil) }], commit: true)
+            let block = try d.step([patches.map { .patch($0, step: step, image: 0) }], commit: false)
+            var worst: Float = 0
+            for (v, value) in prompt[0].logits!.enumerated() {
+                worst = max(worst, abs(value - reference[0].values[boi * c.vocabulary + v]))
+            }
+            for (j, p) in block[0].predictions.enumerated() {
+                for v in 0..<c.patchSize { worst = max(worst, abs(p[v] - reference[1].values[(boi + 1 + j) * c.patchSize + v])) }
+            }
+            #expect(worst < 1e-4, "cached=\(cached): largest difference from the training forward pass \(worst)")
+        }
+    }
 }

@@ -9,8 +9,10 @@ public enum Builtins {
         ("Graphs", GraphBuiltins.all),
         ("Masks", MaskBuiltins.all),
         ("Data", DataBuiltins.all),
+        ("Datasets", DatasetBuiltins.all),
         ("Models", ModelBuiltins.all),
         ("Training", TrainingBuiltins.all),
+        ("Generation", GenerationBuiltins.all),
         ("Files", IOBuiltins.all),
         ("Notebook", NotebookBuiltins.all),
     ]

@@ -56,6 +56,14 @@ public final class Session {
         return result
     }
 
+    /// Parses and checks a whole script without running it: its diagnostics, rendered.
+    public func check(source: String, file: String) -> [String] {
+        let sink = DiagnosticSink()
+        let program = Parser.parse(source, file: file, sink: sink)
+        if !sink.hasErrors { Checker(defined: definedNames, signatures: knownSignatures, sink: sink).check(program) }
+        return sink.diagnostics.map(render)
+    }
+
     private func runChecked(_ source: String, file: String, line: Int) -> CellResult {
         let sink = DiagnosticSink()
         var program = Parser.parse(source, file: file, line: line, sink: sink)

@@ -5,15 +5,16 @@ import Transfusion
 /// initialised when the value is made) and its pieces, starting with the attention mask.
 final class ModelValue: ScriptObject {
     let model: TransfusionModel
-    let mask: Mask
     let loss: LossWeights
+    var mask: Mask { model.mask }
 
-    init(_ model: TransfusionModel, mask: Mask, loss: LossWeights) { self.model = model; self.mask = mask; self.loss = loss }
+    init(_ model: TransfusionModel, loss: LossWeights) { self.model = model; self.loss = loss }
 
     var typeName: String { "model" }
     var description: String {
         let c = model.config
-        return "transfusion(dim=\(c.dim), layers=\(c.layers), heads=\(c.heads), patch=\(c.patchSize), mask=\(mask), loss=\(loss)) — \(model.parameters.count) parameters"
+        let patch = c.patchSide.map { "image=\(c.imageSide), patch=\($0)" } ?? "patch_values=\(c.patchSize)"
+        return "transfusion(dim=\(c.dim), layers=\(c.layers), heads=\(c.heads), \(patch), mask=\(mask), noise=\"\(c.schedule)\", predict=\"\(c.objective.rawValue)\", loss=\(loss)) — \(model.parameters.count) parameters"
     }
     var memberNames: [String] { ["mask", "mask_expression", "parameters", "dim", "layers", "heads"] }
 
@@ -44,16 +45,21 @@ final class ModelValue: ScriptObject {
 
 enum ModelBuiltins {
     static let all: [Builtin] = [
-        Builtin("transfusion", "dim=128, layers=4, heads=4, patch=48, time_features=64, mask=None, loss=None, seed=0",
-                help: "A Transfusion model: a Llama-style transformer (RMSNorm, SwiGLU, RoPE) over text tokens and image patches of `patch` values, with the given attention mask (default causal | same_image) and loss (default lm + 5 * diffusion).",
-                example: "model = transfusion(dim=64, layers=2, heads=2, patch=12)\nprint(model)") { a in
+        Builtin("transfusion", "dim=128, layers=4, heads=4, image=16, patch=4, time_features=64, mask=None, loss=None, noise='cosine', predict='eps', seed=0",
+                help: "A Transfusion model: a Llama-style transformer (RMSNorm, SwiGLU, RoPE) over text tokens and the patch×patch RGB patches of image×image images, with the given attention mask (default causal | same_image), loss (default lm + 5 * diffusion), noise schedule ('cosine' or 'linear', optionally with T: 'linear(500)'; default T = 1000) and patch prediction ('eps', 'v' or 'flow' for flow matching).",
+                example: "model = transfusion(dim=64, layers=2, heads=2, image=16, patch=4)\nprint(model)") { a in
             let dim = try MaskBuiltins.positive(a, "dim"), heads = try MaskBuiltins.positive(a, "heads")
             guard dim % heads == 0, (dim / heads) % 2 == 0 else {
                 throw a.error("heads", "dim \(dim) must split into \(heads) heads of an even size")
             }
+            let side = try MaskBuiltins.positive(a, "image"), patch = try MaskBuiltins.positive(a, "patch")
+            guard side % patch == 0 else { throw a.error("patch", "must divide the image side \(side)") }
+            guard let objective = DiffusionObjective(rawValue: try a.string("predict")) else {
+                throw a.error("predict", "must be 'eps', 'v' or 'flow'")
+            }
             let config = ModelConfig(dim: dim, layers: try MaskBuiltins.positive(a, "layers"), heads: heads,
-                                     patchSize: try MaskBuiltins.positive(a, "patch"),
-                                     timeFeatures: try MaskBuiltins.positive(a, "time_features"))
+                                     patchSize: patch * patch * 3, timeFeatures: try MaskBuiltins.positive(a, "time_features"),
+                                     imageSide: side, schedule: try schedule(a, "noise"), objective: objective)
             var mask = Mask.transfusion
             if a.has("mask") {
                 guard case .object(let o) = a["mask"], let m = o as? MaskValue else { throw a.error("mask", "must be a mask, e.g. causal | same_image") }
@@ -64,7 +70,48 @@ enum ModelBuiltins {
                 guard case .object(let o) = a["loss"], let l = o as? LossValue else { throw a.error("loss", "must combine lm and diffusion, e.g. lm + 5 * diffusion") }
                 loss = l.weights
             }
-            return .object(ModelValue(TransfusionModel(config, seed: UInt64(max(0, try a.int("seed")))), mask: mask, loss: loss))
+            return .object(ModelValue(TransfusionModel(config, mask: mask, seed: UInt64(max(0, try a.int("seed")))), loss: loss))
+        },
+        Builtin("load_model", "path, mask=None, loss=None",
+                help: "The model saved in a checkpoint (written by train(..., checkpoint=...)): its config and weights, with the mask the checkpoint names unless mask= is given.",
+                example: "m = transfusion(dim=32, layers=1, heads=2)\nrun = train(m, shapes(size=16), steps=1, batch=2, checkpoint=\"/tmp/tfs-tiny.safetensors\")\nprint(load_model(\"/tmp/tfs-tiny.safetensors\"))") { a in
+            let path = try a.string("path")
+            var mask = Mask.transfusion
+            if a.has("mask") {
+                guard case .object(let o) = a["mask"], let m = o as? MaskValue else { throw a.error("mask", "must be a mask, e.g. causal | same_image") }
+                mask = m.mask
+            } else if let saved = try MaskBuiltins.located({ try TransfusionModel.savedMask(path) }) {
+                mask = try savedMask(saved, a)
+            }
+            var loss = LossWeights()
+            if a.has("loss") {
+                guard case .object(let o) = a["loss"], let l = o as? LossValue else { throw a.error("loss", "must combine lm and diffusion, e.g. lm + 5 * diffusion") }
+                loss = l.weights
+            }
+            return .object(ModelValue(try MaskBuiltins.located { try TransfusionModel.load(path, mask: mask) }, loss: loss))
         },
     ]
+}
+
+extension ModelBuiltins {
+    /// A mask written in a checkpoint's metadata, read back as the language reads it.
+    static func savedMask(_ text: String, _ a: Arguments) throws -> Mask {
+        let sink = DiagnosticSink()
+        guard let expr = Parser.parseExpression(text, sink: sink), case .object(let o) = try a.interpreter.evaluate(expr),
+              let m = o as? MaskValue else { throw a.error("path", "names a mask that does not read back: '\(text)'") }
+        return m.mask
+    }
+
+    /// A noise schedule written as 'cosine', 'linear', or with its step count: 'cosine(500)'.
+    static func schedule(_ a: Arguments, _ p: String) throws -> NoiseSchedule {
+        let text = try a.string(p).replacingOccurrences(of: " ", with: "")
+        let parts = text.split(whereSeparator: { $0 == "(" || $0 == ")" }).map(String.init)
+        let steps = parts.count > 1 ? Int(parts[1]) : 1000
+        guard let steps, steps >= 2, parts.count <= 2 else { throw a.error(p, "must be 'cosine' or 'linear', optionally with a step count: 'cosine(1000)'") }
+        switch parts.first {
+        case "cosine": return .cosine(steps: steps)
+        case "linear": return .linear(steps: steps)
+        default: throw a.error(p, "must be 'cosine' or 'linear', optionally with a step count: 'cosine(1000)'")
+        }
+    }
 }

@@ -37,33 +37,120 @@ final class LossValue: ScriptObject {
     }
 }
 
-/// The result of `train(...)`: loss curves (plot them) and the trainer to go on with.
+/// The result of `train(...)`: loss curves (plot them), held-out evaluations, and the
+/// trainer to go on with.
 final class RunValue: ScriptObject {
     let trainer: Trainer
-    init(_ trainer: Trainer) { self.trainer = trainer }
+    /// The step count asked for, and whether Ctrl-C stopped the run before it.
+    let target: Int
+    let stoppedEarly: Bool
+    let checkpoint: String?
+
+    init(_ trainer: Trainer, target: Int? = nil, stoppedEarly: Bool = false, checkpoint: String? = nil) {
+        self.trainer = trainer; self.target = target ?? trainer.step
+        self.stoppedEarly = stoppedEarly; self.checkpoint = checkpoint
+    }
+
     var typeName: String { "run" }
     var description: String {
-        guard let last = trainer.history.last else { return "run(0 steps)" }
-        return String(format: "run(%d steps, loss %.4f: LM %.4f, diffusion %.4f)", trainer.step, last.total, last.lm, last.diffusion)
+        var parts = [stoppedEarly ? "stopped early at step \(trainer.step) of \(target)" : "\(trainer.step) steps"]
+        if let last = trainer.history.last {
+            parts.append(String(format: "loss %.4f: LM %.4f, diffusion %.4f", last.total, last.lm, last.diffusion))
+        }
+        if let e = trainer.evaluations.last {
+            parts.append(String(format: "held-out LM %.4f, diffusion %.4f", e.lm, e.diffusion))
+        }
+        if let checkpoint, stoppedEarly { parts.append("checkpoint \(checkpoint)") }
+        return "run(" + parts.joined(separator: ", ") + ")"
     }
-    var memberNames: [String] { ["loss", "lm", "diffusion", "steps"] }
+    var memberNames: [String] { ["loss", "lm", "diffusion", "steps", "eval_lm", "eval_diffusion", "eval_steps", "stopped_early"] }
+
     func member(_ name: String) throws -> Value? {
-        func curve(_ k: KeyPath<Trainer.Record, Float>) -> Value { .list(ListRef(trainer.history.map { .float(Double($0[keyPath: k])) })) }
+        func list<T>(_ items: [T], _ value: (T) -> Value) -> Value { .list(ListRef(items.map(value))) }
+        func curve(_ k: KeyPath<Trainer.Record, Float>) -> Value { list(trainer.history) { .float(Double($0[keyPath: k])) } }
         switch name {
         case "loss": return curve(\.total)
         case "lm": return curve(\.lm)
         case "diffusion": return curve(\.diffusion)
         case "steps": return .int(trainer.step)
+        case "eval_lm": return list(trainer.evaluations) { .float(Double($0.lm)) }
+        case "eval_diffusion": return list(trainer.evaluations) { .float(Double($0.diffusion)) }
+        case "eval_steps": return list(trainer.evaluations) { .int($0.step) }
+        case "stopped_early": return .bool(stoppedEarly)
         default: return nil
         }
     }
+
+    /// Training curves against the step, and the held-out losses at the steps they were
+    /// measured (x = steps done, so an evaluation sits on the training loss of the same weights).
     func output() throws -> Output? {
-        .svg(LinePlot.svg([("LM", trainer.history.map { Double($0.lm) }), ("diffusion", trainer.history.map { Double($0.diffusion) })],
-                          title: "training losses"), caption: description)
+        let first = trainer.history.first?.step ?? trainer.evaluations.first?.step ?? 0
+        let width = max(trainer.history.count, (trainer.evaluations.map(\.step).max() ?? 0) - first + 1)
+        func series(_ points: [(step: Int, value: Float)]) -> [Double] {
+            var values = [Double](repeating: .nan, count: width)
+            for p in points where (0..<width).contains(p.step - first) { values[p.step - first] = Double(p.value) }
+            return values
+        }
+        var lines = [("LM", series(trainer.history.map { ($0.step, $0.lm) })),
+                     ("diffusion", series(trainer.history.map { ($0.step, $0.diffusion) }))]
+        if !trainer.evaluations.isEmpty {
+            lines += [("held-out LM", series(trainer.evaluations.map { ($0.step, $0.lm) })),
+                      ("held-out diffusion", series(trainer.evaluations.map { ($0.step, $0.diffusion) }))]
+        }
+        return .svg(LinePlot.svg(lines, title: "training losses"), caption: description)
+    }
+}
+
+/// The loop of `train`: steps until the run is done or Ctrl-C raises the interrupt flag
+/// (checked at each step boundary, so a step is never cut in half), held-out evaluations on
+/// schedule, and the checkpoint — written however the loop ended.
+struct TrainingLoop {
+    let trainer: Trainer
+    let steps: Int
+    /// Evaluate before the first step, every `evalEvery` steps and after the last; 0: never.
+    let evalEvery: Int
+    let checkpoint: String?
+    let interrupt: InterruptFlag
+    let progress: Progress
+    /// Called after each step (tests raise the interrupt flag here).
+    var afterStep: (Trainer) -> Void = { _ in }
+
+    func run(record: (Metric) -> Void) throws -> RunValue {
+        func evaluate() throws {
+            let e = try trainer.evaluate()
+            record(Metric(name: "eval_lm", value: Double(e.lm), step: e.step))
+            record(Metric(name: "eval_diffusion", value: Double(e.diffusion), step: e.step))
+        }
+        if evalEvery > 0 { try evaluate() }
+        var stoppedEarly = false
+        while trainer.step < steps {
+            if interrupt.isRaised { stoppedEarly = true; break }
+            let r = try trainer.trainStep()
+            progress.update(step: r.step, lm: r.lm, diffusion: r.diffusion)
+            afterStep(trainer)
+            if evalEvery > 0 && (trainer.step % evalEvery == 0 || trainer.step == steps) { try evaluate() }
+        }
+        progress.finish(stoppedAt: trainer.step)
+        if let checkpoint { try trainer.save(checkpoint) }
+        return RunValue(trainer, target: steps, stoppedEarly: stoppedEarly, checkpoint: checkpoint)
     }
 }
 
 enum TrainingBuiltins {
+    /// The trainer's options from `train`'s arguments.
+    static func trainingOptions(_ a: Arguments, model: TransfusionModel, loss: LossWeights) throws -> Trainer.Options {
+        var options = Trainer.Options()
+        options.steps = try MaskBuiltins.positive(a, "steps"); options.batch = try MaskBuiltins.positive(a, "batch")
+        options.length = try MaskBuiltins.positive(a, "length")
+        options.patch = model.config.patchSide ?? options.patch   // the model's patches, as transfusion(patch=) set them
+        options.loss = loss; options.seed = UInt64(max(0, try a.int("seed")))
+        if a.has("lr") {
+            guard case .object(let o) = a["lr"], let s = o as? ScheduleValue else { throw a.error("lr", "must be a schedule, e.g. warmup(100) >> cosine(1e-3)") }
+            options.lr = s.schedule
+        }
+        return options
+    }
+
     static let all: [Builtin] = [
         Builtin("warmup", "steps", help: "LR schedule: a linear warmup over `steps`, into the schedule after >>.",
                 example: "warmup(100) >> cosine(3e-4)") { a in .object(ScheduleValue(.warmup(steps: try MaskBuiltins.positive(a, "steps")))) },
@@ -71,32 +158,30 @@ enum TrainingBuiltins {
                 example: "cosine(1e-3)") { a in .object(ScheduleValue(.cosine(peak: try a.double("peak"), floor: try a.double("floor")))) },
         Builtin("constant", "rate", help: "LR schedule: the same rate throughout.",
                 example: "constant(1e-3)") { a in .object(ScheduleValue(.constant(try a.double("rate")))) },
-        Builtin("train", "model, data, steps=100, batch=16, length=64, lr=None, patch=4, seed=1, checkpoint=None, resume=None, every=0",
-                help: "Trains model on a shapes dataset with the model's loss (e.g. lm + 5 * diffusion) and returns the run (its .loss, .lm and .diffusion curves; show(run) plots them). checkpoint= saves at the end (and on Ctrl-C); resume= continues from one.",
-                example: "m = transfusion(dim=32, layers=1, heads=2, patch=48)\nrun = train(m, shapes(size=16), steps=3, batch=2)\nprint(run.steps)") { a in
+        Builtin("train", "model, data, steps=100, batch=16, length=64, lr=None, seed=1, checkpoint=None, resume=None, every=0, eval_every=0, eval_batches=2, eval_data=None",
+                help: "Trains model on a dataset (shapes, images, text or a mixture) with the model's loss (e.g. lm + 5 * diffusion) and returns the run: its .loss, .lm and .diffusion curves, and with eval_every=N the held-out losses every N steps (.eval_lm, .eval_diffusion, .eval_steps) over eval_batches fixed batches of eval_data (default: fresh draws of data with another seed); show(run) plots them all. checkpoint= saves at the end and on Ctrl-C (the run then says it stopped early); resume= continues from one.",
+                example: "m = transfusion(dim=32, layers=1, heads=2)\nrun = train(m, shapes(size=16), steps=3, batch=2, eval_every=2)\nprint(run.steps, run.eval_steps)") { a in
             guard case .object(let mo) = a["model"], let model = mo as? ModelValue else { throw a.error("model", "must be a model from transfusion(...)") }
-            guard case .object(let dobj) = a["data"], let data = dobj as? ShapesValue else { throw a.error("data", "must be a dataset from shapes(...)") }
-            var options = Trainer.Options()
-            options.steps = try MaskBuiltins.positive(a, "steps"); options.batch = try MaskBuiltins.positive(a, "batch")
-            options.length = try MaskBuiltins.positive(a, "length"); options.patch = try MaskBuiltins.positive(a, "patch")
-            options.loss = model.loss; options.seed = UInt64(max(0, try a.int("seed")))
-            if a.has("lr") {
-                guard case .object(let o) = a["lr"], let s = o as? ScheduleValue else { throw a.error("lr", "must be a schedule, e.g. warmup(100) >> cosine(1e-3)") }
-                options.lr = s.schedule
-            }
-            let trainer = try MaskBuiltins.located { try Trainer(model: model.model, shapes: data.shapes, options: options) }
+            let data = try DatasetBuiltins.dataset(a, "data")
+            let options = try trainingOptions(a, model: model.model, loss: model.loss)
+            let trainer = try MaskBuiltins.located { try Trainer(model: model.model, data: data, options: options) }
             if let path = try a.optionalString("resume") { try MaskBuiltins.located { try trainer.resume(from: path) } }
-            let every = try a.int("every") > 0 ? try a.int("every") : max(1, options.steps / 10)
-            let checkpoint = try a.optionalString("checkpoint")
-            let progress = Progress(total: options.steps, every: every, tokensPerStep: options.batch * options.length)
-            while trainer.step < options.steps {
-                if a.interpreter.interruptFlag.isRaised { break }  // stop at a step boundary, keep the checkpoint
-                let r = try MaskBuiltins.located { try trainer.trainStep() }
-                progress.update(step: r.step, lm: r.lm, diffusion: r.diffusion)
+            let evalEvery = max(0, try a.int("eval_every"))
+            if evalEvery > 0 {
+                let heldOut = try a.has("eval_data") ? DatasetBuiltins.dataset(a, "eval_data") : nil
+                let batches = try MaskBuiltins.positive(a, "eval_batches")
+                try MaskBuiltins.located { try trainer.holdOut(heldOut, batches: batches) }
             }
-            progress.finish(stoppedAt: trainer.step)
-            if let checkpoint { try MaskBuiltins.located { try trainer.save(checkpoint) } }
-            return .object(RunValue(trainer))
+            let every = try a.int("every") > 0 ? try a.int("every") : max(1, options.steps / 10)
+            let loop = TrainingLoop(trainer: trainer, steps: options.steps, evalEvery: evalEvery, checkpoint: try a.optionalString("checkpoint"),
+                                    interrupt: a.interpreter.interruptFlag,
+                                    progress: Progress(total: options.steps, every: every, tokensPerStep: options.batch * options.length))
+            let run = try MaskBuiltins.located { try loop.run(record: a.interpreter.record) }
+            if run.stoppedEarly {
+                a.interpreter.write("train: stopped early at step \(trainer.step) of \(options.steps)" +
+                                    (run.checkpoint.map { "; checkpoint written to \($0)\n" } ?? "; no checkpoint= was given\n"))
+            }
+            return .object(run)
         },
         Builtin("plot", "values, title='values'", help: "A line plot (SVG) of a list of numbers, or of a dict of named lists.",
                 example: "plot([3, 2, 1.5, 1.2], title=\"loss\")") { a in

@@ -42,7 +42,9 @@ public struct Shapes: Sendable {
     }
 
     public let side: Int
-    public init(side: Int = 16) { self.side = side }
+    /// Whether training draws two shapes per image (`sample` takes the choice per call).
+    public let two: Bool
+    public init(side: Int = 16, two: Bool = false) { self.side = side; self.two = two }
 
     /// Pixel extent of a shape, odd so shapes sit symmetric on a pixel centre and stay inside the
     /// image at every position: large 7 px at side 16 (15 at 32), small 5 px (9 at 32).
@@ -95,3 +97,40 @@ public struct Shapes: Sendable {
     }
 }
 
+
+/// Shapes as a training source: one item per draw, procedural and endless.
+extension Shapes: Dataset {
+    public var imageSide: Int? { side }
+    public var count: Int? { nil }
+    public var description: String { "shapes(size=\(side)\(two ? ", two=True" : ""))" }
+
+    public func draw(_ rng: inout RNG) -> DatasetItem {
+        let example = sample(&rng, two: two)
+        return .pair(pixels: example.pixels, caption: example.caption)
+    }
+
+    public func fitted(length: Int, patches: Int) throws -> any Dataset {
+        let longest = longestCaption
+        guard longest + Self.overhead(patches: patches) <= length else {
+            throw Self.captionTooLong(longest, of: "the longest shapes example", length: length, patches: patches)
+        }
+        return self
+    }
+
+    /// Fresh draws are already unseen examples: both sides are the whole dataset, and what
+    /// keeps evaluation apart from training is the separate seed it is drawn with.
+    public func split(heldOut fraction: Double, seed: UInt64) throws -> (train: any Dataset, heldOut: any Dataset) {
+        (self, self)
+    }
+
+    /// The bytes of the longest caption `sample` can write.
+    var longestCaption: Int {
+        func longest<T: CaseIterable & RawRepresentable>(_: T.Type) -> Int where T.RawValue == String {
+            T.allCases.map(\.rawValue.utf8.count).max()!
+        }
+        // "a <size> <colour> <kind> <position phrase>": the article, four spaces, the words.
+        let phrase = 1 + 4 + longest(Size.self) + longest(Colour.self) + longest(Kind.self)
+            + Position.allCases.map(\.phrase.utf8.count).max()!
+        return two ? 2 * phrase + " and ".utf8.count : phrase
+    }
+}

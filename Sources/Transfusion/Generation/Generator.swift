@@ -16,6 +16,8 @@ public struct GenerationOptions: Sendable {
     public var clip = true
     public var cached = true
     public var seed: UInt64 = 0
+    /// Whether EOS ends a row (benchmarks turn it off to time a fixed number of tokens).
+    public var stopAtEOS = true
     public init() {}
 }
 
@@ -106,7 +108,9 @@ public final class Generator {
             for r in 0..<n where !done[r] {
                 let limitReached = !imagesAllowed || images[r] >= options.maxImages + promptImages[r]
                 let token = logits[r]!.withUnsafeBufferPointer {
-                    options.text.pick($0, rng: &rng) { t in Self.mayFollow(t, imagesAllowed: !limitReached) }
+                    options.text.pick($0, rng: &rng) { t in
+                        Self.mayFollow(t, imagesAllowed: !limitReached) && (self.options.stopAtEOS || t != ByteTokenizer.eos)
+                    }
                 }
                 produced[r] += 1
                 if token == ByteTokenizer.eos || produced[r] > options.maxTokens { done[r] = true; continue }

@@ -1,9 +1,11 @@
 import Foundation
 import TensorGraph
 
-/// Trains a Transfusion model on `shapes`: each step draws a batch (caption → image, or image →
-/// caption with its noise capped, or an image with its caption dropped for classifier-free
-/// guidance), runs the step's plan — built once — and updates the weights with AdamW.
+/// Trains a Transfusion model on any dataset: each step draws a batch (text; caption → image,
+/// or image → caption with its noise capped, or an image with its caption dropped for
+/// classifier-free guidance — see `ExamplePolicy`), runs the step's plan — built once — and
+/// updates the weights with AdamW. A held-out set, drawn once, measures both losses without
+/// training on them.
 public final class Trainer {
     public struct Options: Sendable {
         public var batch = 16, length = 64, steps = 1000, patch = 4
@@ -12,32 +14,41 @@ public final class Trainer {
         public var imageFirst = 0.2, captionStepCap = 500, conditionDropout = 0.1
         public var seed: UInt64 = 1
         public init() {}
+        var policy: ExamplePolicy {
+            ExamplePolicy(imageFirst: imageFirst, captionStepCap: captionStepCap, conditionDropout: conditionDropout)
+        }
     }
 
     public struct Record: Equatable, Sendable { public let step: Int; public let total, lm, diffusion: Float }
+    /// Mean losses over the held-out set after `step` steps (each loss averaged over all its
+    /// targets: LM over tokens, diffusion over patch values; 0 when the set has none).
+    public struct Evaluation: Equatable, Sendable { public let step: Int; public let lm, diffusion: Float }
 
     public let model: TransfusionModel
     public let options: Options
-    public let shapes: Shapes
+    /// The training data, fitted to the sequence length (long texts cut into chunks).
+    public let data: any Dataset
     public private(set) var step = 0
     public private(set) var history: [Record] = []
+    public private(set) var evaluations: [Evaluation] = []
     var rng: RNG
     let inputs: BatchInputs
+    let losses: TransfusionModel.Losses
     let plan: Plan
     let optimizer: AdamW
     let gradients: [UnsafeMutableBufferPointer<Float>]
-    let patchifier: Patchifier
+    /// Nil when the data is text only.
+    let patchifier: Patchifier?
     let feeder: BatchFeeder
+    var heldOut: HeldOutSet?
 
-    public init(model: TransfusionModel, shapes: Shapes, options: Options) throws {
-        self.model = model; self.options = options; self.shapes = shapes
-        patchifier = Patchifier(side: shapes.side, patch: options.patch)
-        guard patchifier.patchValues == model.config.patchSize else {
-            throw TensorGraphError("the model takes patches of \(model.config.patchSize) values; \(options.patch)×\(options.patch) RGB patches have \(patchifier.patchValues)")
-        }
+    public init(model: TransfusionModel, data: any Dataset, options: Options) throws {
+        self.model = model; self.options = options
+        patchifier = try Self.patchifier(for: data, options: options, model: model)
+        self.data = try data.fitted(length: options.length, patches: patchifier?.patchCount ?? 0)
         rng = RNG(seed: options.seed)
         inputs = BatchInputs(batch: options.batch, length: options.length, config: model.config)
-        let losses = try model.losses(inputs, weights: options.loss)
+        losses = try model.losses(inputs, weights: options.loss)
         let params = model.parameters.all
         plan = Plan([losses.total.node, losses.lm.node, losses.diffusion.node] + (try losses.total.gradients(wrt: params)).map(\.node))
         optimizer = AdamW(params.map { $0.node.storage! })
@@ -45,28 +56,34 @@ public final class Trainer {
         feeder = BatchFeeder(model: model)
     }
 
+    public convenience init(model: TransfusionModel, shapes: Shapes, options: Options) throws {
+        try self.init(model: model, data: shapes, options: options)
+    }
+
+    /// How the data's images become patches: they must be the model's images (its side) and
+    /// `patch` must divide them into patches of the model's patch size.
+    static func patchifier(for data: any Dataset, options: Options, model: TransfusionModel) throws -> Patchifier? {
+        guard let side = data.imageSide else { return nil }
+        let c = model.config
+        guard side == c.imageSide else {
+            throw TensorGraphError("the images of \(data) are \(side)×\(side); the model draws \(c.imageSide)×\(c.imageSide) images (transfusion(image=\(c.imageSide)))")
+        }
+        guard side % options.patch == 0 else {
+            throw TensorGraphError("the images of \(data) are \(side)×\(side): patch \(options.patch) must divide their side")
+        }
+        let patchifier = Patchifier(side: side, patch: options.patch)
+        guard patchifier.patchValues == c.patchSize else {
+            throw TensorGraphError("the model takes patches of \(c.patchSize) values; \(options.patch)×\(options.patch) RGB patches have \(patchifier.patchValues)")
+        }
+        return patchifier
+    }
+
     /// One step; returns its losses (measured before the update).
     @discardableResult
     public func trainStep() throws -> Record {
-        var rows: [PackedSequence] = [], images: [[[Float]]] = [], limits: [[Int]] = []
-        let packer = Packer(length: options.length)
-        for _ in 0..<options.batch {
-            let example = shapes.sample(&rng)
-            let patches = patchifier.patches(example.pixels), n = patchifier.patchCount
-            let roll = Double(rng.uniform())
-            let segments: [Segment]
-            if roll < options.imageFirst {
-                segments = [.image(patches: n), .text(example.caption)]
-                limits.append([options.captionStepCap])
-            } else {
-                let dropped = Double(rng.uniform()) < options.conditionDropout
-                segments = [.text(dropped ? "" : example.caption), .image(patches: n)]
-                limits.append([Int.max])
-            }
-            rows += try packer.pack([segments])
-            images.append([patches])
-        }
-        for (node, value) in try feeder.values(rows, images: images, inputs: inputs, stepLimits: limits, rng: &rng) {
+        let batch = try options.policy.batch(options.batch, from: data, packer: Packer(length: options.length),
+                                             patchifier: patchifier, rng: &rng)
+        for (node, value) in try feeder.values(batch.rows, images: batch.images, inputs: inputs, stepLimits: batch.stepLimits, rng: &rng) {
             try plan.set(node, value)
         }
         try plan.run()
@@ -75,6 +92,53 @@ public final class Trainer {
         step += 1
         history.append(record)
         return record
+    }
+
+    // MARK: held-out evaluation
+
+    /// The held-out examples, drawn once and fed as fixed values (noise and diffusion steps
+    /// included), and a forward-only plan of the losses over the same parameters.
+    struct HeldOutSet {
+        let plan: Plan
+        let feeds: [[Node: TensorData]]
+        let lmTargets: [Int], patchValues: [Int]
+    }
+
+    /// Fixes the held-out set: `batches` batches drawn from `data` (by default the training
+    /// data, whose fresh draws suit procedural data) with their own generator, seeded apart
+    /// from training so the run's own draws are untouched.
+    public func holdOut(_ data: (any Dataset)? = nil, batches: Int, seed: UInt64? = nil) throws {
+        // Held-out images are checked against the model like the training images.
+        let patchifier = try data.map { try Self.patchifier(for: $0, options: options, model: model) } ?? self.patchifier
+        let source = try data.map { try $0.fitted(length: options.length, patches: patchifier?.patchCount ?? 0) } ?? self.data
+        var rng = RNG(seed: seed ?? options.seed &+ 0x9E37_79B9_7F4A_7C15)
+        var feeds: [[Node: TensorData]] = [], lmTargets: [Int] = [], patchValues: [Int] = []
+        for _ in 0..<max(1, batches) {
+            let batch = try options.policy.batch(options.batch, from: source, packer: Packer(length: options.length),
+                                                 patchifier: patchifier, rng: &rng)
+            feeds.append(try feeder.values(batch.rows, images: batch.images, inputs: inputs, stepLimits: batch.stepLimits, rng: &rng))
+            lmTargets.append(batch.lmTargets); patchValues.append(batch.patchValues)
+        }
+        let plan = heldOut?.plan ?? Plan([losses.total.node, losses.lm.node, losses.diffusion.node])
+        heldOut = HeldOutSet(plan: plan, feeds: feeds, lmTargets: lmTargets, patchValues: patchValues)
+    }
+
+    /// Mean LM and diffusion losses over the held-out set with the current weights (no
+    /// gradients, nothing updated); recorded in `evaluations`.
+    @discardableResult
+    public func evaluate() throws -> Evaluation {
+        guard let set = heldOut else { throw TensorGraphError("no held-out set: call holdOut(...) first") }
+        var lm = 0.0, diffusion = 0.0
+        for (i, feed) in set.feeds.enumerated() {
+            for (node, value) in feed { try set.plan.set(node, value) }
+            try set.plan.run()
+            lm += Double(set.plan.scalar(1)) * Double(set.lmTargets[i])
+            diffusion += Double(set.plan.scalar(2)) * Double(set.patchValues[i])
+        }
+        func mean(_ sum: Double, _ counts: [Int]) -> Float { let n = counts.reduce(0, +); return n == 0 ? 0 : Float(sum / Double(n)) }
+        let evaluation = Evaluation(step: step, lm: mean(lm, set.lmTargets), diffusion: mean(diffusion, set.patchValues))
+        evaluations.append(evaluation)
+        return evaluation
     }
 
     // MARK: checkpoints
@@ -90,7 +154,7 @@ public final class Trainer {
         let config = String(decoding: try JSONEncoder().encode(model.config), as: UTF8.self)
         try Safetensors.write(tensors, metadata: [
             "format": "tfs-checkpoint-1", "step": String(step), "optimizer_steps": String(optimizer.steps),
-            "rng": rng.stateWords.map(String.init).joined(separator: ","), "config": config,
+            "rng": rng.stateWords.map(String.init).joined(separator: ","), "config": config, "mask": model.mask.description,
         ], to: path)
     }
 

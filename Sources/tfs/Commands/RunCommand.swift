@@ -31,6 +31,9 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Print how long each cell took.")
     var time = false
 
+    @Flag(name: .long, help: "Only parse and check the whole script (names, calls, arguments); run nothing.")
+    var check = false
+
     func run() throws {
         Interrupts.install()   // Ctrl-C interrupts the running cell (exit status 130)
         let script = try ScriptFile(path: file)
@@ -46,6 +49,12 @@ struct RunCommand: ParsableCommand {
         }
 
         let session = Session()
+        if check {
+            session.remember(file: script.path, source: script.source)
+            let problems = session.check(source: script.source, file: script.path)
+            if !problems.isEmpty { printError(problems.joined(separator: "\n")); throw ExitCode(65) }
+            return
+        }
         session.overrides = overrides
         session.color = errorStyle.color
         session.remember(file: script.path, source: script.source)

@@ -1,0 +1,161 @@
+import Foundation
+import TensorGraph
+import Transfusion
+import Visual
+
+/// A script value `train` can learn from: it holds a dataset, and a generator of its own
+/// for `take` (training draws with the trainer's generator, so `take` never shifts a run).
+protocol TrainingData: ScriptObject {
+    var dataset: any Dataset { get }
+    var rng: RNG { get set }
+}
+
+extension TrainingData {
+    /// `data.take(n)`: the next n items, shown as images with captions or as texts.
+    func takeMethod(example: String) -> Builtin {
+        Builtin("take", "n", help: "n examples drawn as training draws them (at random, with replacement): captioned images (show them as a grid) or texts.",
+                example: example) { a in
+            let n = try MaskBuiltins.positive(a, "n")
+            guard n <= 10_000 else { throw a.error("n", "takes at most 10000 examples at once, got \(n)") }
+            let items = (0..<n).map { _ in self.dataset.draw(&self.rng) }
+            return .object(ExamplesValue(items, side: self.dataset.imageSide))
+        }
+    }
+}
+
+/// A dataset loaded from files or mixed from others: `images(...)`, `text(...)`, `mixture(...)`.
+final class DatasetValue: TrainingData {
+    let dataset: any Dataset
+    var rng: RNG
+
+    init(_ dataset: any Dataset, seed: UInt64 = 0) { self.dataset = dataset; rng = RNG(seed: seed) }
+
+    var typeName: String { "dataset" }
+    var description: String { dataset.description }
+    var memberNames: [String] { ["take", "split", "size", "count"] }
+
+    func member(_ name: String) throws -> Value? {
+        switch name {
+        case "take": return .builtin(takeMethod(example: "shapes(size=16).take(8).save(\"/tmp/tfs-folder\")\nimages(\"/tmp/tfs-folder\").take(2)"))
+        case "split": return .builtin(splitMethod)
+        case "size": return dataset.imageSide.map(Value.int) ?? Value.none
+        case "count": return dataset.count.map(Value.int) ?? Value.none
+        default: return nil
+        }
+    }
+
+    var splitMethod: Builtin {
+        Builtin("split", "fraction=0.1, seed=0",
+                help: "Two datasets with no item in common, (train, held_out), the second with about `fraction` of the items.",
+                example: "shapes(size=16).take(8).save(\"/tmp/tfs-folder\")\ntrain_part, held = images(\"/tmp/tfs-folder\").split(0.25)") { a in
+            let fraction = try a.double("fraction")
+            let parts = try MaskBuiltins.located { try self.dataset.split(heldOut: fraction, seed: UInt64(max(0, try a.int("seed")))) }
+            return .tuple([.object(DatasetValue(parts.train)), .object(DatasetValue(parts.heldOut))])
+        }
+    }
+}
+
+/// Examples drawn by `take`: captioned images shown as a grid, texts shown as text;
+/// `save` writes them as an image folder or a text corpus.
+final class ExamplesValue: ScriptObject {
+    let items: [DatasetItem]
+    let side: Int?
+    init(_ items: [DatasetItem], side: Int?) { self.items = items; self.side = side }
+
+    var typeName: String { "examples" }
+    var description: String { items.enumerated().map { "\($0.offset): \($0.element.text)" }.joined(separator: "\n") }
+    var memberNames: [String] { ["captions", "texts", "images", "count", "save"] }
+    var pairs: [(pixels: [Float], caption: String)] {
+        items.compactMap { item in item.pixels.map { ($0, item.text) } }
+    }
+
+    func member(_ name: String) throws -> Value? {
+        switch name {
+        case "captions": return .list(ListRef(pairs.map { .string($0.caption) }))
+        case "texts": return .list(ListRef(items.map { .string($0.text) }))
+        case "count": return .int(items.count)
+        case "images":
+            guard let side else { return Value.none }
+            return .tensor(.constant(TensorData(shape: [pairs.count, side, side, 3], values: pairs.flatMap(\.pixels))))
+        case "save": return .builtin(saveMethod)
+        default: return nil
+        }
+    }
+
+    var saveMethod: Builtin {
+        Builtin("save", "path",
+                help: "Writes the examples: to a folder as an image folder (PNG files and metadata.jsonl, what images() reads), or to a .txt or .jsonl file as a text corpus (what text() reads).",
+                example: "shapes(size=16).take(8).save(\"/tmp/tfs-folder\")") { a in
+            let path = try a.string("path")
+            let ext = (path as NSString).pathExtension.lowercased()
+            try MaskBuiltins.located {
+                if ext == "txt" || ext == "jsonl" { return try TextCorpus.write(self.items.map(\.text), to: path) }
+                guard let side = self.side, self.pairs.count == self.items.count else {
+                    throw TensorGraphError("only captioned images make an image folder; save texts to a .txt or .jsonl file")
+                }
+                try ImageFolder.write(self.pairs, side: side, to: path, encode: Self.png)
+            }
+            return .none
+        }
+    }
+
+    static func png(_ pixels: [Float], side: Int) -> Data {
+        var image = RGBImage(width: side, height: side)
+        image.pixels = pixels.map { UInt8(max(0, min(255, ($0 * 255).rounded()))) }
+        return image.png
+    }
+
+    func output() throws -> Output? {
+        guard let side, !pairs.isEmpty else { return .text(description) }
+        let texts = items.filter { $0.pixels == nil }.map { "text: " + String($0.text.prefix(60)) }
+        return .png(ImageGrid.png(pairs.map(\.pixels), side: side), caption: (pairs.map(\.caption) + texts).joined(separator: " · "))
+    }
+}
+
+/// Loading datasets and mixing them.
+enum DatasetBuiltins {
+    static let all: [Builtin] = [
+        Builtin("images", "folder, size=16",
+                help: "Captioned images from a Hugging Face style image folder: metadata.jsonl with a file_name and a text per line, PNG files beside it. Images must be square: size×size is used as it is, a multiple of size (e.g. 64×64 for size=16) is shrunk by averaging each block of pixels, any other size is an error naming the file and its line.",
+                example: "shapes(size=16).take(8).save(\"/tmp/tfs-folder\")\ndata = images(\"/tmp/tfs-folder\", size=16)\nshow(data.take(4))") { a in
+            let size = try MaskBuiltins.positive(a, "size")
+            guard size <= 1024 else { throw a.error("size", "must be at most 1024, got \(size)") }
+            let dataset = try MaskBuiltins.located {
+                try ImageFolder.load(try a.string("folder"), size: size) { url in
+                    let image = try PNGDecoder.decode(contentsOf: url)
+                    return (image.width, image.height, image.rgb)
+                }
+            }
+            return .object(DatasetValue(dataset))
+        },
+        Builtin("text", "path",
+                help: "A text corpus for the LM loss: a .txt file (documents separated by blank lines) or a .jsonl file (a text field per line). Documents longer than a training sequence are cut into chunks that fit.",
+                example: "shapes(size=16).take(6).save(\"/tmp/tfs-notes.txt\")\nnotes = text(\"/tmp/tfs-notes.txt\")\nprint(notes.count)") { a in
+            .object(DatasetValue(try MaskBuiltins.located { try TextCorpus.load(try a.string("path")) }))
+        },
+        Builtin("mixture", "*datasets, weights=None",
+                help: "Draws from several datasets in proportion to weights (equal by default): each training item first picks a dataset, then an item of it, deterministically by the run's seed. Image datasets must share one size.",
+                example: "shapes(size=16).take(6).save(\"/tmp/tfs-notes.txt\")\nmix = mixture(shapes(size=16), text(\"/tmp/tfs-notes.txt\"), weights=[3, 1])\nprint(mix)") { a in
+            guard !a.rest.isEmpty else { throw a.error("datasets", "give at least one dataset") }
+            let parts = try a.rest.enumerated().map { i, value -> any Dataset in
+                guard case .object(let o) = value, let data = o as? TrainingData else {
+                    throw a.error("datasets", "argument \(i + 1) must be a dataset, not '\(value.typeName)'")
+                }
+                return data.dataset
+            }
+            let weights = try a.has("weights") ? a.list("weights").map { w -> Double in
+                guard let d = w.number else { throw a.error("weights", "must be numbers, found \(w.typeName)") }
+                return d
+            } : nil
+            return .object(DatasetValue(try MaskBuiltins.located { try Mixture(parts, weights: weights) }))
+        },
+    ]
+
+    /// The dataset of a `data` argument (`shapes(...)`, `images(...)`, `text(...)`, `mixture(...)`).
+    static func dataset(_ a: Arguments, _ p: String) throws -> any Dataset {
+        guard case .object(let o) = a[p], let data = o as? TrainingData else {
+            throw a.error(p, "must be a dataset: shapes(...), images(...), text(...) or mixture(...)")
+        }
+        return data.dataset
+    }
+}

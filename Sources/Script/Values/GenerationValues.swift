@@ -1,0 +1,181 @@
+import Foundation
+import TensorGraph
+import Transfusion
+import Visual
+
+/// Images in the language (drawn by a model, or from a dataset): shown as a grid with their
+/// captions, saved as PNG, indexed one by one, turned into a tensor.
+final class ImagesValue: ScriptObject {
+    let images: [[Float]]
+    let side: Int
+    let captions: [String]
+
+    init(_ images: [[Float]], side: Int, captions: [String] = []) { self.images = images; self.side = side; self.captions = captions }
+
+    var typeName: String { "images" }
+    var description: String { "\(images.count) image\(images.count == 1 ? "" : "s") of \(side)×\(side)" + (captions.isEmpty ? "" : ": " + captions.joined(separator: " · ")) }
+    var memberNames: [String] { ["count", "tensor", "captions", "save"] }
+
+    func member(_ name: String) throws -> Value? {
+        switch name {
+        case "count": return .int(images.count)
+        case "captions": return .list(ListRef(captions.map { .string($0) }))
+        case "tensor": return .tensor(.constant(TensorData(shape: [images.count, side, side, 3], values: images.flatMap { $0 })))
+        case "save":
+            return .builtin(Builtin("save", "path", help: "Writes the images as one PNG grid (or a single image).",
+                                    example: "shapes(size=16).take(2).save(\"/tmp/tfs-two.png\")") { a in
+                try ImageGrid.png(self.images, side: self.side).write(to: URL(fileURLWithPath: try a.string("path")))
+                return .none
+            })
+        default: return nil
+        }
+    }
+
+    func output() throws -> Output? {
+        .png(ImageGrid.png(images, side: side), caption: captions.isEmpty ? description : captions.joined(separator: " · "))
+    }
+}
+
+/// What `generate` returns: the text and images a model wrote, in order.
+final class GenerationValue: ScriptObject {
+    let pieces: [GeneratedPiece]
+    let side: Int
+    init(_ pieces: [GeneratedPiece], side: Int) { self.pieces = pieces; self.side = side }
+
+    var typeName: String { "generation" }
+    var text: String { pieces.map { if case .text(let s) = $0 { s } else { "<image>" } }.joined() }
+    var images: [[Float]] { pieces.compactMap { if case .image(let p) = $0 { p } else { nil } } }
+    var description: String { text }
+    var memberNames: [String] { ["text", "images"] }
+
+    func member(_ name: String) throws -> Value? {
+        switch name {
+        case "text": return .string(text)
+        case "images": return .object(ImagesValue(images, side: side))
+        default: return nil
+        }
+    }
+
+    func output() throws -> Output? {
+        images.isEmpty ? .text(text) : .png(ImageGrid.png(images, side: side), caption: text)
+    }
+}
+
+enum GenerationBuiltins {
+    /// Parameters every generating builtin takes.
+    static let sampling = "tokens=64, temperature=0, top_k=0, top_p=1, sampler='ddim', steps=50, eta=0, cfg=1, seed=0, cache=True"
+
+    static let all: [Builtin] = [
+        Builtin("generate", "model, prompt, images=2, " + sampling,
+                help: "Continues a prompt (or a list of prompts, batched) with text and images: text is sampled (greedy at temperature 0, else with top_k/top_p) until EOS or `tokens`; when the model writes BOI, an image is denoised with the sampler ('ddim', 'ddpm', 'euler' or 'midpoint' over `steps`; cfg > 1 for classifier-free guidance) and text goes on after it. cache=False recomputes everything at every step.",
+                example: "m = transfusion(dim=32, layers=1, heads=2)\ng = generate(m, \"a red\", tokens=4, steps=2)\nprint(g.images.count)") { a in
+            let (model, generator) = try setup(a)
+            let prompts = try strings(a, "prompt")
+            let results = try MaskBuiltins.located { try generator.generate(prompts.values) }.map {
+                Value.object(GenerationValue($0, side: model.config.imageSide))
+            }
+            return prompts.single ? results[0] : .list(ListRef(results))
+        },
+        Builtin("draw", "model, caption, " + sampling,
+                help: "One image per caption (a string or a list, batched): the caption, then BOI, then the sampler. Returns images (show them, .save(path) as PNG).",
+                example: "m = transfusion(dim=32, layers=1, heads=2)\nprint(draw(m, [\"a red circle\", \"a blue square\"], steps=2))") { a in
+            let (model, generator) = try setup(a)
+            let captions = try strings(a, "caption")
+            let images = try MaskBuiltins.located { try generator.images(for: captions.values) }
+            return .object(ImagesValue(images, side: model.config.imageSide, captions: captions.values))
+        },
+        Builtin("caption", "model, image, " + sampling,
+                help: "Text for each image (images from draw or a dataset, or a [n, side, side, 3] tensor): BOS, the clean image, then text until EOS. Returns a string for one image, a list for several.",
+                example: "m = transfusion(dim=32, layers=1, heads=2)\nprint(caption(m, shapes(size=16).take(1), tokens=5))") { a in
+            let (model, generator) = try setup(a, imagesAllowed: false)
+            let images = try pixels(a, "image", side: model.config.imageSide)
+            let captions = try MaskBuiltins.located { try generator.captions(for: images) }
+            return captions.count == 1 ? .string(captions[0]) : .list(ListRef(captions.map { .string($0) }))
+        },
+        Builtin("judge_images", "model, data, n=100, " + sampling,
+                help: "Draws an image for each of n held-out captions of a shapes dataset and reads it back with the dataset's judge: a dict of the shares right per attribute (colour, kind, size, position, count, colour_and_kind, all); each is also recorded as a metric. The images are shown.",
+                example: "m = transfusion(dim=32, layers=1, heads=2)\nprint(judge_images(m, shapes(size=16), n=2, steps=2)[\"colour\"] <= 1)") { a in
+            let (_, generator) = try setup(a)
+            let evaluation = try shapesEvaluation(a)
+            let result = try MaskBuiltins.located { try evaluation.images(generator) }
+            a.interpreter.emit(.png(ImageGrid.png(Array(result.images.prefix(16)), side: evaluation.shapes.side),
+                                    caption: result.captions.prefix(16).joined(separator: " · ")))
+            return scores(result.scores, prefix: "images", a)
+        },
+        Builtin("judge_captions", "model, data, n=100, " + sampling,
+                help: "Captions n held-out images of a shapes dataset and checks the words: a dict of the shares naming the right colour, kind, size and position (colour_and_kind is the headline); each is also recorded as a metric.",
+                example: "m = transfusion(dim=32, layers=1, heads=2)\nprint(judge_captions(m, shapes(size=16), n=2, tokens=4)[\"kind\"] <= 1)") { a in
+            let (_, generator) = try setup(a, imagesAllowed: false)
+            let evaluation = try shapesEvaluation(a)
+            let result = try MaskBuiltins.located { try evaluation.captions(generator) }
+            a.interpreter.write(zip(evaluation.examples().prefix(5), result.captions).map { "\($0.caption)  →  \($1)" }.joined(separator: "\n") + "\n")
+            return scores(result.scores, prefix: "captions", a)
+        },
+    ]
+
+    static func model(_ a: Arguments) throws -> TransfusionModel {
+        guard case .object(let o) = a["model"], let m = o as? ModelValue else { throw a.error("model", "must be a model from transfusion(...)") }
+        return m.model
+    }
+
+    static func setup(_ a: Arguments, imagesAllowed: Bool = true) throws -> (TransfusionModel, Generator) {
+        let model = try model(a)
+        var o = GenerationOptions()
+        o.maxTokens = try MaskBuiltins.positive(a, "tokens")
+        o.maxImages = imagesAllowed && a.has("images") ? max(0, try a.int("images")) : (imagesAllowed ? 2 : 0)
+        o.text = TokenSampler(temperature: try a.double("temperature"), topK: max(0, try a.int("top_k")), topP: try a.double("top_p"))
+        let steps = try MaskBuiltins.positive(a, "steps")
+        switch try a.string("sampler") {
+        case "ddim": o.sampler = .ddim(steps: steps, eta: try a.double("eta"))
+        case "ddpm": o.sampler = .ddpm(steps: steps)
+        case "euler": o.sampler = .euler(steps: steps)
+        case "midpoint": o.sampler = .midpoint(steps: steps)
+        case let other: throw a.error("sampler", "must be 'ddim', 'ddpm', 'euler' or 'midpoint', not '\(other)'")
+        }
+        o.cfg = try a.double("cfg"); o.seed = UInt64(max(0, try a.int("seed"))); o.cached = try a.bool("cache")
+        let generator = try MaskBuiltins.located { try Generator(model: model, options: o) }
+        return (model, generator)
+    }
+
+    /// A string or a list of strings; `single` when one string was given.
+    static func strings(_ a: Arguments, _ p: String) throws -> (values: [String], single: Bool) {
+        if case .string(let s) = a[p] { return ([s], true) }
+        let list = try a.list(p).map { v -> String in
+            guard case .string(let s) = v else { throw a.error(p, "must be a string or a list of strings") }
+            return s
+        }
+        guard !list.isEmpty else { throw a.error(p, "is an empty list") }
+        return (list, false)
+    }
+
+    /// Images from an images value, a dataset's examples, or a [n, side, side, 3] / [side, side, 3] tensor.
+    static func pixels(_ a: Arguments, _ p: String, side: Int) throws -> [[Float]] {
+        if case .object(let o) = a[p] {
+            if let i = o as? ImagesValue, i.side == side { return i.images }
+            if let e = o as? ExamplesValue, e.side == side { return e.pairs.map(\.pixels) }
+        }
+        guard case .tensor(let t) = a[p] else { throw a.error(p, "must be images of \(side)×\(side) (from draw or a dataset), or a tensor") }
+        let data = try MaskBuiltins.located { try t.realize() }
+        let one = side * side * 3
+        guard data.shape.suffix(3) == [side, side, 3], data.shape.count <= 4 else {
+            throw a.error(p, "must have shape [n, \(side), \(side), 3] or [\(side), \(side), 3], got \(Shape.describe(data.shape))")
+        }
+        return stride(from: 0, to: data.count, by: one).map { Array(data.values[$0..<($0 + one)]) }
+    }
+
+    static func shapesEvaluation(_ a: Arguments) throws -> ShapesEvaluation {
+        guard case .object(let o) = a["data"], let data = o as? ShapesValue else { throw a.error("data", "must be a shapes dataset (its judge scores the results)") }
+        guard data.shapes.side == (try model(a)).config.imageSide else {
+            throw a.error("data", "has \(data.shapes.side)-pixel images; the model draws \((try model(a)).config.imageSide)-pixel ones")
+        }
+        return ShapesEvaluation(shapes: data.shapes, count: try MaskBuiltins.positive(a, "n"))
+    }
+
+    /// The scores as a dict, each also recorded as a metric `prefix.name`.
+    static func scores(_ s: ShapesEvaluation.Scores, prefix: String, _ a: Arguments) -> Value {
+        let entries: [(String, Double)] = [("colour", s.colour), ("kind", s.kind), ("size", s.size), ("position", s.position),
+                                           ("count", s.number), ("colour_and_kind", s.colourAndKind), ("all", s.all)]
+        for (k, v) in entries { a.interpreter.record(Metric(name: "\(prefix).\(k)", value: v, step: nil)) }
+        return .dict(DictRef(entries.map { ($0.0, .float($0.1)) }))
+    }
+}

@@ -1,0 +1,64 @@
+import TensorGraph
+
+/// One training item: an image with its caption, or text alone.
+public enum DatasetItem: Equatable, Sendable {
+    /// An image (side × side × 3, values in [0, 1], row-major, channels last) and its caption.
+    case pair(pixels: [Float], caption: String)
+    case text(String)
+
+    /// The caption of a pair, or the text.
+    public var text: String {
+        switch self { case .pair(_, let caption): caption; case .text(let s): s }
+    }
+    public var pixels: [Float]? {
+        if case .pair(let pixels, _) = self { return pixels }
+        return nil
+    }
+}
+
+/// A source of training items. Items are drawn with the caller's generator and nothing else,
+/// so a dataset holds no position of its own: a run is deterministic by its seed and a
+/// checkpoint (which saves the trainer's generator) resumes exactly. Finite datasets draw
+/// with replacement.
+public protocol Dataset: Sendable, CustomStringConvertible {
+    /// The side of its images (square, RGB), or nil when it holds text only.
+    var imageSide: Int? { get }
+    /// How many items it holds, nil when it is procedural.
+    var count: Int? { get }
+
+    func draw(_ rng: inout RNG) -> DatasetItem
+
+    /// The dataset ready for sequences of `length` positions when an image takes `patches`
+    /// positions: long texts are cut into chunks that fit; throws, naming the item, when a
+    /// caption and its image cannot fit.
+    func fitted(length: Int, patches: Int) throws -> any Dataset
+
+    /// Two parts with no item in common, the second with about `fraction` of the items (at
+    /// least one on each side), chosen by `seed`. A procedural dataset, whose draws are new
+    /// examples anyway, returns itself on both sides.
+    func split(heldOut fraction: Double, seed: UInt64) throws -> (train: any Dataset, heldOut: any Dataset)
+}
+
+extension Dataset {
+    /// Positions an example takes besides its text: BOS and EOS, and BOI, EOI around the patches.
+    static func overhead(patches: Int) -> Int { patches + 4 }
+
+    /// The error for a caption too long to fit a sequence with its image.
+    static func captionTooLong(_ bytes: Int, of item: String, length: Int, patches: Int) -> TensorGraphError {
+        TensorGraphError("the caption of \(item) has \(bytes) bytes: with its image (\(patches) patches) it needs \(bytes + overhead(patches: patches)) positions, more than the sequence length \(length); raise length= or shorten it")
+    }
+}
+
+/// `fraction` of `count` items, at least one and at most all but one.
+func heldOutCount(_ count: Int, fraction: Double) throws -> Int {
+    guard fraction > 0, fraction < 1 else { throw TensorGraphError("the held-out fraction must be between 0 and 1, got \(fraction)") }
+    guard count >= 2 else { throw TensorGraphError("a dataset of \(count) item\(count == 1 ? "" : "s") cannot be split") }
+    return min(count - 1, max(1, Int((Double(count) * fraction).rounded())))
+}
+
+/// The indices 0..<count in an order chosen by `seed` (Fisher–Yates).
+func shuffledIndices(_ count: Int, seed: UInt64) -> [Int] {
+    var rng = RNG(seed: seed), order = Array(0..<count)
+    for i in stride(from: count - 1, to: 0, by: -1) { order.swapAt(i, rng.int(i + 1)) }
+    return order
+}

@@ -1,0 +1,67 @@
+import Foundation
+import TensorGraph
+
+/// A Hugging Face style image folder: `metadata.jsonl` holds one line per image,
+/// `{"file_name": "cat.png", "text": "a cat"}`, with the files beside it.
+///
+/// Images must be square. One of side `size` is used as it is; one whose side is an integer
+/// multiple of `size` is shrunk by averaging each block of pixels; any other size is an error.
+public enum ImageFolder {
+    /// Reads an image file: its width, height and RGB values in [0, 1] (channels last).
+    public typealias Decoder = (URL) throws -> (width: Int, height: Int, rgb: [Float])
+
+    public static let metadataFile = "metadata.jsonl"
+
+    public static func load(_ folder: String, size: Int, decode: Decoder) throws -> ImageTextDataset {
+        let root = URL(fileURLWithPath: folder, isDirectory: true)
+        let metadata = root.appendingPathComponent(metadataFile).path
+        guard FileManager.default.fileExists(atPath: metadata) else {
+            throw TensorGraphError("\(folder) has no \(metadataFile) (one line per image: {\"file_name\": \"cat.png\", \"text\": \"a cat\"})")
+        }
+        let pairs = try DataFiles.jsonLines(metadata).map { line, object in
+            let place = "\(metadata):\(line)"
+            let file = try DataFiles.string(object, "file_name", path: metadata, line: line)
+            let caption = try DataFiles.string(object, "text", path: metadata, line: line)
+            let url = root.appendingPathComponent(file)
+            guard FileManager.default.fileExists(atPath: url.path) else { throw TensorGraphError("\(place): no file \(file) in \(folder)") }
+            let image: (width: Int, height: Int, rgb: [Float])
+            do { image = try decode(url) } catch { throw TensorGraphError("\(place): \(file): \(message(error))") }
+            let pixels = try fit(image, size: size, file: "\(place): \(file)")
+            return ImageTextDataset.Pair(pixels: pixels, caption: caption, source: file)
+        }
+        return try ImageTextDataset(side: size, pairs: pairs, name: "images('\(folder)')")
+    }
+
+    /// The image at side `size`: as it is, or box-averaged down by an integer factor.
+    static func fit(_ image: (width: Int, height: Int, rgb: [Float]), size: Int, file: String) throws -> [Float] {
+        guard image.width == image.height else {
+            throw TensorGraphError("\(file) is \(image.width)×\(image.height); images must be square")
+        }
+        guard image.width % size == 0 else {
+            throw TensorGraphError("\(file) is \(image.width)×\(image.height); images must be \(size)×\(size) or a multiple of it (averaged down)")
+        }
+        return image.width == size ? image.rgb : BoxDownsample.rgb(image.rgb, side: image.width, to: size)
+    }
+
+    static func message(_ error: Error) -> String {
+        (error as? TensorGraphError)?.message ?? (error as? LocalizedError)?.errorDescription ?? "\(error)"
+    }
+}
+
+extension ImageFolder {
+    /// Writes captioned images as an image folder that `load` (and Hugging Face's
+    /// `load_dataset("imagefolder", ...)`) reads back: `0000.png`, `0001.png`, … and
+    /// `metadata.jsonl`. `encode` turns side × side × 3 values in [0, 1] into a PNG file.
+    public static func write(_ pairs: [(pixels: [Float], caption: String)], side: Int, to folder: String,
+                             encode: ([Float], Int) -> Data) throws {
+        let root = URL(fileURLWithPath: folder, isDirectory: true)
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        var metadata = ""
+        for (i, pair) in pairs.enumerated() {
+            let file = String(format: "%04d.png", i)
+            try encode(pair.pixels, side).write(to: root.appendingPathComponent(file), options: .atomic)
+            metadata += try DataFiles.jsonLine(["file_name": file, "text": pair.caption]) + "\n"
+        }
+        try Data(metadata.utf8).write(to: root.appendingPathComponent(metadataFile), options: .atomic)
+    }
+}

@@ -1,0 +1,53 @@
+import TensorGraph
+
+/// Captioned images held in memory, all side × side RGB: what an image folder loads into.
+public struct ImageTextDataset: Dataset {
+    public struct Pair: Equatable, Sendable {
+        /// side × side × 3 values in [0, 1], row-major, channels last.
+        public var pixels: [Float]
+        public var caption: String
+        /// Where the pair came from (a file name), for error messages.
+        public var source: String
+        public init(pixels: [Float], caption: String, source: String) {
+            self.pixels = pixels; self.caption = caption; self.source = source
+        }
+    }
+
+    public let side: Int
+    public let pairs: [Pair]
+    /// What the dataset is called when printed (the folder it came from).
+    public let name: String
+
+    public init(side: Int, pairs: [Pair], name: String = "images") throws {
+        guard !pairs.isEmpty else { throw TensorGraphError("\(name) holds no images") }
+        if let bad = pairs.first(where: { $0.pixels.count != side * side * 3 }) {
+            throw TensorGraphError("\(bad.source) has \(bad.pixels.count) values; a \(side)×\(side) RGB image has \(side * side * 3)")
+        }
+        self.side = side; self.pairs = pairs; self.name = name
+    }
+
+    public var imageSide: Int? { side }
+    public var count: Int? { pairs.count }
+    public var description: String { "\(name): \(pairs.count) images \(side)×\(side) with captions" }
+
+    public func draw(_ rng: inout RNG) -> DatasetItem {
+        let pair = pairs[rng.int(pairs.count)]
+        return .pair(pixels: pair.pixels, caption: pair.caption)
+    }
+
+    public func fitted(length: Int, patches: Int) throws -> any Dataset {
+        if let long = pairs.max(by: { $0.caption.utf8.count < $1.caption.utf8.count }),
+           long.caption.utf8.count + Self.overhead(patches: patches) > length {
+            throw Self.captionTooLong(long.caption.utf8.count, of: long.source, length: length, patches: patches)
+        }
+        return self
+    }
+
+    public func split(heldOut fraction: Double, seed: UInt64) throws -> (train: any Dataset, heldOut: any Dataset) {
+        let n = try heldOutCount(pairs.count, fraction: fraction), order = shuffledIndices(pairs.count, seed: seed)
+        func part(_ indices: ArraySlice<Int>, _ suffix: String) throws -> ImageTextDataset {
+            try ImageTextDataset(side: side, pairs: indices.sorted().map { pairs[$0] }, name: "\(name) (\(suffix))")
+        }
+        return (try part(order.dropFirst(n), "train"), try part(order.prefix(n), "held out"))
+    }
+}

@@ -1,0 +1,28 @@
+import Foundation
+import TensorGraph
+
+extension TransfusionModel {
+    /// The model saved in a checkpoint: its config (from the header's metadata) and weights.
+    /// Optimizer state in the file is ignored; the mask is the caller's (the file names it).
+    public static func load(_ path: String, mask: Mask = .transfusion) throws -> TransfusionModel {
+        let file = try Safetensors.read(path: path)
+        guard let json = file.metadata["config"] else {
+            throw TensorGraphError("\(path) holds no model config (is it a tfs checkpoint?)")
+        }
+        let config: ModelConfig
+        do { config = try JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8)) } catch {
+            throw TensorGraphError("\(path): the model config in its metadata is unreadable (\(error))")
+        }
+        let model = TransfusionModel(config, mask: mask)
+        for name in model.parameters.names {
+            guard let entry = file[name] else { throw TensorGraphError("\(path) has no tensor '\(name)'") }
+            try model.parameters[name].node.storage!.assign(entry.tensorData)
+        }
+        return model
+    }
+
+    /// The mask as the checkpoint's metadata names it (`causal | same_image`), if it does.
+    public static func savedMask(_ path: String) throws -> String? {
+        try Safetensors.read(path: path).metadata["mask"]
+    }
+}
