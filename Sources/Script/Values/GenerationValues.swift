@@ -92,6 +92,35 @@ enum GenerationBuiltins {
             let captions = try MaskBuiltins.located { try generator.captions(for: images) }
             return captions.count == 1 ? .string(captions[0]) : .list(ListRef(captions.map { .string($0) }))
         },
+        Builtin("edit", "model, image, instruction, " + sampling,
+                help: "Each image edited as its instruction says (a model fine-tuned on edit triples): BOS, the clean image, the instruction, then the sampler draws the edited image. image and instruction may be lists of equal length.",
+                example: "m = transfusion(dim=32, layers=1, heads=2)\nprint(edit(m, shapes(size=16).take(1), \"make the circle blue\", steps=2))") { a in
+            let (model, generator) = try setup(a)
+            let images = try pixels(a, "image", side: model.config.imageSide)
+            let instructions = try strings(a, "instruction").values
+            guard instructions.count == images.count || instructions.count == 1 else {
+                throw a.error("instruction", "gives \(instructions.count) instructions for \(images.count) images")
+            }
+            let paired = instructions.count == 1 ? Array(repeating: instructions[0], count: images.count) : instructions
+            let edited = try MaskBuiltins.located { try generator.edits(images, instructions: paired) }
+            return .object(ImagesValue(edited, side: model.config.imageSide, captions: paired))
+        },
+        Builtin("judge_edits", "model, data, n=100, " + sampling,
+                help: "Edits n held-out shapes images as held-out instructions say (recolour, move, reshape, add, remove) and judges each result against the edited objects: a dict of the shares right per attribute; `all` (every attribute and the count right) is the headline, and per-kind shares are included. Recorded as metrics.",
+                example: "m = transfusion(dim=32, layers=1, heads=2)\nprint(judge_edits(m, shapes(size=16), n=2, steps=2)[\"all\"] <= 1)") { a in
+            let (_, generator) = try setup(a)
+            let evaluation = try shapesEvaluation(a)
+            let result = try MaskBuiltins.located { try evaluation.edits(generator) }
+            a.interpreter.emit(.png(ImageGrid.png(Array(result.images.prefix(16)), side: evaluation.shapes.side),
+                                    caption: result.instructions.prefix(16).joined(separator: " · ")))
+            guard case .dict(let d) = scores(result.scores, prefix: "edits", a) else { return .none }
+            for kind in ShapesEdits.Kind.allCases {
+                let share = result.kinds[kind] ?? 0
+                d[kind.rawValue] = .float(share)
+                a.interpreter.record(Metric(name: "edits.\(kind.rawValue)", value: share, step: nil))
+            }
+            return .dict(d)
+        },
         Builtin("judge_images", "model, data, n=100, " + sampling,
                 help: "Draws an image for each of n held-out captions of a shapes dataset and reads it back with the dataset's judge: a dict of the shares right per attribute (colour, kind, size, position, count, colour_and_kind, all); each is also recorded as a metric. The images are shown.",
                 example: "m = transfusion(dim=32, layers=1, heads=2)\nprint(judge_images(m, shapes(size=16), n=2, steps=2)[\"colour\"] <= 1)") { a in
@@ -150,11 +179,17 @@ enum GenerationBuiltins {
 
     /// Images from an images value, a dataset's examples, or a [n, side, side, 3] / [side, side, 3] tensor.
     static func pixels(_ a: Arguments, _ p: String, side: Int) throws -> [[Float]] {
-        if case .object(let o) = a[p] {
+        try pixels(a[p], a, p, side: side)
+    }
+
+    /// Images from one value, or from each value of a list in turn.
+    static func pixels(_ value: Value, _ a: Arguments, _ p: String, side: Int) throws -> [[Float]] {
+        if case .object(let o) = value {
             if let i = o as? ImagesValue, i.side == side { return i.images }
             if let e = o as? ExamplesValue, e.side == side { return e.pairs.map(\.pixels) }
         }
-        guard case .tensor(let t) = a[p] else { throw a.error(p, "must be images of \(side)×\(side) (from draw or a dataset), or a tensor") }
+        if case .list(let l) = value { return try l.items.flatMap { try pixels($0, a, p, side: side) } }
+        guard case .tensor(let t) = value else { throw a.error(p, "must be images of \(side)×\(side) (from draw or a dataset), or a tensor") }
         let data = try MaskBuiltins.located { try t.realize() }
         let one = side * side * 3
         guard data.shape.suffix(3) == [side, side, 3], data.shape.count <= 4 else {

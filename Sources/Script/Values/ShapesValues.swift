@@ -13,12 +13,20 @@ final class ShapesValue: TrainingData {
     var dataset: any Dataset { shapes }
     var typeName: String { "dataset" }
     var description: String { shapes.description }
-    var memberNames: [String] { ["take", "size"] }
+    var memberNames: [String] { ["take", "size", "edits"] }
 
     func member(_ name: String) throws -> Value? {
         switch name {
         case "size": return .int(shapes.side)
         case "take": return .builtin(takeMethod(example: "shapes(size=16).take(4)"))
+        case "edits":
+            return .builtin(Builtin("edits", "n=None, seed=0",
+                                    help: "Edit triples from these shapes (recolour, move, reshape, add, remove): a source image, an instruction and the edited image; n of them fixed by seed (the paper fine-tunes on 8000), or endless fresh ones. take(k) shows the edited images with their instructions.",
+                                    example: "shapes(size=16).edits(n=8000).take(4)") { a in
+                let n = try a.optionalInt("n")
+                if let n, n <= 0 { throw a.error("n", "must be positive, got \(n)") }
+                return .object(DatasetValue(ShapesEdits(self.shapes, count: n, seed: UInt64(max(0, try a.int("seed"))))))
+            })
         default: return nil
         }
     }

@@ -5,14 +5,16 @@ public enum DatasetItem: Equatable, Sendable {
     /// An image (side × side × 3, values in [0, 1], row-major, channels last) and its caption.
     case pair(pixels: [Float], caption: String)
     case text(String)
+    /// An edit: a source image, an instruction, and the edited image.
+    case edit(source: [Float], instruction: String, target: [Float])
 
-    /// The caption of a pair, or the text.
+    /// The caption of a pair, the text, or the instruction of an edit.
     public var text: String {
-        switch self { case .pair(_, let caption): caption; case .text(let s): s }
+        switch self { case .pair(_, let caption): caption; case .text(let s): s; case .edit(_, let i, _): i }
     }
+    /// The image of a pair, or the edited image of an edit.
     public var pixels: [Float]? {
-        if case .pair(let pixels, _) = self { return pixels }
-        return nil
+        switch self { case .pair(let pixels, _): pixels; case .text: nil; case .edit(_, _, let target): target }
     }
 }
 

@@ -5,6 +5,7 @@ import TensorGraph
 /// its diffusion step capped at `captionStepCap` so the image stays readable — and otherwise
 /// comes after its caption, which is dropped (left empty) with probability
 /// `conditionDropout` so the model also learns unconditional images for classifier-free guidance.
+/// An edit is its clean source image, the instruction, then the edited image to denoise.
 public struct ExamplePolicy: Sendable {
     public var imageFirst = 0.2, captionStepCap = 500, conditionDropout = 0.1
     public init(imageFirst: Double = 0.2, captionStepCap: Int = 500, conditionDropout: Double = 0.1) {
@@ -27,6 +28,12 @@ public struct ExamplePolicy: Sendable {
                 patches = [patchifier.patches(pixels)]
                 let order = arrange(caption, patchCount: patchifier.patchCount, rng: &rng)
                 segments = order.segments; limits = [order.stepLimit]
+            case .edit(let source, let instruction, let target):
+                guard let patchifier else { throw TensorGraphError("\(data) has images but the run expects text only") }
+                // The source is context: clean (step 0, no diffusion loss); the edited image is learned.
+                patches = [patchifier.patches(source), patchifier.patches(target)]
+                let n = patchifier.patchCount
+                segments = [.image(patches: n), .text(instruction), .image(patches: n)]; limits = [0, Int.max]
             }
             batch.rows += try packer.pack([segments])
             batch.images.append(patches)
@@ -53,5 +60,9 @@ public struct ExampleBatch {
     /// Positions that take the LM loss.
     public var lmTargets: Int { rows.reduce(0) { $0 + $1.lmLossCount } }
     /// Patch values that take the diffusion loss.
-    public var patchValues: Int { images.reduce(0) { $0 + $1.reduce(0) { $0 + $1.count } } }
+    public var patchValues: Int {
+        zip(images, stepLimits).reduce(0) { total, row in
+            total + zip(row.0, row.1).reduce(0) { $0 + ($1.1 == 0 ? 0 : $1.0.count) }   // clean context: no loss
+        }
+    }
 }

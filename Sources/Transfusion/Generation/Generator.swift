@@ -55,9 +55,21 @@ public final class Generator {
     /// One image per caption (the caption is the prompt, BOI follows).
     public func images(for captions: [String]) throws -> [[Float]] {
         let prompts = captions.map { [.token(ByteTokenizer.bos)] + tokens($0) + [.token(ByteTokenizer.boi, image: 0)] }
-        return try run(prompts, stopAfterImage: true).map { pieces in
-            pieces.compactMap { if case .image(let p) = $0 { p } else { nil } }.first ?? []
+        return try run(prompts, stopAfterImage: true).map(Self.firstImage)
+    }
+
+    /// Each image edited as its instruction says: BOS, the clean source image, the
+    /// instruction, then BOI and the sampler draws the edited image.
+    public func edits(_ images: [[Float]], instructions: [String]) throws -> [[Float]] {
+        let prompts = zip(images, instructions).map { pixels, instruction -> [SequenceDecoder.Position] in
+            [.token(ByteTokenizer.bos), .token(ByteTokenizer.boi, image: 0)] + cleanPatches(pixels, image: 0)
+                + [.token(ByteTokenizer.eoi, image: 0)] + tokens(instruction) + [.token(ByteTokenizer.boi, image: 1)]
         }
+        return try run(prompts, stopAfterImage: true).map(Self.firstImage)
+    }
+
+    static func firstImage(_ pieces: [GeneratedPiece]) -> [Float] {
+        pieces.compactMap { if case .image(let p) = $0 { p } else { nil } }.first ?? []
     }
 
     /// A caption per image: BOS, the clean image, then text until EOS.

@@ -47,6 +47,25 @@ public struct ShapesEvaluation {
         return (Scores(judged), images, held.map(\.caption))
     }
 
+    /// Edits held-out sources as held-out instructions say and judges each result against the
+    /// edited objects (every attribute and the count must be right).
+    public func edits(_ generator: Generator) throws -> (scores: Scores, kinds: [ShapesEdits.Kind: Double], images: [[Float]], instructions: [String]) {
+        var rng = RNG(seed: seed)
+        let held = (0..<count).map { _ in ShapesEdits.triple(&rng) }, judge = ShapesJudge(shapes)
+        var images: [[Float]] = []
+        for start in stride(from: 0, to: held.count, by: batch) {
+            let part = held[start..<min(held.count, start + batch)]
+            images += try generator.edits(part.map { shapes.render($0.source) }, instructions: part.map(\.instruction))
+        }
+        let judged = zip(images, held).map { judge.score($0, against: $1.target) }
+        var kinds: [ShapesEdits.Kind: Double] = [:]
+        for kind in ShapesEdits.Kind.allCases {
+            let mine = zip(judged, held).filter { $0.1.kind == kind }
+            kinds[kind] = Double(mine.filter { $0.0.all }.count) / Double(max(mine.count, 1))
+        }
+        return (Scores(judged), kinds, images, held.map(\.instruction))
+    }
+
     /// Captions each held-out image and checks the words it uses.
     public func captions(_ generator: Generator) throws -> (scores: Scores, captions: [String]) {
         let held = examples()

@@ -19,7 +19,7 @@ public struct BatchFeeder {
                        stepLimits: [[Int]]? = nil, rng: inout RNG) throws -> [Node: TensorData] {
         let c = model.config, (b, t, p) = (rows.count, rows[0].count, c.patchSize)
         var tokens = [Float](), targets = [Float](), patches = [Float](repeating: 0, count: b * t * p)
-        var noise = patches, isPatch = [Float](repeating: 0, count: b * t), time = [Float](repeating: 0, count: b * t * c.timeFeatures)
+        var noise = patches, isPatch = [Float](repeating: 0, count: b * t), learned = isPatch, time = [Float](repeating: 0, count: b * t * c.timeFeatures)
         var cosines = [Float](), sines = [Float](), masks = [Float]()
         for (r, row) in rows.enumerated() {
             tokens += row.tokens.map(Float.init)
@@ -39,6 +39,7 @@ public struct BatchFeeder {
                 for k in 0..<(image.count / p) {
                     let pos = position + 1 + k, base = (r * t + pos) * p
                     isPatch[r * t + pos] = 1
+                    learned[r * t + pos] = step > 0 ? 1 : 0   // clean context images take no diffusion loss
                     for j in 0..<p {
                         let pair = process.training(image[k * p + j], eps[k * p + j], signal: signal, noise: spread)
                         patches[base + j] = pair.xt; noise[base + j] = pair.target
@@ -52,7 +53,7 @@ public struct BatchFeeder {
         }
         return Dictionary(uniqueKeysWithValues: [
             data(x.tokens, tokens), data(x.targets, targets), data(x.patches, patches), data(x.noise, noise),
-            data(x.isPatch, isPatch), data(x.time, time), data(x.cos, cosines), data(x.sin, sines), data(x.mask, masks),
+            data(x.isPatch, isPatch), data(x.learned, learned), data(x.time, time), data(x.cos, cosines), data(x.sin, sines), data(x.mask, masks),
         ])
     }
 }

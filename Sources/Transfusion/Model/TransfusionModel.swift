@@ -3,7 +3,7 @@ import TensorGraph
 
 /// The inputs of one training step for a batch of packed rows, as graph inputs fed per step.
 public struct BatchInputs {
-    public let tokens, targets, patches, noise, isPatch, time, cos, sin, mask: Tensor
+    public let tokens, targets, patches, noise, isPatch, learned, time, cos, sin, mask: Tensor
 
     /// Placeholders for a batch of `batch` rows of `length` positions; queries see `keys` keys
     /// (more than `length` when a KV cache holds earlier positions).
@@ -13,6 +13,7 @@ public struct BatchInputs {
         patches = .input("patches", [b, t, c.patchSize])   // noisy patches x_t (0 at text)
         noise = .input("noise", [b, t, c.patchSize])       // the diffusion target (ε by default)
         isPatch = .input("is_patch", [b, t, 1])        // 1 at patch positions
+        learned = .input("diffusion_mask", [b, t, 1])  // 1 at patches that take the diffusion loss
         time = .input("time", [b, t, c.timeFeatures])  // sinusoidal features of each image's t
         cos = .input("rope_cos", [b, 1, t, c.headDim]) // RoPE tables of each row's positions
         sin = .input("rope_sin", [b, 1, t, c.headDim])
@@ -73,9 +74,10 @@ public struct TransfusionModel {
     public func losses(_ x: BatchInputs, weights: LossWeights = LossWeights()) throws -> Losses {
         let h = try forward(x).hidden
         let lm = try Tensor.crossEntropy(tokenLogits(h), x.targets, ignoreIndex: -1)
-        // Diffusion: MSE against the objective's target (ε by default) over patch positions only.
-        let error = try (patchPrediction(h) - x.noise) * x.isPatch
-        let patchValues = try x.isPatch.sum() * Float(config.patchSize)
+        // Diffusion: MSE against the objective's target (ε by default) over noised patches only
+        // (clean context images, like an edit's source, are not learned).
+        let error = try (patchPrediction(h) - x.noise) * x.learned
+        let patchValues = try x.learned.sum() * Float(config.patchSize)
         let diffusion = try error.square().sum() / patchValues.maximum(.scalar(1))
         return Losses(total: try lm * weights.lm + diffusion * weights.diffusion, lm: lm, diffusion: diffusion)
     }
