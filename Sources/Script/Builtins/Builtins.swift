@@ -13,6 +13,7 @@ public enum Builtins {
         ("Models", ModelBuiltins.all),
         ("Training", TrainingBuiltins.all),
         ("Generation", GenerationBuiltins.all),
+        ("Metrics", MetricBuiltins.all),
         ("Files", IOBuiltins.all),
         ("Notebook", NotebookBuiltins.all),
     ]
