@@ -231,11 +231,31 @@ func thrownMessage(_ body: () throws -> Any) -> String {
         let folder = ScratchFolder(), shapes = Shapes(side: 8)
         var rng = RNG(seed: 1)
         let examples = (0..<5).map { _ in shapes.sample(&rng) }
-        try ImageFolder.write(examples.map { ($0.pixels, $0.caption) }, side: 8, to: folder.path + "/out", encode: Self.encode)
+        try ImageFolder.write(examples.map { .pair(pixels: $0.pixels, caption: $0.caption) }, side: 8, to: folder.path + "/out", encode: Self.encode)
         let back = try ImageFolder.load(folder.path + "/out", size: 8, decode: Self.decode)
         #expect(back.pairs.map(\.caption) == examples.map(\.caption))
         #expect(back.pairs.map(\.pixels) == examples.map(\.pixels))
         #expect(back.pairs.map(\.source) == ["0000.png", "0001.png", "0002.png", "0003.png", "0004.png"])
+    }
+
+    /// Edit triples written as a folder (`file_name`, `edited_file_name`, `text`) load back as
+    /// edits, and training draws them as edits.
+    @Test func editFoldersLoadBackAsTriples() throws {
+        let folder = ScratchFolder()
+        let edits = ShapesEdits(Shapes(side: 8), count: 4, seed: 2)
+        var rng = RNG(seed: 1)
+        let items = (0..<4).map { _ in edits.draw(&rng) }
+        try ImageFolder.write(items, side: 8, to: folder.path + "/edits", encode: Self.encode)
+        let meta = try String(contentsOfFile: folder.path + "/edits/metadata.jsonl", encoding: .utf8)
+        #expect(meta.contains("\"edited_file_name\":\"0000-edited.png\"") || meta.contains("\"edited_file_name\": \"0000-edited.png\""))
+        let back = try ImageFolder.load(folder.path + "/edits", size: 8, decode: Self.decode)
+        for (pair, item) in zip(back.pairs, items) {
+            guard case .edit(let source, let instruction, let target) = item else { Issue.record("not an edit"); continue }
+            #expect(pair.pixels == source && pair.edited == target && pair.caption == instruction)
+        }
+        var draw = RNG(seed: 3)
+        guard case .edit = back.draw(&draw) else { Issue.record("a triple folder should draw edits"); return }
+        #expect(throws: TensorGraphError.self) { try back.fitted(length: 20, patches: 4) }   // two images need room
     }
 
     @Test func boxDownsamplingAveragesBlocks() {

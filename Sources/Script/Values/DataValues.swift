@@ -91,9 +91,9 @@ final class ExamplesValue: ScriptObject {
             try MaskBuiltins.located {
                 if ext == "txt" || ext == "jsonl" { return try TextCorpus.write(self.items.map(\.text), to: path) }
                 guard let side = self.side, self.pairs.count == self.items.count else {
-                    throw TensorGraphError("only captioned images make an image folder; save texts to a .txt or .jsonl file")
+                    throw TensorGraphError("only captioned images or edit triples make an image folder; save texts to a .txt or .jsonl file")
                 }
-                try ImageFolder.write(self.pairs, side: side, to: path, encode: Self.png)
+                try ImageFolder.write(self.items, side: side, to: path, encode: Self.png)
             }
             return .none
         }

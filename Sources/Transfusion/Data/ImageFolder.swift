@@ -2,7 +2,9 @@ import Foundation
 import TensorGraph
 
 /// A Hugging Face style image folder: `metadata.jsonl` holds one line per image,
-/// `{"file_name": "cat.png", "text": "a cat"}`, with the files beside it.
+/// `{"file_name": "cat.png", "text": "a cat"}`, with the files beside it. A line that also
+/// names an `edited_file_name` is an edit triple: the image, the instruction in `text`, and
+/// the edited image.
 ///
 /// Images must be square. One of side `size` is used as it is; one whose side is an integer
 /// multiple of `size` is shrunk by averaging each block of pixels; any other size is an error.
@@ -22,12 +24,15 @@ public enum ImageFolder {
             let place = "\(metadata):\(line)"
             let file = try DataFiles.string(object, "file_name", path: metadata, line: line)
             let caption = try DataFiles.string(object, "text", path: metadata, line: line)
-            let url = root.appendingPathComponent(file)
-            guard FileManager.default.fileExists(atPath: url.path) else { throw TensorGraphError("\(place): no file \(file) in \(folder)") }
-            let image: (width: Int, height: Int, rgb: [Float])
-            do { image = try decode(url) } catch { throw TensorGraphError("\(place): \(file): \(message(error))") }
-            let pixels = try fit(image, size: size, file: "\(place): \(file)")
-            return ImageTextDataset.Pair(pixels: pixels, caption: caption, source: file)
+            func read(_ file: String) throws -> [Float] {
+                let url = root.appendingPathComponent(file)
+                guard FileManager.default.fileExists(atPath: url.path) else { throw TensorGraphError("\(place): no file \(file) in \(folder)") }
+                let image: (width: Int, height: Int, rgb: [Float])
+                do { image = try decode(url) } catch { throw TensorGraphError("\(place): \(file): \(message(error))") }
+                return try fit(image, size: size, file: "\(place): \(file)")
+            }
+            let edited = try (object["edited_file_name"] != nil ? DataFiles.string(object, "edited_file_name", path: metadata, line: line) : nil).map(read)
+            return ImageTextDataset.Pair(pixels: try read(file), caption: caption, source: file, edited: edited)
         }
         return try ImageTextDataset(side: size, pairs: pairs, name: "images('\(folder)')")
     }
@@ -49,18 +54,29 @@ public enum ImageFolder {
 }
 
 extension ImageFolder {
-    /// Writes captioned images as an image folder that `load` (and Hugging Face's
+    /// Writes dataset items as an image folder that `load` (and Hugging Face's
     /// `load_dataset("imagefolder", ...)`) reads back: `0000.png`, `0001.png`, … and
-    /// `metadata.jsonl`. `encode` turns side × side × 3 values in [0, 1] into a PNG file.
-    public static func write(_ pairs: [(pixels: [Float], caption: String)], side: Int, to folder: String,
+    /// `metadata.jsonl`; an edit triple's edited image goes beside it as `0000-edited.png`.
+    /// `encode` turns side × side × 3 values in [0, 1] into a PNG file.
+    public static func write(_ items: [DatasetItem], side: Int, to folder: String,
                              encode: ([Float], Int) -> Data) throws {
         let root = URL(fileURLWithPath: folder, isDirectory: true)
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         var metadata = ""
-        for (i, pair) in pairs.enumerated() {
-            let file = String(format: "%04d.png", i)
-            try encode(pair.pixels, side).write(to: root.appendingPathComponent(file), options: .atomic)
-            metadata += try DataFiles.jsonLine(["file_name": file, "text": pair.caption]) + "\n"
+        for (i, item) in items.enumerated() {
+            var fields = ["text": item.text]
+            func store(_ pixels: [Float], _ file: String, _ key: String) throws {
+                try encode(pixels, side).write(to: root.appendingPathComponent(file), options: .atomic)
+                fields[key] = file
+            }
+            switch item {
+            case .pair(let pixels, _): try store(pixels, String(format: "%04d.png", i), "file_name")
+            case .edit(let source, _, let target):
+                try store(source, String(format: "%04d.png", i), "file_name")
+                try store(target, String(format: "%04d-edited.png", i), "edited_file_name")
+            case .text: throw TensorGraphError("a text item has no image; save texts to a .txt or .jsonl file")
+            }
+            metadata += try DataFiles.jsonLine(fields) + "\n"
         }
         try Data(metadata.utf8).write(to: root.appendingPathComponent(metadataFile), options: .atomic)
     }

@@ -1,6 +1,7 @@
 import TensorGraph
 
 /// Captioned images held in memory, all side × side RGB: what an image folder loads into.
+/// A pair with an edited image is an edit triple (source, instruction, edited image).
 public struct ImageTextDataset: Dataset {
     public struct Pair: Equatable, Sendable {
         /// side × side × 3 values in [0, 1], row-major, channels last.
@@ -8,8 +9,10 @@ public struct ImageTextDataset: Dataset {
         public var caption: String
         /// Where the pair came from (a file name), for error messages.
         public var source: String
-        public init(pixels: [Float], caption: String, source: String) {
-            self.pixels = pixels; self.caption = caption; self.source = source
+        /// For an edit triple: the edited image (the caption is then the instruction).
+        public var edited: [Float]?
+        public init(pixels: [Float], caption: String, source: String, edited: [Float]? = nil) {
+            self.pixels = pixels; self.caption = caption; self.source = source; self.edited = edited
         }
     }
 
@@ -20,7 +23,7 @@ public struct ImageTextDataset: Dataset {
 
     public init(side: Int, pairs: [Pair], name: String = "images") throws {
         guard !pairs.isEmpty else { throw TensorGraphError("\(name) holds no images") }
-        if let bad = pairs.first(where: { $0.pixels.count != side * side * 3 }) {
+        if let bad = pairs.first(where: { $0.pixels.count != side * side * 3 || ($0.edited.map { $0.count != side * side * 3 } ?? false) }) {
             throw TensorGraphError("\(bad.source) has \(bad.pixels.count) values; a \(side)×\(side) RGB image has \(side * side * 3)")
         }
         self.side = side; self.pairs = pairs; self.name = name
@@ -32,12 +35,13 @@ public struct ImageTextDataset: Dataset {
 
     public func draw(_ rng: inout RNG) -> DatasetItem {
         let pair = pairs[rng.int(pairs.count)]
+        if let edited = pair.edited { return .edit(source: pair.pixels, instruction: pair.caption, target: edited) }
         return .pair(pixels: pair.pixels, caption: pair.caption)
     }
 
     public func fitted(length: Int, patches: Int) throws -> any Dataset {
         if let long = pairs.max(by: { $0.caption.utf8.count < $1.caption.utf8.count }),
-           long.caption.utf8.count + Self.overhead(patches: patches) > length {
+           long.caption.utf8.count + Self.overhead(patches: patches) + (long.edited == nil ? 0 : patches + 2) > length {
             throw Self.captionTooLong(long.caption.utf8.count, of: long.source, length: length, patches: patches)
         }
         return self
