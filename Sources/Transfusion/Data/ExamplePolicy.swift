@@ -5,7 +5,7 @@ import TensorGraph
 /// its diffusion step capped at `captionStepCap` so the image stays readable — and otherwise
 /// comes after its caption, which is dropped (left empty) with probability
 /// `conditionDropout` so the model also learns unconditional images for classifier-free guidance.
-/// An edit is its clean source image, the instruction, then the edited image to denoise.
+/// An edit is its instruction, the clean source image, then the edited image to denoise.
 public struct ExamplePolicy: Sendable {
     public var imageFirst = 0.2, captionStepCap = 500, conditionDropout = 0.1
     public init(imageFirst: Double = 0.2, captionStepCap: Int = 500, conditionDropout: Double = 0.1) {
@@ -30,10 +30,13 @@ public struct ExamplePolicy: Sendable {
                 segments = order.segments; limits = [order.stepLimit]
             case .edit(let source, let instruction, let target):
                 guard let patchifier else { throw TensorGraphError("\(data) has images but the run expects text only") }
-                // The source is context: clean (step 0, no diffusion loss); the edited image is learned.
+                // The instruction, then the source as clean context (step 0, no diffusion loss),
+                // then the edited image, learned. With the instruction first, a source patch and
+                // the edited patch at the same place are always the same distance apart, which
+                // copying what stays through RoPE needs.
                 patches = [patchifier.patches(source), patchifier.patches(target)]
                 let n = patchifier.patchCount
-                segments = [.image(patches: n), .text(instruction), .image(patches: n)]; limits = [0, Int.max]
+                segments = [.text(instruction), .image(patches: n), .image(patches: n)]; limits = [0, Int.max]
             }
             batch.rows += try packer.pack([segments])
             batch.images.append(patches)

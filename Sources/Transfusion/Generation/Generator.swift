@@ -58,12 +58,12 @@ public final class Generator {
         return try run(prompts, stopAfterImage: true).map(Self.firstImage)
     }
 
-    /// Each image edited as its instruction says: BOS, the clean source image, the
-    /// instruction, then BOI and the sampler draws the edited image.
+    /// Each image edited as its instruction says: BOS, the instruction, the clean source
+    /// image, then BOI and the sampler draws the edited image (the order edits train in).
     public func edits(_ images: [[Float]], instructions: [String]) throws -> [[Float]] {
         let prompts = zip(images, instructions).map { pixels, instruction -> [SequenceDecoder.Position] in
-            [.token(ByteTokenizer.bos), .token(ByteTokenizer.boi, image: 0)] + cleanPatches(pixels, image: 0)
-                + [.token(ByteTokenizer.eoi, image: 0)] + tokens(instruction) + [.token(ByteTokenizer.boi, image: 1)]
+            [.token(ByteTokenizer.bos)] + tokens(instruction) + [.token(ByteTokenizer.boi, image: 0)]
+                + cleanPatches(pixels, image: 0) + [.token(ByteTokenizer.eoi, image: 0), .token(ByteTokenizer.boi, image: 1)]
         }
         return try run(prompts, stopAfterImage: true).map(Self.firstImage)
     }
