@@ -14,7 +14,7 @@ final class ModelValue: ScriptObject {
     var description: String {
         let c = model.config
         let patch = c.patchSide.map { "image=\(c.imageSide), patch=\($0)" } ?? "patch_values=\(c.patchSize)"
-        return "transfusion(dim=\(c.dim), layers=\(c.layers), heads=\(c.heads), \(patch), mask=\(mask), noise=\"\(c.schedule)\", predict=\"\(c.objective.rawValue)\", loss=\(loss)) — \(model.parameters.count) parameters"
+        return "transfusion(dim=\(c.dim), layers=\(c.layers), heads=\(c.heads), \(patch), encoder=\"\(c.encoder.rawValue)\", mask=\(mask), noise=\"\(c.schedule)\", predict=\"\(c.objective.rawValue)\", loss=\(loss)) — \(model.parameters.count) parameters"
     }
     var memberNames: [String] { ["mask", "mask_expression", "parameters", "dim", "layers", "heads"] }
 
@@ -45,8 +45,8 @@ final class ModelValue: ScriptObject {
 
 enum ModelBuiltins {
     static let all: [Builtin] = [
-        Builtin("transfusion", "dim=128, layers=4, heads=4, image=16, patch=4, time_features=64, mask=None, loss=None, noise='cosine', predict='eps', seed=0",
-                help: "A Transfusion model: a Llama-style transformer (RMSNorm, SwiGLU, RoPE) over text tokens and the patch×patch RGB patches of image×image images, with the given attention mask (default causal | same_image), loss (default lm + 5 * diffusion), noise schedule ('cosine' or 'linear', optionally with T: 'linear(500)'; default T = 1000) and patch prediction ('eps', 'v' or 'flow' for flow matching).",
+        Builtin("transfusion", "dim=128, layers=4, heads=4, image=16, patch=4, encoder='linear', time_features=64, mask=None, loss=None, noise='cosine', predict='eps', seed=0",
+                help: "A Transfusion model: a Llama-style transformer (RMSNorm, SwiGLU, RoPE) over text tokens and the patch×patch RGB patches of image×image images, with the given attention mask (default causal | same_image), loss (default lm + 5 * diffusion), noise schedule ('cosine' or 'linear', optionally with T: 'linear(500)'; default T = 1000) and patch prediction ('eps', 'v' or 'flow' for flow matching). encoder='linear' embeds each patch with one matrix (the timestep embedding added first); encoder='unet' runs U-Net down blocks on each whole image before the transformer and up blocks after it (skip connections, timestep embedding inside each block, GroupNorm; patch 1, 2, 4 or 8, dim divisible by patch).",
                 example: "model = transfusion(dim=64, layers=2, heads=2, image=16, patch=4)\nprint(model)") { a in
             let dim = try MaskBuiltins.positive(a, "dim"), heads = try MaskBuiltins.positive(a, "heads")
             guard dim % heads == 0, (dim / heads) % 2 == 0 else {
@@ -57,9 +57,13 @@ enum ModelBuiltins {
             guard let objective = DiffusionObjective(rawValue: try a.string("predict")) else {
                 throw a.error("predict", "must be 'eps', 'v' or 'flow'")
             }
+            guard let encoder = PatchEncoder(rawValue: try a.string("encoder")) else {
+                throw a.error("encoder", "must be 'linear' or 'unet'")
+            }
             let config = ModelConfig(dim: dim, layers: try MaskBuiltins.positive(a, "layers"), heads: heads,
                                      patchSize: patch * patch * 3, timeFeatures: try MaskBuiltins.positive(a, "time_features"),
-                                     imageSide: side, schedule: try schedule(a, "noise"), objective: objective)
+                                     imageSide: side, schedule: try schedule(a, "noise"), objective: objective, encoder: encoder)
+            if encoder == .unet, let problem = TransfusionModel.unetProblem(config) { throw a.error("encoder", problem) }
             var mask = Mask.transfusion
             if a.has("mask") {
                 guard case .object(let o) = a["mask"], let m = o as? MaskValue else { throw a.error("mask", "must be a mask, e.g. causal | same_image") }

@@ -12,9 +12,12 @@ final class StepPlan {
 
     init(model: TransfusionModel, batch: Int, width: Int, slots: Int, cache: TransfusionModel.KVCache?) throws {
         self.model = model; self.batch = batch; self.width = width; self.slots = slots
-        x = BatchInputs(batch: batch, length: width, keys: slots + width, config: model.config)
+        // A block holds whole images or none: at most width / k of them per row for a U-Net
+        // (none in a narrower block, like a token step's, which then skips the U-Net).
+        let perRow = width / max(1, model.config.patchesPerImage ?? 1)
+        x = BatchInputs(batch: batch, length: width, keys: slots + width, imageSlots: batch * perRow, config: model.config)
         let f = try model.forward(x, cache: cache)
-        let outputs = [try model.tokenLogits(f.hidden), try model.patchPrediction(f.hidden)] + (cache == nil ? [] : f.keys + f.values)
+        let outputs = [try model.tokenLogits(f.hidden), try model.patchPrediction(f, x)] + (cache == nil ? [] : f.keys + f.values)
         plan = Plan(outputs.map(\.node))
         layers = model.config.layers
     }
@@ -30,6 +33,7 @@ final class StepPlan {
         let rope = model.ropeTables((0..<width).map { $0 < block.count ? start + $0 : 0 })
         buffer(x.cos)?.baseAddress!.advanced(by: r * width * c.headDim).update(from: rope.cos, count: rope.cos.count)
         buffer(x.sin)?.baseAddress!.advanced(by: r * width * c.headDim).update(from: rope.sin, count: rope.sin.count)
+        fillImageSlots(row: r, block: block)
         var features: (step: Double, values: [Float])? = nil
         for j in 0..<width {
             let i = r * width + j
@@ -49,6 +53,23 @@ final class StepPlan {
                 let allowed = position == nil ? k == j : k < block.count && model.mask.allows(q, start + k, in: layout)
                 row[slots + k] = allowed ? 1 : 0
             }
+        }
+    }
+
+    /// A U-Net model's image slots: row r's own (imageSlots / batch of them) take the block's
+    /// patches, k at a time in order (the block holds whole images); unused ones read the row's
+    /// first position and nothing reads them back.
+    private func fillImageSlots(row r: Int, block: [SequenceDecoder.Position]) {
+        guard model.config.encoder == .unet, let k = model.config.patchesPerImage else { return }
+        let perRow = x.imageSlots / batch, zeroRow = Float(x.imageSlots * k)
+        let patches = (0..<min(block.count, width)).filter { block[$0].patch != nil }
+        precondition(patches.count % k == 0 && patches.count <= perRow * k, "a unet model needs whole images in a block")
+        guard let positions = x.imagePositions.flatMap(buffer), let sources = x.patchSources.flatMap(buffer) else { return }
+        for j in 0..<width { sources[r * width + j] = zeroRow }
+        for n in 0..<(perRow * k) {
+            let slotRow = r * perRow * k + n   // (slot r·perRow + n / k) · k + n % k
+            positions[slotRow] = Float(r * width + (n < patches.count ? patches[n] : 0))
+            if n < patches.count { sources[r * width + patches[n]] = Float(slotRow) }
         }
     }
 

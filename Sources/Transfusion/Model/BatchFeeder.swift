@@ -21,6 +21,7 @@ public struct BatchFeeder {
         var tokens = [Float](), targets = [Float](), patches = [Float](repeating: 0, count: b * t * p)
         var noise = patches, isPatch = [Float](repeating: 0, count: b * t), learned = isPatch, time = [Float](repeating: 0, count: b * t * c.timeFeatures)
         var cosines = [Float](), sines = [Float](), masks = [Float]()
+        var slots = ImageSlots(slots: x.imageSlots, patches: c.patchesPerImage ?? 0, positions: b * t)
         for (r, row) in rows.enumerated() {
             tokens += row.tokens.map(Float.init)
             targets += row.lmTarget.map { Float($0 ?? -1) }
@@ -46,6 +47,8 @@ public struct BatchFeeder {
                     }
                     for j in 0..<c.timeFeatures { time[(r * t + pos) * c.timeFeatures + j] = features[j] }
                 }
+                // A U-Net model runs each whole image through its own slot.
+                if c.encoder == .unet { try slots.add((0..<(image.count / p)).map { r * t + position + 1 + $0 }) }
             }
         }
         func data(_ input: Tensor, _ values: [Float]) -> (Node, TensorData) {
@@ -54,6 +57,6 @@ public struct BatchFeeder {
         return Dictionary(uniqueKeysWithValues: [
             data(x.tokens, tokens), data(x.targets, targets), data(x.patches, patches), data(x.noise, noise),
             data(x.isPatch, isPatch), data(x.learned, learned), data(x.time, time), data(x.cos, cosines), data(x.sin, sines), data(x.mask, masks),
-        ])
+        ] + slots.feeds(x))
     }
 }

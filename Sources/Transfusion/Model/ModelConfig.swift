@@ -1,8 +1,9 @@
 import Foundation
 
 /// The shape of a Transfusion model: a Llama-style transformer (pre-norm RMSNorm, SwiGLU,
-/// RoPE, no biases) over text tokens and image patches, with a linear patch encoder/decoder,
-/// and the diffusion process its patch head was trained for. Saved in checkpoints as JSON.
+/// RoPE, no biases) over text tokens and image patches, with a linear or U-Net patch
+/// encoder/decoder, and the diffusion process its patch decoder was trained for. Saved in
+/// checkpoints as JSON.
 public struct ModelConfig: Equatable, Sendable, Codable {
     public var dim = 128
     public var layers = 4
@@ -18,6 +19,8 @@ public struct ModelConfig: Equatable, Sendable, Codable {
     /// The noise schedule and what the patch head predicts.
     public var schedule: NoiseSchedule = .cosine(steps: 1000)
     public var objective: DiffusionObjective = .epsilon
+    /// How patches enter and leave the transformer.
+    public var encoder: PatchEncoder = .linear
 
     /// SwiGLU hidden width.
     public var hidden: Int { (8 * dim / 3 + 31) / 32 * 32 }
@@ -31,14 +34,16 @@ public struct ModelConfig: Equatable, Sendable, Codable {
     public var patchesPerImage: Int? { patchSide.map { (imageSide / $0) * (imageSide / $0) } }
 
     public init(dim: Int = 128, layers: Int = 4, heads: Int = 4, patchSize: Int = 48, timeFeatures: Int = 64,
-                imageSide: Int = 16, schedule: NoiseSchedule = .cosine(steps: 1000), objective: DiffusionObjective = .epsilon) {
+                imageSide: Int = 16, schedule: NoiseSchedule = .cosine(steps: 1000), objective: DiffusionObjective = .epsilon,
+                encoder: PatchEncoder = .linear) {
         self.dim = dim; self.layers = layers; self.heads = heads
         self.patchSize = patchSize; self.timeFeatures = timeFeatures
         self.imageSide = imageSide; self.schedule = schedule; self.objective = objective
+        self.encoder = encoder
     }
 
     enum CodingKeys: String, CodingKey {
-        case dim, layers, heads, vocabulary, patchSize, timeFeatures, imageSide, channels, schedule, objective
+        case dim, layers, heads, vocabulary, patchSize, timeFeatures, imageSide, channels, schedule, objective, encoder
     }
 
     /// Fields added after a checkpoint was written take their defaults.
@@ -55,5 +60,6 @@ public struct ModelConfig: Equatable, Sendable, Codable {
         channels = try c.decodeIfPresent(Int.self, forKey: .channels) ?? d.channels
         schedule = try c.decodeIfPresent(NoiseSchedule.self, forKey: .schedule) ?? d.schedule
         objective = try c.decodeIfPresent(DiffusionObjective.self, forKey: .objective) ?? d.objective
+        encoder = try c.decodeIfPresent(PatchEncoder.self, forKey: .encoder) ?? d.encoder
     }
 }

@@ -4,10 +4,19 @@ import TensorGraph
 /// The inputs of one training step for a batch of packed rows, as graph inputs fed per step.
 public struct BatchInputs {
     public let tokens, targets, patches, noise, isPatch, learned, time, cos, sin, mask: Tensor
+    /// U-Net models only (nil otherwise): per image slot, the flat positions (row·length + i)
+    /// of its k patches [slots, k]; per position, the row of the images' outputs it reads
+    /// [batch, length] (slot·k + j at a patch, slots·k — a zero row — elsewhere).
+    public let imagePositions, patchSources: Tensor?
+    /// How many images the U-Net runs on per step (0 for linear models).
+    public let imageSlots: Int
 
     /// Placeholders for a batch of `batch` rows of `length` positions; queries see `keys` keys
-    /// (more than `length` when a KV cache holds earlier positions).
-    public init(batch b: Int, length t: Int, keys: Int? = nil, config c: ModelConfig) {
+    /// (more than `length` when a KV cache holds earlier positions). A U-Net model runs on
+    /// `imageSlots` images per step; by default as many as could fit in every row (a packed
+    /// row may hold several examples), at least one per row. With 0, no position may be a
+    /// patch and the U-Net is left out (a generation step too narrow to hold an image).
+    public init(batch b: Int, length t: Int, keys: Int? = nil, imageSlots: Int? = nil, config c: ModelConfig) {
         tokens = .input("tokens", [b, t])              // token ids (PAD at patches)
         targets = .input("targets", [b, t])            // next-token ids, −1 where no LM loss
         patches = .input("patches", [b, t, c.patchSize])   // noisy patches x_t (0 at text)
@@ -18,6 +27,13 @@ public struct BatchInputs {
         cos = .input("rope_cos", [b, 1, t, c.headDim]) // RoPE tables of each row's positions
         sin = .input("rope_sin", [b, 1, t, c.headDim])
         mask = .input("mask", [b, t, keys ?? t])             // 1 where a query may attend to a key
+        if c.encoder == .unet, let k = c.patchesPerImage, imageSlots ?? 1 > 0 {
+            self.imageSlots = imageSlots ?? b * max(1, t / (k + 2))
+            imagePositions = .input("image_positions", [self.imageSlots, k])
+            patchSources = .input("patch_sources", [b, t])
+        } else {
+            self.imageSlots = 0; imagePositions = nil; patchSources = nil
+        }
     }
 }
 
@@ -46,14 +62,18 @@ public struct TransfusionModel {
     public var process: DiffusionProcess { DiffusionProcess(schedule: config.schedule, objective: config.objective) }
 
     public init(_ config: ModelConfig, mask: Mask = .transfusion, seed: UInt64 = 0) {
+        if config.encoder == .unet, let problem = UNet.problem(config) { preconditionFailure(problem) }
         self.config = config; self.mask = mask
         parameters = Parameters(seed: seed)
         let (d, p, h) = (config.dim, config.patchSize, config.hidden)
         let std = 1 / Float(d).squareRoot()
         parameters.make("embed.tokens", [config.vocabulary, d], std: 0.02)
         parameters.make("embed.time1", [config.timeFeatures, d], std: 1 / Float(config.timeFeatures).squareRoot())
-        parameters.make("embed.time2", [d, p], std: std * 0.1)
-        parameters.make("embed.patches", [p, d], std: 1 / Float(p).squareRoot())
+        // The linear encoder's parameters (a U-Net model makes its own after all the others).
+        if config.encoder == .linear {
+            parameters.make("embed.time2", [d, p], std: std * 0.1)
+            parameters.make("embed.patches", [p, d], std: 1 / Float(p).squareRoot())
+        }
         for l in 0..<config.layers {
             for w in ["wq", "wk", "wv"] { parameters.make("block\(l).attn.\(w)", [d, d], std: std) }
             parameters.make("block\(l).attn.wo", [d, d], std: std / Float(2 * config.layers).squareRoot())
@@ -65,18 +85,21 @@ public struct TransfusionModel {
         }
         parameters.make("final_norm", [d], fill: 1)
         parameters.make("head.tokens", [d, config.vocabulary], std: std)
-        parameters.make("head.patches", [d, p], std: std)
+        switch config.encoder {
+        case .linear: parameters.make("head.patches", [d, p], std: std)
+        case .unet: unet.makeParameters()
+        }
     }
 
     public struct Losses { public let total, lm, diffusion: Tensor }
 
     /// The graph of both losses for a batch, combined as `weights` say (default L_LM + 5·L_diffusion).
     public func losses(_ x: BatchInputs, weights: LossWeights = LossWeights()) throws -> Losses {
-        let h = try forward(x).hidden
+        let f = try forward(x), h = f.hidden
         let lm = try Tensor.crossEntropy(tokenLogits(h), x.targets, ignoreIndex: -1)
         // Diffusion: MSE against the objective's target (ε by default) over noised patches only
         // (clean context images, like an edit's source, are not learned).
-        let error = try (patchPrediction(h) - x.noise) * x.learned
+        let error = try (patchPrediction(f, x) - x.noise) * x.learned
         let patchValues = try x.learned.sum() * Float(config.patchSize)
         let diffusion = try error.square().sum() / patchValues.maximum(.scalar(1))
         return Losses(total: try lm * weights.lm + diffusion * weights.diffusion, lm: lm, diffusion: diffusion)
@@ -90,17 +113,29 @@ public struct TransfusionModel {
 
     /// The final hidden states of a block of positions, and each layer's keys and values for
     /// them (what a KV cache keeps).
-    public struct Forward { public let hidden: Tensor; public let keys, values: [Tensor] }
+    public struct Forward {
+        public let hidden: Tensor; public let keys, values: [Tensor]
+        /// The U-Net's down path, which its up path reuses (nil for the linear encoder).
+        let encoding: UNet.Encoding?
+    }
 
     /// The transformer over a block of positions. With a cache, the block's queries also see the
     /// cached keys: the mask is then [batch, block, slots + block], cache columns first.
     public func forward(_ x: BatchInputs, cache: KVCache? = nil) throws -> Forward {
         let P = parameters
-        // Inputs: token embeddings at text positions; at patches, the noisy patch plus the
-        // timestep embedding, through the linear encoder.
+        // Inputs: token embeddings at text positions; at patches, the patch encoder's output.
         let tokens = try P["embed.tokens"].gather(x.tokens)
-        let timeEmbedding = try x.time.matmul(P["embed.time1"]).silu().matmul(P["embed.time2"])
-        let patches = try (x.patches + timeEmbedding).matmul(P["embed.patches"])
+        let patches: Tensor, encoding: UNet.Encoding?
+        switch config.encoder {
+        case .linear:
+            // The noisy patch plus the timestep embedding, through one matrix.
+            let timeEmbedding = try x.time.matmul(P["embed.time1"]).silu().matmul(P["embed.time2"])
+            patches = try (x.patches + timeEmbedding).matmul(P["embed.patches"]); encoding = nil
+        case .unet where x.imageSlots == 0:
+            patches = tokens; encoding = nil   // no position of these inputs is a patch
+        case .unet:
+            (patches, encoding) = try unetEmbeddings(x)
+        }
         var h = try Tensor.select(x.isPatch, patches, tokens)
         var keys: [Tensor] = [], values: [Tensor] = []
         for l in 0..<config.layers {
@@ -111,13 +146,23 @@ public struct TransfusionModel {
             let gated = try n.matmul(P["block\(l).mlp.gate"]).silu() * n.matmul(P["block\(l).mlp.up"])
             h = try h + gated.matmul(P["block\(l).mlp.down"])
         }
-        return Forward(hidden: try h.rmsNorm(weight: P["final_norm"]), keys: keys, values: values)
+        return Forward(hidden: try h.rmsNorm(weight: P["final_norm"]), keys: keys, values: values, encoding: encoding)
     }
 
     /// Next-token logits [.., vocabulary] from final hidden states.
     public func tokenLogits(_ hidden: Tensor) throws -> Tensor { try hidden.matmul(parameters["head.tokens"]) }
-    /// The patch head's prediction [.., patchSize] (ε, v or the flow velocity).
-    public func patchPrediction(_ hidden: Tensor) throws -> Tensor { try hidden.matmul(parameters["head.patches"]) }
+    /// The linear patch head's prediction [.., patchSize] (ε, v or the flow velocity).
+    public func patchPrediction(_ hidden: Tensor) throws -> Tensor {
+        precondition(config.encoder == .linear, "a unet model predicts patches with patchPrediction(forward, inputs)")
+        return try hidden.matmul(parameters["head.patches"])
+    }
+    /// The patch decoder's prediction [batch, length, patchSize] after a forward pass: the
+    /// linear head, or the U-Net's up path over whole images (0 off the patches).
+    public func patchPrediction(_ f: Forward, _ x: BatchInputs) throws -> Tensor {
+        guard config.encoder == .unet else { return try patchPrediction(f.hidden) }
+        guard let encoding = f.encoding else { return .full(x.patches.shape, 0) }   // inputs without image slots
+        return try unetPrediction(f.hidden, encoding, x)
+    }
 
     /// Multi-head self-attention with RoPE under the batch's mask.
     func attention(_ n: Tensor, layer l: Int, _ x: BatchInputs, cache: KVCache?) throws -> (out: Tensor, k: Tensor, v: Tensor) {

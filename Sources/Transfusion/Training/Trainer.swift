@@ -47,7 +47,10 @@ public final class Trainer {
         patchifier = try Self.patchifier(for: data, options: options, model: model)
         self.data = try data.fitted(length: options.length, patches: patchifier?.patchCount ?? 0)
         rng = RNG(seed: options.seed)
-        inputs = BatchInputs(batch: options.batch, length: options.length, config: model.config)
+        // Each row holds one example, which has at most two images (an edit): U-Net models run
+        // their image path on that many slots per row.
+        let perRow = model.config.patchesPerImage.map { min(2, max(1, options.length / ($0 + 2))) } ?? 1
+        inputs = BatchInputs(batch: options.batch, length: options.length, imageSlots: options.batch * perRow, config: model.config)
         losses = try model.losses(inputs, weights: options.loss)
         let params = model.parameters.all
         plan = Plan([losses.total.node, losses.lm.node, losses.diffusion.node] + (try losses.total.gradients(wrt: params)).map(\.node))

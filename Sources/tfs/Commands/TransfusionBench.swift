@@ -4,13 +4,58 @@ import Transfusion
 
 /// One Transfusion training step (forward, backward, AdamW) on the sequence shape of
 /// docs/REFERENCE: 128 positions = 48 text tokens, BOI, 64 patches (4 values each), EOI, 14 text.
+/// For 1 and 2 threads: ms per step, tokens/s, and model FLOP utilisation against sgemm
+/// measured in the same run with the same threads (n = 1024, tfs's deterministic split).
 struct TransfusionBench {
     func report() throws -> String {
-        var lines = ["| model | batch | ms/step | tokens/s | parameters |", "|---|---|---|---|---|"]
+        _ = BLAS.load()
+        var lines = ["| model | batch | threads | ms/step | tokens/s | GFLOP/s | of sgemm | sgemm GFLOP/s | peak MB | parameters |",
+                     "|---|---|---|---|---|---|---|---|---|---|"]
         var profile: [String] = []
         for (dim, layers, batch) in [(128, 4, 16), (256, 6, 16), (512, 8, 8)] {
             let config = ModelConfig(dim: dim, layers: layers, heads: dim / 32, patchSize: 4, timeFeatures: 64)
-            let model = TransfusionModel(config, seed: 0)
+            let step = try Step(config: config, batch: batch)
+            for threads in [1, 2] {
+                BLAS.setThreads(threads)
+                let sgemm = Self.sgemmGFlops()
+                let seconds = BenchSuite(size: 0).time { step.run() }
+                let gflops = step.flops / seconds / 1e9
+                lines.append(String(format: "| dim %d, %d layers | %d | %d | %.0f | %.0f | %.1f | %.0f%% | %.0f | %.0f | %.2f M |",
+                                    dim, layers, batch, threads, seconds * 1e3, Double(batch * 128) / seconds, gflops,
+                                    100 * gflops / sgemm, sgemm, Double(step.bytes) / 1e6, Double(step.model.parameters.count) / 1e6))
+                if dim == 128 && threads == 2 { profile = try step.profile() }
+            }
+        }
+        lines += ["", "Where the dim-128 step's time goes at 2 threads (kernels by kind, ms per step):", "",
+                  "| kernel | ms | calls |", "|---|---|---|"] + profile
+        lines += ["", "FLOPs counted: 6 × (parameters in matrix products) × tokens, plus attention's 12 × layers × batch × T² × dim",
+                  "(forward QKᵀ and PV, and twice that backward); the embedding lookup is not a product."]
+        return lines.joined(separator: "\n")
+    }
+
+    /// sgemm n = 1024 through tfs's split at the current thread count.
+    static func sgemmGFlops() -> Double {
+        let n = 1024, suite = BenchSuite(size: n)
+        let (a, b, c) = (suite.randomBuffer(n * n, 1), suite.randomBuffer(n * n, 2), suite.randomBuffer(n * n, 3))
+        defer { for p in [a, b, c] { p.deallocate() } }
+        let seconds = suite.time {
+            BLAS.product(transA: false, transB: false, m: n, n: n, k: n, a: a, lda: n, b: b, ldb: n, c: c, ldc: n)
+        }
+        return 2 * Double(n * n * n) / seconds / 1e9
+    }
+
+    /// A planned training step with its batch fed.
+    struct Step {
+        let model: TransfusionModel
+        let plan: Plan
+        let optimizer: AdamW
+        let gradients: [UnsafeMutableBufferPointer<Float>]
+        let flops: Double
+        /// The plan's arena plus weights, gradients' optimizer moments (m, v).
+        let bytes: Int
+
+        init(config: ModelConfig, batch: Int) throws {
+            model = TransfusionModel(config, seed: 0)
             var rng = RNG(seed: 1)
             let example: [Segment] = [.text(String(repeating: "a", count: 47)), .image(patches: 64), .text(String(repeating: "b", count: 12))]
             let rows = try Packer(length: 128).pack(Array(repeating: example, count: batch))
@@ -18,24 +63,26 @@ struct TransfusionBench {
             let x = BatchInputs(batch: batch, length: 128, config: config)
             let losses = try model.losses(x)
             let params = model.parameters.all
-            let plan = Plan([losses.total.node] + (try losses.total.gradients(wrt: params)).map(\.node))
-            let optimizer = AdamW(params.map { $0.node.storage! })
-            let grads = (0..<params.count).map { plan.outputBuffer($0 + 1) }
-            let feeds = try BatchFeeder(model: model).values(rows, images: images, inputs: x, rng: &rng)
-            for (node, value) in feeds { try plan.set(node, value) }
-            let seconds = BenchSuite(size: 0).time { try! plan.run(); optimizer.step(grads, lr: 1e-4) }
-            if dim == 128 {
-                let start = DispatchTime.now().uptimeNanoseconds
-                optimizer.step(grads, lr: 1e-4)
-                let adam = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-                profile = try plan.profile().prefix(12).map { String(format: "| %@ | %.1f | %d |", $0.kernel, $0.seconds * 1e3, $0.calls) }
-                profile.append(String(format: "| AdamW update | %.1f | 1 |", adam))
+            plan = Plan([losses.total.node] + (try losses.total.gradients(wrt: params)).map(\.node))
+            optimizer = AdamW(params.map { $0.node.storage! })
+            gradients = (0..<params.count).map { [plan] in plan.outputBuffer($0 + 1) }
+            for (node, value) in try BatchFeeder(model: model).values(rows, images: images, inputs: x, rng: &rng) {
+                try plan.set(node, value)
             }
-            lines.append(String(format: "| dim %d, %d layers | %d | %.0f | %.0f | %.2f M |", dim, layers, batch,
-                                seconds * 1e3, Double(batch * 128) / seconds, Double(model.parameters.count) / 1e6))
+            let inProducts = params.filter { $0.node.name != "embed.tokens" }.reduce(0) { $0 + $1.count }
+            let tokens = Double(batch * 128)
+            flops = 6 * Double(inProducts) * tokens + 12 * Double(config.layers * batch * 128 * 128 * config.dim)
+            bytes = plan.peakBytes + 3 * 4 * model.parameters.count
         }
-        lines += ["", "Where the dim-128 step's time goes (kernels by kind, ms per step):", "",
-                  "| kernel | ms | calls |", "|---|---|---|"] + profile
-        return lines.joined(separator: "\n")
+
+        func run() { try! plan.run(); optimizer.step(gradients, lr: 1e-4) }
+
+        func profile() throws -> [String] {
+            let start = DispatchTime.now().uptimeNanoseconds
+            optimizer.step(gradients, lr: 1e-4)
+            let adam = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+            return try plan.profile().prefix(12).map { String(format: "| %@ | %.1f | %d |", $0.kernel, $0.seconds * 1e3, $0.calls) }
+                + [String(format: "| AdamW update | %.1f | 1 |", adam)]
+        }
     }
 }
