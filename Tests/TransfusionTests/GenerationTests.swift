@@ -79,6 +79,21 @@ import TensorGraph
         #expect(captions.count == 2 && captions.allSatisfy { $0.unicodeScalars.count <= 6 })
     }
 
+    /// Guided captions: the companion row (BOS and the text so far) runs beside each image row,
+    /// with and without the cache alike, and guidance changes what an untrained model writes.
+    @Test func guidedCaptionsAgreeWithAndWithoutTheCache() throws {
+        let m = Self.model()
+        var options = GenerationOptions()
+        options.maxTokens = 10; options.cfg = 4
+        var rng = RNG(seed: 2)
+        let images = (0..<3).map { _ in rng.uniform(4 * 4 * 3) }
+        let cached = try Generator(model: m, options: options).captions(for: images)
+        options.cached = false
+        #expect(try Generator(model: m, options: options).captions(for: images) == cached)
+        options.cfg = 1; options.cached = true
+        #expect(try Generator(model: m, options: options).captions(for: images) != cached)
+    }
+
     @Test func generationRefusesModelsWithoutImageGeometry() {
         let m = TransfusionModel(ModelConfig(dim: 16, layers: 1, heads: 2, patchSize: 5, timeFeatures: 4))
         #expect(throws: TensorGraphError.self) { try Generator(model: m, options: GenerationOptions()) }

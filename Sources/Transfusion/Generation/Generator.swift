@@ -78,7 +78,7 @@ public final class Generator {
             [.token(ByteTokenizer.bos), .token(ByteTokenizer.boi, image: 0)] + cleanPatches(pixels, image: 0)
                 + [.token(ByteTokenizer.eoi, image: 0)]
         }
-        return try run(prompts, stopAfterImage: false, imagesAllowed: false).map { pieces in
+        return try run(prompts, stopAfterImage: false, imagesAllowed: false, guideText: guided).map { pieces in
             pieces.compactMap { if case .text(let s) = $0 { s } else { nil } }.joined()
         }
     }
@@ -90,8 +90,12 @@ public final class Generator {
         return (0..<patchCount).map { .patch(Array(values[($0 * p)..<(($0 + 1) * p)]), step: 0, image: image) }
     }
 
-    /// The generation loop over a batch of rows (and, with guidance, their companions).
-    func run(_ prompts: [[SequenceDecoder.Position]], stopAfterImage: Bool, imagesAllowed: Bool = true) throws -> [[GeneratedPiece]] {
+    /// The generation loop over a batch of rows (and, with guidance, their companions). With
+    /// `guideText` (captions), text is guided too: each companion holds just BOS and the text
+    /// written so far, and tokens are drawn from uncond + cfg·(cond − uncond) logits.
+    func run(_ prompts: [[SequenceDecoder.Position]], stopAfterImage: Bool, imagesAllowed: Bool = true,
+             guideText: Bool = false) throws -> [[GeneratedPiece]] {
+        precondition(!guideText || !imagesAllowed, "guided text is for captions, which draw no images")
         let n = prompts.count
         let promptImages = prompts.map { $0.filter { $0.kind == .boi }.count }
         let capacity = prompts.map(\.count).max()! + options.maxTokens + 2
@@ -102,7 +106,8 @@ public final class Generator {
         var text = Array(repeating: [Int](), count: n)
         var done = Array(repeating: false, count: n), produced = Array(repeating: 0, count: n)
         var images = promptImages
-        var logits = try decoder.step(padded(prompts, rows: decoder.batch), commit: true).map(\.logits)
+        let companions: [[SequenceDecoder.Position]] = guideText ? Array(repeating: [.token(ByteTokenizer.bos)], count: n) : []
+        var logits = try decoder.step(padded(prompts + companions, rows: decoder.batch), commit: true).map(\.logits)
         while done.contains(false) {
             // Rows whose last position is BOI draw their image now; the others wait.
             let drawing = (0..<n).filter { !done[$0] && decoder.rows[$0].last?.kind == .boi }
@@ -119,7 +124,8 @@ public final class Generator {
             var pending = Array(repeating: [SequenceDecoder.Position](), count: decoder.batch)
             for r in 0..<n where !done[r] {
                 let limitReached = !imagesAllowed || images[r] >= options.maxImages + promptImages[r]
-                let token = logits[r]!.withUnsafeBufferPointer {
+                let scores = guideText ? guide(logits[r]!, logits[n + r]!) : logits[r]!
+                let token = scores.withUnsafeBufferPointer {
                     options.text.pick($0, rng: &rng) { t in
                         Self.mayFollow(t, imagesAllowed: !limitReached) && (self.options.stopAtEOS || t != ByteTokenizer.eos)
                     }
@@ -128,13 +134,20 @@ public final class Generator {
                 if token == ByteTokenizer.eos || produced[r] > options.maxTokens { done[r] = true; continue }
                 if token == ByteTokenizer.boi { pending[r] = [.token(token, image: images[r])]; continue }
                 text[r].append(token); pending[r] = [.token(token)]
+                if guideText { pending[n + r] = [.token(token)] }
             }
             guard pending.contains(where: { !$0.isEmpty }) else { break }
             let out = try decoder.step(pending, commit: true)
-            for r in 0..<n where !pending[r].isEmpty { logits[r] = out[r].logits }
+            for r in 0..<decoder.batch where !pending[r].isEmpty { logits[r] = out[r].logits }
         }
         for r in 0..<n { flush(&text[r], into: &pieces[r]) }
         return pieces
+    }
+
+    /// Classifier-free guidance: uncond + cfg·(cond − uncond), for patch predictions and logits.
+    func guide(_ cond: [Float], _ uncond: [Float]) -> [Float] {
+        let s = Float(options.cfg)
+        return zip(cond, uncond).map { c, u in u + s * (c - u) }
     }
 
     /// Tokens text sampling may produce: bytes, EOS, and BOI while images are allowed.
@@ -179,8 +192,7 @@ public final class Generator {
                 let cond = out[r].predictions.flatMap { $0 }
                 guard guided else { prediction += cond; continue }
                 let uncond = out[n + r].predictions.flatMap { $0 }
-                let s = Float(options.cfg)
-                prediction += zip(cond, uncond).map { c, u in u + s * (c - u) }
+                prediction += guide(cond, uncond)
             }
             return prediction
         }
