@@ -144,9 +144,9 @@ import TensorGraph
         #expect(try Safetensors.readTensors(path: path) == ["w": TensorData(shape: [3], values: [4, 5, 6])])
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["ckpt.safetensors"])
 
-        let missing = dir + "/no/such/dir/x.safetensors"
-        let error = #expect(throws: TensorGraphError.self) { try Safetensors.write([("w", TensorData(scalar: 1))], to: missing) }
-        #expect(error?.message.contains(missing) == true)
+        let unwritable = "/proc/self/no/such/dir/x.safetensors"
+        let error = #expect(throws: TensorGraphError.self) { try Safetensors.write([("w", TensorData(scalar: 1))], to: unwritable) }
+        #expect(error?.message.contains(unwritable) == true)
     }
 
     // MARK: - Corrupt files
@@ -321,5 +321,16 @@ import TensorGraph
             "i64": TensorData(shape: [2], values: [-3, 5]),
             "scalar": TensorData(scalar: 2.5),
         ])
+    }
+
+    /// A checkpoint's folder is made when missing (a fresh checkout has no runs/); a folder
+    /// that cannot be made is refused with the path named.
+    @Test func writingMakesTheFolder() throws {
+        let root = NSTemporaryDirectory() + "tfs-st-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let path = root + "/runs/deeper/x.safetensors"
+        try Safetensors.write([("w", TensorData(shape: [2], values: [1, 2]))], to: path)
+        #expect(try Safetensors.read(path: path)["w"]?.tensorData.values == [1, 2])
+        #expect(throws: TensorGraphError.self) { try Safetensors.checkWritable("/proc/self/none/x.safetensors") }
     }
 }

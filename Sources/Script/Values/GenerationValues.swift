@@ -169,7 +169,8 @@ enum GenerationBuiltins {
     /// A string or a list of strings; `single` when one string was given.
     static func strings(_ a: Arguments, _ p: String) throws -> (values: [String], single: Bool) {
         if case .string(let s) = a[p] { return ([s], true) }
-        let list = try a.list(p).map { v -> String in
+        guard case .list(let items) = a[p] else { throw a.error(p, "must be a string or a list of strings, not '\(a[p].typeName)'") }
+        let list = try items.items.map { v -> String in
             guard case .string(let s) = v else { throw a.error(p, "must be a string or a list of strings") }
             return s
         }

@@ -173,6 +173,8 @@ enum TrainingBuiltins {
                 try MaskBuiltins.located { try trainer.holdOut(heldOut, batches: batches) }
             }
             let every = try a.int("every") > 0 ? try a.int("every") : max(1, options.steps / 10)
+            // A checkpoint that cannot be written fails now, not after the run.
+            if let path = try a.optionalString("checkpoint") { try MaskBuiltins.located { try Safetensors.checkWritable(path) } }
             let loop = TrainingLoop(trainer: trainer, steps: options.steps, evalEvery: evalEvery, checkpoint: try a.optionalString("checkpoint"),
                                     interrupt: a.interpreter.interruptFlag,
                                     progress: Progress(total: options.steps, every: every, tokensPerStep: options.batch * options.length))

@@ -245,10 +245,20 @@ extension Safetensors {
         try writeAtomically(file, to: path)
     }
 
+    /// Creates the folder of `path` if needed and checks that a file can be written there.
+    public static func checkWritable(_ path: String) throws {
+        let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+            throw TensorGraphError("safetensors '\(path)': cannot create its folder: \(error.localizedDescription)")
+        }
+        guard access(dir, W_OK) == 0 else { throw TensorGraphError("safetensors '\(path)': its folder \(dir) is not writable") }
+    }
+
     /// Temp file in the same directory (so rename stays on one filesystem), fsync, rename(2), fsync the directory.
     static func writeAtomically(_ data: Data, to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let dir = url.deletingLastPathComponent().path
+        try checkWritable(path)
         let temp = "\(dir)/.\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
         guard fd >= 0 else {
