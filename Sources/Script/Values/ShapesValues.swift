@@ -13,7 +13,7 @@ final class ShapesValue: TrainingData {
     var dataset: any Dataset { shapes }
     var typeName: String { "dataset" }
     var description: String { shapes.description }
-    var memberNames: [String] { ["take", "size", "edits"] }
+    var memberNames: [String] { ["take", "size", "edits", "stories"] }
 
     func member(_ name: String) throws -> Value? {
         switch name {
@@ -26,6 +26,11 @@ final class ShapesValue: TrainingData {
                 let n = try a.optionalInt("n")
                 if let n, n <= 0 { throw a.error("n", "must be positive, got \(n)") }
                 return .object(DatasetValue(ShapesEdits(self.shapes, count: n, seed: UInt64(max(0, try a.int("seed"))))))
+            })
+        case "stories":
+            return .builtin(Builtin("stories", "", help: "Interleaved documents from these shapes: a caption, its image, \"then\" another caption and its image — they teach a model to write text after an image (mix them with the pairs).",
+                                    example: "shapes(size=16).stories().take(2)") { _ in
+                .object(DatasetValue(ShapesStories(self.shapes)))
             })
         default: return nil
         }

@@ -7,15 +7,29 @@ public enum DatasetItem: Equatable, Sendable {
     case text(String)
     /// An edit: a source image, an instruction, and the edited image.
     case edit(source: [Float], instruction: String, target: [Float])
+    /// An interleaved document: texts and images in order, every image learned.
+    case document([DocumentPart])
 
-    /// The caption of a pair, the text, or the instruction of an edit.
+    /// The caption of a pair, the text, the instruction of an edit, or a document's texts.
     public var text: String {
-        switch self { case .pair(_, let caption): caption; case .text(let s): s; case .edit(_, let i, _): i }
+        switch self {
+        case .pair(_, let caption): caption; case .text(let s): s; case .edit(_, let i, _): i
+        case .document(let parts): parts.compactMap { if case .text(let s) = $0 { s } else { nil } }.joined(separator: " … ")
+        }
     }
-    /// The image of a pair, or the edited image of an edit.
+    /// The image of a pair, the edited image of an edit, or a document's first image.
     public var pixels: [Float]? {
-        switch self { case .pair(let pixels, _): pixels; case .text: nil; case .edit(_, _, let target): target }
+        switch self {
+        case .pair(let pixels, _): pixels; case .text: nil; case .edit(_, _, let target): target
+        case .document(let parts): parts.lazy.compactMap { if case .image(let p) = $0 { p } else { nil } }.first
+        }
     }
+}
+
+/// A part of an interleaved document.
+public enum DocumentPart: Equatable, Sendable {
+    case text(String)
+    case image([Float])
 }
 
 /// A source of training items. Items are drawn with the caller's generator and nothing else,

@@ -37,6 +37,16 @@ public struct ExamplePolicy: Sendable {
                 patches = [patchifier.patches(source), patchifier.patches(target)]
                 let n = patchifier.patchCount
                 segments = [.text(instruction), .image(patches: n), .image(patches: n)]; limits = [0, Int.max]
+            case .document(let parts):
+                guard let patchifier else { throw TensorGraphError("\(data) has images but the run expects text only") }
+                segments = parts.map { part in
+                    switch part {
+                    case .text(let s): return .text(s)
+                    case .image: return .image(patches: patchifier.patchCount)
+                    }
+                }
+                patches = parts.compactMap { if case .image(let p) = $0 { patchifier.patches(p) } else { nil } }
+                limits = Array(repeating: Int.max, count: patches.count)
             }
             batch.rows += try packer.pack([segments])
             batch.images.append(patches)

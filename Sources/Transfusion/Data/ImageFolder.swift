@@ -75,6 +75,7 @@ extension ImageFolder {
                 try store(source, String(format: "%04d.png", i), "file_name")
                 try store(target, String(format: "%04d-edited.png", i), "edited_file_name")
             case .text: throw TensorGraphError("a text item has no image; save texts to a .txt or .jsonl file")
+            case .document: throw TensorGraphError("an image folder holds captioned images or edit triples, not interleaved documents")
             }
             metadata += try DataFiles.jsonLine(fields) + "\n"
         }
