@@ -12,6 +12,7 @@ public enum Builtins {
         ("Datasets", DatasetBuiltins.all),
         ("Models", ModelBuiltins.all),
         ("Training", TrainingBuiltins.all),
+        ("VAE", VAEBuiltins.all),
         ("Generation", GenerationBuiltins.all),
         ("Metrics", MetricBuiltins.all),
         ("Files", IOBuiltins.all),

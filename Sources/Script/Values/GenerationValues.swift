@@ -72,7 +72,7 @@ enum GenerationBuiltins {
             let (model, generator) = try setup(a)
             let prompts = try strings(a, "prompt")
             let results = try MaskBuiltins.located { try generator.generate(prompts.values) }.map {
-                Value.object(GenerationValue($0, side: model.config.imageSide))
+                Value.object(GenerationValue($0, side: try modelValue(a).pixelSide))
             }
             return prompts.single ? results[0] : .list(ListRef(results))
         },
@@ -82,13 +82,13 @@ enum GenerationBuiltins {
             let (model, generator) = try setup(a)
             let captions = try strings(a, "caption")
             let images = try MaskBuiltins.located { try generator.images(for: captions.values) }
-            return .object(ImagesValue(images, side: model.config.imageSide, captions: captions.values))
+            return .object(ImagesValue(images, side: try modelValue(a).pixelSide, captions: captions.values))
         },
         Builtin("caption", "model, image, " + sampling,
                 help: "Text for each image (images from draw or a dataset, or a [n, side, side, 3] tensor): BOS, the clean image, then text until EOS. Returns a string for one image, a list for several.",
                 example: "m = transfusion(dim=32, layers=1, heads=2)\nprint(caption(m, shapes(size=16).take(1), tokens=5))") { a in
             let (model, generator) = try setup(a, imagesAllowed: false)
-            let images = try pixels(a, "image", side: model.config.imageSide)
+            let images = try pixels(a, "image", side: try modelValue(a).pixelSide)
             let captions = try MaskBuiltins.located { try generator.captions(for: images) }
             return captions.count == 1 ? .string(captions[0]) : .list(ListRef(captions.map { .string($0) }))
         },
@@ -96,14 +96,14 @@ enum GenerationBuiltins {
                 help: "Each image edited as its instruction says (a model fine-tuned on edit triples): BOS, the clean image, the instruction, then the sampler draws the edited image. image and instruction may be lists of equal length.",
                 example: "m = transfusion(dim=32, layers=1, heads=2)\nprint(edit(m, shapes(size=16).take(1), \"make the circle blue\", steps=2))") { a in
             let (model, generator) = try setup(a)
-            let images = try pixels(a, "image", side: model.config.imageSide)
+            let images = try pixels(a, "image", side: try modelValue(a).pixelSide)
             let instructions = try strings(a, "instruction").values
             guard instructions.count == images.count || instructions.count == 1 else {
                 throw a.error("instruction", "gives \(instructions.count) instructions for \(images.count) images")
             }
             let paired = instructions.count == 1 ? Array(repeating: instructions[0], count: images.count) : instructions
             let edited = try MaskBuiltins.located { try generator.edits(images, instructions: paired) }
-            return .object(ImagesValue(edited, side: model.config.imageSide, captions: paired))
+            return .object(ImagesValue(edited, side: try modelValue(a).pixelSide, captions: paired))
         },
         Builtin("judge_edits", "model, data, n=100, " + sampling,
                 help: "Edits n held-out shapes images as held-out instructions say (recolour, move, reshape, add, remove) and judges each result against the edited objects: a dict of the shares right per attribute; `all` (every attribute and the count right) is the headline, and per-kind shares are included. Recorded as metrics.",
@@ -142,10 +142,11 @@ enum GenerationBuiltins {
         },
     ]
 
-    static func model(_ a: Arguments) throws -> TransfusionModel {
+    static func modelValue(_ a: Arguments) throws -> ModelValue {
         guard case .object(let o) = a["model"], let m = o as? ModelValue else { throw a.error("model", "must be a model from transfusion(...)") }
-        return m.model
+        return m
     }
+    static func model(_ a: Arguments) throws -> TransfusionModel { try modelValue(a).model }
 
     static func setup(_ a: Arguments, imagesAllowed: Bool = true) throws -> (TransfusionModel, Generator) {
         let model = try model(a)
@@ -163,6 +164,8 @@ enum GenerationBuiltins {
         }
         o.cfg = try a.double("cfg"); o.seed = UInt64(max(0, try a.int("seed"))); o.cached = try a.bool("cache")
         let generator = try MaskBuiltins.located { try Generator(model: model, options: o) }
+        // A latent model draws latents, which its VAE decodes (and encodes the images it reads).
+        generator.latents = try modelValue(a).vae.map(Latents.init)
         return (model, generator)
     }
 
@@ -201,8 +204,8 @@ enum GenerationBuiltins {
 
     static func shapesEvaluation(_ a: Arguments) throws -> ShapesEvaluation {
         guard case .object(let o) = a["data"], let data = o as? ShapesValue else { throw a.error("data", "must be a shapes dataset (its judge scores the results)") }
-        guard data.shapes.side == (try model(a)).config.imageSide else {
-            throw a.error("data", "has \(data.shapes.side)-pixel images; the model draws \((try model(a)).config.imageSide)-pixel ones")
+        guard data.shapes.side == (try modelValue(a)).pixelSide else {
+            throw a.error("data", "has \(data.shapes.side)-pixel images; the model draws \((try modelValue(a)).pixelSide)-pixel ones")
         }
         return ShapesEvaluation(shapes: data.shapes, count: try MaskBuiltins.positive(a, "n"))
     }

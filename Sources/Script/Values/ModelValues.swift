@@ -6,14 +6,19 @@ import Transfusion
 final class ModelValue: ScriptObject {
     let model: TransfusionModel
     let loss: LossWeights
+    /// The VAE whose latents the model works in (nil: pixels).
+    let vae: VAE?
     var mask: Mask { model.mask }
+    /// The side of the pictures the model takes and draws (latents are smaller by the VAE's factor).
+    var pixelSide: Int { model.config.imageSide * (vae?.config.factor ?? 1) }
 
-    init(_ model: TransfusionModel, loss: LossWeights) { self.model = model; self.loss = loss }
+    init(_ model: TransfusionModel, loss: LossWeights, vae: VAE? = nil) { self.model = model; self.loss = loss; self.vae = vae }
 
     var typeName: String { "model" }
     var description: String {
         let c = model.config
-        let patch = c.patchSide.map { "image=\(c.imageSide), patch=\($0)" } ?? "patch_values=\(c.patchSize)"
+        let latent = vae.map { "image=\(pixelSide), latent=\(c.imageSide)×\(c.imageSide)×\(c.channels) (VAE factor \($0.config.factor))" }
+        let patch = c.patchSide.map { (latent ?? "image=\(c.imageSide)") + ", patch=\($0)" } ?? "patch_values=\(c.patchSize)"
         return "transfusion(dim=\(c.dim), layers=\(c.layers), heads=\(c.heads), \(patch), encoder=\"\(c.encoder.rawValue)\", mask=\(mask), noise=\"\(c.schedule)\", predict=\"\(c.objective.rawValue)\", loss=\(loss)) — \(model.parameters.count) parameters"
     }
     var memberNames: [String] { ["mask", "mask_expression", "parameters", "dim", "layers", "heads"] }
@@ -45,24 +50,32 @@ final class ModelValue: ScriptObject {
 
 enum ModelBuiltins {
     static let all: [Builtin] = [
-        Builtin("transfusion", "dim=128, layers=4, heads=4, image=16, patch=4, encoder='linear', time_features=64, mask=None, loss=None, noise='cosine', predict='eps', seed=0",
+        Builtin("transfusion", "dim=128, layers=4, heads=4, image=16, patch=4, encoder='linear', time_features=64, mask=None, loss=None, noise='cosine', predict='eps', latent=None, seed=0",
                 help: "A Transfusion model: a Llama-style transformer (RMSNorm, SwiGLU, RoPE) over text tokens and the patch×patch RGB patches of image×image images, with the given attention mask (default causal | same_image), loss (default lm + 5 * diffusion), noise schedule ('cosine' or 'linear', optionally with T: 'linear(500)'; default T = 1000) and patch prediction ('eps', 'v' or 'flow' for flow matching). encoder='linear' embeds each patch with one matrix (the timestep embedding added first); encoder='unet' runs U-Net down blocks on each whole image before the transformer and up blocks after it (skip connections, timestep embedding inside each block, GroupNorm; patch 1, 2, 4 or 8, dim divisible by patch).",
                 example: "model = transfusion(dim=64, layers=2, heads=2, image=16, patch=4)\nprint(model)") { a in
             let dim = try MaskBuiltins.positive(a, "dim"), heads = try MaskBuiltins.positive(a, "heads")
             guard dim % heads == 0, (dim / heads) % 2 == 0 else {
                 throw a.error("heads", "dim \(dim) must split into \(heads) heads of an even size")
             }
-            let side = try MaskBuiltins.positive(a, "image"), patch = try MaskBuiltins.positive(a, "patch")
-            guard side % patch == 0 else { throw a.error("patch", "must divide the image side \(side)") }
+            let vae = try latentVAE(a)
+            var side = try MaskBuiltins.positive(a, "image")
+            let patch = try MaskBuiltins.positive(a, "patch")
+            if let vae {
+                guard side % vae.config.factor == 0 else { throw a.error("latent", "the VAE shrinks images by \(vae.config.factor), which must divide the image side \(side)") }
+                side /= vae.config.factor
+            }
+            guard side % patch == 0 else { throw a.error("patch", "must divide the \(vae == nil ? "image" : "latent") side \(side)") }
             guard let objective = DiffusionObjective(rawValue: try a.string("predict")) else {
                 throw a.error("predict", "must be 'eps', 'v' or 'flow'")
             }
             guard let encoder = PatchEncoder(rawValue: try a.string("encoder")) else {
                 throw a.error("encoder", "must be 'linear' or 'unet'")
             }
-            let config = ModelConfig(dim: dim, layers: try MaskBuiltins.positive(a, "layers"), heads: heads,
-                                     patchSize: patch * patch * 3, timeFeatures: try MaskBuiltins.positive(a, "time_features"),
+            let channels = vae?.config.channels ?? 3
+            var config = ModelConfig(dim: dim, layers: try MaskBuiltins.positive(a, "layers"), heads: heads,
+                                     patchSize: patch * patch * channels, timeFeatures: try MaskBuiltins.positive(a, "time_features"),
                                      imageSide: side, schedule: try schedule(a, "noise"), objective: objective, encoder: encoder)
+            config.channels = channels; config.latent = vae != nil
             if encoder == .unet, let problem = TransfusionModel.unetProblem(config) { throw a.error("encoder", problem) }
             var mask = Mask.transfusion
             if a.has("mask") {
@@ -74,9 +87,9 @@ enum ModelBuiltins {
                 guard case .object(let o) = a["loss"], let l = o as? LossValue else { throw a.error("loss", "must combine lm and diffusion, e.g. lm + 5 * diffusion") }
                 loss = l.weights
             }
-            return .object(ModelValue(TransfusionModel(config, mask: mask, seed: UInt64(max(0, try a.int("seed")))), loss: loss))
+            return .object(ModelValue(TransfusionModel(config, mask: mask, seed: UInt64(max(0, try a.int("seed")))), loss: loss, vae: vae))
         },
-        Builtin("load_model", "path, mask=None, loss=None",
+        Builtin("load_model", "path, mask=None, loss=None, latent=None",
                 help: "The model saved in a checkpoint (written by train(..., checkpoint=...)): its config and weights, with the mask the checkpoint names unless mask= is given.",
                 example: "m = transfusion(dim=32, layers=1, heads=2)\nrun = train(m, shapes(size=16), steps=1, batch=2, checkpoint=\"/tmp/tfs-tiny.safetensors\")\nprint(load_model(\"/tmp/tfs-tiny.safetensors\"))") { a in
             let path = try a.string("path")
@@ -92,12 +105,24 @@ enum ModelBuiltins {
                 guard case .object(let o) = a["loss"], let l = o as? LossValue else { throw a.error("loss", "must combine lm and diffusion, e.g. lm + 5 * diffusion") }
                 loss = l.weights
             }
-            return .object(ModelValue(try MaskBuiltins.located { try TransfusionModel.load(path, mask: mask) }, loss: loss))
+            let model = try MaskBuiltins.located { try TransfusionModel.load(path, mask: mask) }
+            let vae = try latentVAE(a)
+            guard model.config.latent == (vae != nil) else {
+                throw a.error("latent", model.config.latent ? "this model works in VAE latents: give latent=load_vae(...)" : "this model works in pixels; it takes no VAE")
+            }
+            return .object(ModelValue(model, loss: loss, vae: vae))
         },
     ]
 }
 
 extension ModelBuiltins {
+    /// The VAE of `latent=`, if given.
+    static func latentVAE(_ a: Arguments) throws -> VAE? {
+        guard a.has("latent") else { return nil }
+        guard case .object(let o) = a["latent"], let v = o as? VAEValue else { throw a.error("latent", "must be a VAE from vae(...) or load_vae(...)") }
+        return v.vae
+    }
+
     /// A mask written in a checkpoint's metadata, read back as the language reads it.
     static func savedMask(_ text: String, _ a: Arguments) throws -> Mask {
         let sink = DiagnosticSink()

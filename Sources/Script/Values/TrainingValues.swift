@@ -162,7 +162,9 @@ enum TrainingBuiltins {
                 help: "Trains model on a dataset (shapes, images, text or a mixture) with the model's loss (e.g. lm + 5 * diffusion) and returns the run: its .loss, .lm and .diffusion curves, and with eval_every=N the held-out losses every N steps (.eval_lm, .eval_diffusion, .eval_steps) over eval_batches fixed batches of eval_data (default: fresh draws of data with another seed); show(run) plots them all. checkpoint= saves at the end and on Ctrl-C (the run then says it stopped early); resume= continues from one.",
                 example: "m = transfusion(dim=32, layers=1, heads=2)\nrun = train(m, shapes(size=16), steps=3, batch=2, eval_every=2)\nprint(run.steps, run.eval_steps)") { a in
             guard case .object(let mo) = a["model"], let model = mo as? ModelValue else { throw a.error("model", "must be a model from transfusion(...)") }
-            let data = try DatasetBuiltins.dataset(a, "data")
+            let pixels = try DatasetBuiltins.dataset(a, "data")
+            // A latent model trains on its VAE's encodings of the images.
+            let data = try model.vae.map { vae in try MaskBuiltins.located { try LatentDataset(pixels, vae: vae) } } ?? pixels
             let options = try trainingOptions(a, model: model.model, loss: model.loss)
             let trainer = try MaskBuiltins.located { try Trainer(model: model.model, data: data, options: options) }
             if let path = try a.optionalString("resume") { try MaskBuiltins.located { try trainer.resume(from: path) } }

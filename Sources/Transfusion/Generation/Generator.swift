@@ -33,6 +33,10 @@ public final class Generator {
     public let options: GenerationOptions
     let patchifier: Patchifier
     let tokenizer = ByteTokenizer()
+    /// For a latent model (`ModelConfig.latent`): the VAE whose latents it draws. Images given
+    /// to the generator are encoded with it, drawn latents are decoded to pixels; without it a
+    /// latent model's images are its latent grids.
+    public var latents: Latents?
 
     public init(model: TransfusionModel, options: GenerationOptions) throws {
         let c = model.config
@@ -41,7 +45,7 @@ public final class Generator {
         }
         try options.sampler.validate(for: model.process)
         self.model = model; self.options = options
-        patchifier = Patchifier(side: c.imageSide, patch: side, channels: c.channels)
+        patchifier = Patchifier(side: c.imageSide, patch: side, channels: c.channels, scaled: !c.latent)
     }
 
     var guided: Bool { options.cfg != 1 }
@@ -61,9 +65,9 @@ public final class Generator {
     /// Each image edited as its instruction says: BOS, the instruction, the clean source
     /// image, then BOI and the sampler draws the edited image (the order edits train in).
     public func edits(_ images: [[Float]], instructions: [String]) throws -> [[Float]] {
-        let prompts = zip(images, instructions).map { pixels, instruction -> [SequenceDecoder.Position] in
+        let prompts = try zip(images, instructions).map { pixels, instruction -> [SequenceDecoder.Position] in
             [.token(ByteTokenizer.bos)] + tokens(instruction) + [.token(ByteTokenizer.boi, image: 0)]
-                + cleanPatches(pixels, image: 0) + [.token(ByteTokenizer.eoi, image: 0), .token(ByteTokenizer.boi, image: 1)]
+                + (try cleanPatches(pixels, image: 0)) + [.token(ByteTokenizer.eoi, image: 0), .token(ByteTokenizer.boi, image: 1)]
         }
         return try run(prompts, stopAfterImage: true).map(Self.firstImage)
     }
@@ -74,8 +78,8 @@ public final class Generator {
 
     /// A caption per image: BOS, the clean image, then text until EOS.
     public func captions(for images: [[Float]]) throws -> [String] {
-        let prompts = images.map { pixels -> [SequenceDecoder.Position] in
-            [.token(ByteTokenizer.bos), .token(ByteTokenizer.boi, image: 0)] + cleanPatches(pixels, image: 0)
+        let prompts = try images.map { pixels -> [SequenceDecoder.Position] in
+            [.token(ByteTokenizer.bos), .token(ByteTokenizer.boi, image: 0)] + (try cleanPatches(pixels, image: 0))
                 + [.token(ByteTokenizer.eoi, image: 0)]
         }
         return try run(prompts, stopAfterImage: false, imagesAllowed: false, guideText: guided).map { pieces in
@@ -85,7 +89,17 @@ public final class Generator {
 
     func tokens(_ text: String) -> [SequenceDecoder.Position] { tokenizer.encode(text).map { .token($0) } }
 
-    func cleanPatches(_ pixels: [Float], image: Int) -> [SequenceDecoder.Position] {
+    /// Drawn images as pixels: latent grids decoded by `latents` when the model draws latents.
+    func decoded(_ images: [[Float]]) throws -> [[Float]] {
+        guard model.config.latent, let latents else { return images }
+        return try latents.decode(images, latentSide: model.config.imageSide)
+    }
+
+    func cleanPatches(_ pixels: [Float], image: Int) throws -> [SequenceDecoder.Position] {
+        var pixels = pixels
+        if model.config.latent, let latents {
+            pixels = try latents.encode([pixels], side: model.config.imageSide * latents.vae.config.factor)[0]
+        }
         let values = patchifier.patches(pixels), p = model.config.patchSize
         return (0..<patchCount).map { .patch(Array(values[($0 * p)..<(($0 + 1) * p)]), step: 0, image: image) }
     }
@@ -113,7 +127,7 @@ public final class Generator {
             let drawing = (0..<n).filter { !done[$0] && decoder.rows[$0].last?.kind == .boi }
             if !drawing.isEmpty {
                 let drawn = try drawImages(drawing, decoder, &rng)
-                for (r, pixels) in zip(drawing, drawn.pixels) {
+                for (r, pixels) in zip(drawing, try decoded(drawn.pixels)) {
                     flush(&text[r], into: &pieces[r]); pieces[r].append(.image(pixels))
                     images[r] += 1
                     if stopAfterImage { done[r] = true }
@@ -176,7 +190,7 @@ public final class Generator {
         }
         let imageIndex = drawing.map { r in decoder.rows[r].last!.image ?? 0 }
         var x = rng.normal(drawing.count * size)
-        try options.sampler.run(&x, process: model.process, clip: options.clip, rng: &rng) { values, t in
+        try options.sampler.run(&x, process: model.process, clip: options.clip && !model.config.latent, rng: &rng) { values, t in
             var pending = Array(repeating: [SequenceDecoder.Position](), count: decoder.batch)
             for (i, r) in drawing.enumerated() {
                 let block = (0..<patchCount).map { k -> SequenceDecoder.Position in

@@ -16,6 +16,9 @@ public struct ModelConfig: Equatable, Sendable, Codable {
     /// The images the model draws: side × side × channels (patches of `patchSide`).
     public var imageSide = 16
     public var channels = 3
+    /// Whether the "images" are VAE latents (`channels` unscaled values per position, drawn
+    /// without clipping) rather than RGB pixels in [0, 1].
+    public var latent = false
     /// The noise schedule and what the patch head predicts.
     public var schedule: NoiseSchedule = .cosine(steps: 1000)
     public var objective: DiffusionObjective = .epsilon
@@ -25,7 +28,8 @@ public struct ModelConfig: Equatable, Sendable, Codable {
     /// SwiGLU hidden width.
     public var hidden: Int { (8 * dim / 3 + 31) / 32 * 32 }
     public var headDim: Int { dim / heads }
-    /// Pixels per patch side, when patches are square RGB blocks of the image (nil otherwise).
+    /// Pixels (or latent positions) per patch side, when patches are square blocks of the
+    /// image's `channels` (nil otherwise).
     public var patchSide: Int? {
         let p = Int(Double(patchSize / max(channels, 1)).squareRoot().rounded())
         return p * p * channels == patchSize && p > 0 && imageSide % p == 0 ? p : nil
@@ -43,7 +47,7 @@ public struct ModelConfig: Equatable, Sendable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case dim, layers, heads, vocabulary, patchSize, timeFeatures, imageSide, channels, schedule, objective, encoder
+        case dim, layers, heads, vocabulary, patchSize, timeFeatures, imageSide, channels, latent, schedule, objective, encoder
     }
 
     /// Fields added after a checkpoint was written take their defaults.
@@ -58,6 +62,7 @@ public struct ModelConfig: Equatable, Sendable, Codable {
         timeFeatures = try c.decodeIfPresent(Int.self, forKey: .timeFeatures) ?? d.timeFeatures
         imageSide = try c.decodeIfPresent(Int.self, forKey: .imageSide) ?? d.imageSide
         channels = try c.decodeIfPresent(Int.self, forKey: .channels) ?? d.channels
+        latent = try c.decodeIfPresent(Bool.self, forKey: .latent) ?? d.latent
         schedule = try c.decodeIfPresent(NoiseSchedule.self, forKey: .schedule) ?? d.schedule
         objective = try c.decodeIfPresent(DiffusionObjective.self, forKey: .objective) ?? d.objective
         encoder = try c.decodeIfPresent(PatchEncoder.self, forKey: .encoder) ?? d.encoder

@@ -74,9 +74,10 @@ public final class Trainer {
         guard side % options.patch == 0 else {
             throw TensorGraphError("the images of \(data) are \(side)×\(side): patch \(options.patch) must divide their side")
         }
-        let patchifier = Patchifier(side: side, patch: options.patch)
+        if let problem = LatentDataset.mismatch(data, latentModel: c.latent) { throw TensorGraphError(problem) }
+        let patchifier = Patchifier(side: side, patch: options.patch, channels: c.channels, scaled: !c.latent)
         guard patchifier.patchValues == c.patchSize else {
-            throw TensorGraphError("the model takes patches of \(c.patchSize) values; \(options.patch)×\(options.patch) RGB patches have \(patchifier.patchValues)")
+            throw TensorGraphError("the model takes patches of \(c.patchSize) values; \(options.patch)×\(options.patch) \(c.latent ? "\(c.channels)-channel latent" : "RGB") patches have \(patchifier.patchValues)")
         }
         return patchifier
     }

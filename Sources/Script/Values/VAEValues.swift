@@ -1,0 +1,172 @@
+import Foundation
+import TensorGraph
+import Transfusion
+import Visual
+
+/// A convolutional VAE in the language: `vae(...)` makes one, `train_vae` trains it,
+/// `load_vae` reads one back; `encode`, `decode` and `reconstruct` move between pixels and
+/// (scaled) latents.
+final class VAEValue: ScriptObject {
+    let vae: VAE
+    init(_ vae: VAE) { self.vae = vae }
+
+    var typeName: String { "vae" }
+    var description: String {
+        let c = vae.config
+        return "vae(channels=\(c.channels), factor=\(c.factor), width=\(c.width), beta=\(c.beta)) — \(vae.parameters.count) parameters, latent scale \(vae.scale)"
+    }
+    var memberNames: [String] { ["encode", "decode", "reconstruct", "save", "channels", "factor", "scale", "parameters"] }
+
+    func member(_ name: String) throws -> Value? {
+        switch name {
+        case "channels": return .int(vae.config.channels)
+        case "factor": return .int(vae.config.factor)
+        case "scale": return .float(Double(vae.scale))
+        case "parameters": return .int(vae.parameters.count)
+        case "encode":
+            return .builtin(Builtin("encode", "images, sample=False",
+                                    help: "Latents of images (taken examples, drawn images, or a tensor [n, side, side, 3] in [0, 1]): a tensor [n, side/factor, side/factor, channels] of posterior means (or samples with sample=True), times the VAE's scale.",
+                                    example: "v = vae(width=8)\nprint(v.encode(shapes(size=8).take(2)).shape)") { a in
+                let (images, side) = try Self.images(a, "images")
+                var rng: RNG? = try a.bool("sample") ? RNG(seed: a.interpreter.rng.next()) : nil
+                let latents = Latents(self.vae)
+                let z = try MaskBuiltins.located { try latents.encode(images, side: side, rng: &rng) }
+                let s = try MaskBuiltins.located { try latents.side(forImage: side) }
+                return .tensor(.constant(TensorData(shape: [images.count, s, s, latents.channels], values: z.flatMap { $0 })))
+            })
+        case "decode":
+            return .builtin(Builtin("decode", "latents",
+                                    help: "Images decoded from scaled latents [n, s, s, channels] (what encode returns), clipped to [0, 1].",
+                                    example: "v = vae(width=8)\nshow(v.decode(v.encode(shapes(size=8).take(2))))") { a in
+                let t = try MaskBuiltins.located { try a.tensor("latents").realize() }
+                guard t.rank == 4, t.shape[1] == t.shape[2], t.shape[3] == self.vae.config.channels else {
+                    throw a.error("latents", "must be a tensor [n, s, s, \(self.vae.config.channels)], got \(Shape.describe(t.shape))")
+                }
+                let per = t.count / max(t.shape[0], 1)
+                let items = (0..<t.shape[0]).map { Array(t.values[$0 * per..<($0 + 1) * per]) }
+                let images = try MaskBuiltins.located { try Latents(self.vae).decode(items, latentSide: t.shape[1]) }
+                return .object(ImagesValue(images, side: t.shape[1] * self.vae.config.factor))
+            })
+        case "reconstruct":
+            return .builtin(Builtin("reconstruct", "images",
+                                    help: "The images decoded from their own latent means, beside nothing else: show(v.reconstruct(data.take(8))) to judge a VAE by eye.",
+                                    example: "v = vae(width=8)\nshow(v.reconstruct(shapes(size=8).take(4)))") { a in
+                let (images, side) = try Self.images(a, "images")
+                let latents = Latents(self.vae)
+                let back = try MaskBuiltins.located { try latents.decode(latents.encode(images, side: side), latentSide: latents.side(forImage: side)) }
+                return .object(ImagesValue(back, side: side))
+            })
+        case "save":
+            return .builtin(Builtin("save", "path", help: "Writes the VAE (weights, config, latent scale) as safetensors, atomically; load_vae reads it.",
+                                    example: "vae(width=8).save(\"/tmp/tfs-vae.safetensors\")") { a in
+                try MaskBuiltins.located { try self.vae.save(try a.string("path")) }
+                return .none
+            })
+        default: return nil
+        }
+    }
+
+    /// Pixels [0, 1] and the side of an images argument: examples from `take`, images, or a tensor.
+    static func images(_ a: Arguments, _ p: String) throws -> (images: [[Float]], side: Int) {
+        switch a[p] {
+        case .object(let o as ExamplesValue):
+            guard let side = o.side, !o.pairs.isEmpty else { throw a.error(p, "holds no images") }
+            return (o.pairs.map(\.pixels), side)
+        case .object(let o as ImagesValue):
+            return (o.images, o.side)
+        default:
+            let t = try MaskBuiltins.located { try a.tensor(p).realize() }
+            guard t.rank == 4, t.shape[1] == t.shape[2], t.shape[3] == 3, t.shape[0] > 0 else {
+                throw a.error(p, "must be images: taken examples, drawn images or a tensor [n, side, side, 3], got \(Shape.describe(t.shape))")
+            }
+            let per = t.count / t.shape[0]
+            return ((0..<t.shape[0]).map { Array(t.values[$0 * per..<($0 + 1) * per]) }, t.shape[1])
+        }
+    }
+}
+
+/// What `train_vae` returns: the loss curves (total, reconstruction, KL) and the VAE.
+final class VAERunValue: ScriptObject {
+    let trainer: VAETrainer
+    let target: Int, stoppedEarly: Bool
+    init(_ trainer: VAETrainer, target: Int, stoppedEarly: Bool) { self.trainer = trainer; self.target = target; self.stoppedEarly = stoppedEarly }
+
+    var typeName: String { "vae_run" }
+    var description: String {
+        var parts = [stoppedEarly ? "stopped early at step \(trainer.step) of \(target)" : "\(trainer.step) steps"]
+        if let last = trainer.history.last {
+            parts.append(String(format: "loss %.4f: reconstruction %.4f, KL %.4f", last.total, last.reconstruction, last.kl))
+        }
+        parts.append(String(format: "latent scale %.4g", trainer.vae.scale))
+        return "vae_run(" + parts.joined(separator: ", ") + ")"
+    }
+    var memberNames: [String] { ["loss", "reconstruction", "kl", "steps", "vae", "stopped_early"] }
+
+    func member(_ name: String) throws -> Value? {
+        func curve(_ k: KeyPath<VAETrainer.Record, Float>) -> Value { .list(ListRef(trainer.history.map { .float(Double($0[keyPath: k])) })) }
+        switch name {
+        case "loss": return curve(\.total)
+        case "reconstruction": return curve(\.reconstruction)
+        case "kl": return curve(\.kl)
+        case "steps": return .int(trainer.step)
+        case "vae": return .object(VAEValue(trainer.vae))
+        case "stopped_early": return .bool(stoppedEarly)
+        default: return nil
+        }
+    }
+
+    func output() throws -> Output? {
+        let lines = [("reconstruction", trainer.history.map { Double($0.reconstruction) }),
+                     ("β·KL", trainer.history.map { Double($0.kl * trainer.vae.config.beta) })]
+        return .svg(LinePlot.svg(lines, title: "VAE training losses"), caption: description)
+    }
+}
+
+enum VAEBuiltins {
+    static let all: [Builtin] = [
+        Builtin("vae", "channels=4, factor=2, width=32, beta=1e-4, seed=0",
+                help: "A small convolutional VAE for RGB images: an encoder (residual conv blocks, GroupNorm, SiLU, one or two stride-2 convolutions: factor 2 or 4) to `channels` latent means and log-variances, and a mirrored decoder (nearest upsampling + conv). It trains with MSE reconstruction + beta · KL (KL averaged per latent value); train it with train_vae.",
+                example: "v = vae(channels=4, factor=2, width=8)\nprint(v)") { a in
+            let config = VAEConfig(channels: try MaskBuiltins.positive(a, "channels"), factor: try a.int("factor"),
+                                   width: try MaskBuiltins.positive(a, "width"), beta: Float(try a.double("beta")))
+            if let problem = config.problem { throw a.error("factor", problem) }
+            guard config.beta >= 0 else { throw a.error("beta", "must not be negative") }
+            return .object(VAEValue(VAE(config, seed: UInt64(max(0, try a.int("seed"))))))
+        },
+        Builtin("train_vae", "vae, data, steps=200, batch=16, lr=1e-3, seed=0, checkpoint=None, every=0",
+                help: "Trains a VAE on a dataset's images (AdamW at a constant lr, fresh batches each step), sets its latent scale so the latent means of a few batches have unit variance, saves it to checkpoint= if given, and returns the run: .loss, .reconstruction and .kl curves (show(run) plots them) and .vae. Ctrl-C stops at a step boundary.",
+                example: "v = vae(width=8)\nrun = train_vae(v, shapes(size=8), steps=3, batch=4)\nprint(run.steps, run.vae.scale > 0)") { a in
+            guard case .object(let o) = a["vae"], let value = o as? VAEValue else { throw a.error("vae", "must be a VAE from vae(...) or load_vae(...)") }
+            let data = try DatasetBuiltins.dataset(a, "data")
+            let steps = try MaskBuiltins.positive(a, "steps"), batch = try MaskBuiltins.positive(a, "batch")
+            let lr = Float(try a.double("lr"))
+            guard lr > 0 else { throw a.error("lr", "must be positive") }
+            let trainer = try MaskBuiltins.located {
+                try VAETrainer(vae: value.vae, data: data, batch: batch, lr: lr, seed: UInt64(max(0, try a.int("seed"))))
+            }
+            let every = try a.int("every") > 0 ? try a.int("every") : max(1, steps / 10)
+            let start = Date(), interrupt = a.interpreter.interruptFlag
+            var stoppedEarly = false
+            try MaskBuiltins.located {
+                while trainer.step < steps {
+                    if interrupt.isRaised { stoppedEarly = true; break }
+                    let r = try trainer.trainStep()
+                    if r.step % every == 0 || r.step + 1 == steps {
+                        let elapsed = Date().timeIntervalSince(start)
+                        let eta = elapsed / Double(r.step + 1) * Double(steps - r.step - 1)
+                        FileHandle.standardError.write(Data((String(format: "vae step %5d/%d  reconstruction %.4f  KL %.4f  ETA %@",
+                                                                    r.step + 1, steps, r.reconstruction, r.kl, Progress.clock(eta)) + "\n").utf8))
+                    }
+                }
+                var rng = RNG(seed: 0x5CA1E)
+                try value.vae.calibrate(VAETrainer.images(data, count: min(64, 4 * batch), rng: &rng))
+                if let path = try a.optionalString("checkpoint") { try value.vae.save(path) }
+            }
+            return .object(VAERunValue(trainer, target: steps, stoppedEarly: stoppedEarly))
+        },
+        Builtin("load_vae", "path", help: "A VAE saved by vae.save or train_vae(checkpoint=...): weights, config and latent scale.",
+                example: "vae(width=8).save(\"/tmp/tfs-vae.safetensors\")\nprint(load_vae(\"/tmp/tfs-vae.safetensors\").factor)") { a in
+            .object(VAEValue(try MaskBuiltins.located { try VAE.load(try a.string("path")) }))
+        },
+    ]
+}
