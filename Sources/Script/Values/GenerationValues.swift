@@ -111,9 +111,8 @@ enum GenerationBuiltins {
             let (_, generator) = try setup(a)
             let evaluation = try shapesEvaluation(a)
             let result = try MaskBuiltins.located { try evaluation.edits(generator) }
-            a.interpreter.emit(.png(ImageGrid.png(Array(result.images.prefix(16)), side: evaluation.shapes.side),
-                                    caption: result.instructions.prefix(16).joined(separator: " · ")))
-            guard case .dict(let d) = scores(result.scores, prefix: "edits", a) else { return .none }
+            showJudged(result.images, result.instructions, side: evaluation.shapes.side, a)
+            let d = scores(result.scores, prefix: "edits", a)
             for kind in ShapesEdits.Kind.allCases {
                 let share = result.kinds[kind] ?? 0
                 d[kind.rawValue] = .float(share)
@@ -127,9 +126,8 @@ enum GenerationBuiltins {
             let (_, generator) = try setup(a)
             let evaluation = try shapesEvaluation(a)
             let result = try MaskBuiltins.located { try evaluation.images(generator) }
-            a.interpreter.emit(.png(ImageGrid.png(Array(result.images.prefix(16)), side: evaluation.shapes.side),
-                                    caption: result.captions.prefix(16).joined(separator: " · ")))
-            return scores(result.scores, prefix: "images", a)
+            showJudged(result.images, result.captions, side: evaluation.shapes.side, a)
+            return .dict(scores(result.scores, prefix: "images", a))
         },
         Builtin("judge_captions", "model, data, n=100, " + sampling,
                 help: "Captions n held-out images of a shapes dataset and checks the words: a dict of the shares naming the right colour, kind, size and position (colour_and_kind is the headline); each is also recorded as a metric.",
@@ -138,7 +136,7 @@ enum GenerationBuiltins {
             let evaluation = try shapesEvaluation(a)
             let result = try MaskBuiltins.located { try evaluation.captions(generator) }
             a.interpreter.write(zip(evaluation.examples().prefix(5), result.captions).map { "\($0.caption)  →  \($1)" }.joined(separator: "\n") + "\n")
-            return scores(result.scores, prefix: "captions", a)
+            return .dict(scores(result.scores, prefix: "captions", a))
         },
     ]
 
@@ -211,10 +209,15 @@ enum GenerationBuiltins {
     }
 
     /// The scores as a dict, each also recorded as a metric `prefix.name`.
-    static func scores(_ s: ShapesEvaluation.Scores, prefix: String, _ a: Arguments) -> Value {
+    static func scores(_ s: ShapesEvaluation.Scores, prefix: String, _ a: Arguments) -> DictRef {
         let entries: [(String, Double)] = [("colour", s.colour), ("kind", s.kind), ("size", s.size), ("position", s.position),
                                            ("count", s.number), ("colour_and_kind", s.colourAndKind), ("all", s.all)]
         for (k, v) in entries { a.interpreter.record(Metric(name: "\(prefix).\(k)", value: v, step: nil)) }
-        return .dict(DictRef(entries.map { ($0.0, .float($0.1)) }))
+        return DictRef(entries.map { ($0.0, .float($0.1)) })
+    }
+
+    /// The first 16 judged images as a grid, with what each was asked to show.
+    static func showJudged(_ images: [[Float]], _ texts: [String], side: Int, _ a: Arguments) {
+        a.interpreter.emit(.png(ImageGrid.png(Array(images.prefix(16)), side: side), caption: texts.prefix(16).joined(separator: " · ")))
     }
 }
