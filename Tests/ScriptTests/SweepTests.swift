@@ -184,7 +184,9 @@ import TensorGraph
             print(bpb > 0, c)
             """, file: "t.tfs")
         #expect(r.failure == nil, "\(errorText(r))")
-        #expect(s.metrics.map(\.name) == ["bits_per_byte", "cider"])
+        #expect(s.metrics.map(\.name) == ["bits_per_byte", "perplexity_per_byte", "cider"])
+        // Perplexity per byte is 2 ** bpb.
+        if s.metrics.count == 3 { #expect(abs(s.metrics[1].value - pow(2, s.metrics[0].value)) < 1e-9) }
         #expect(r.outputs.first == .text("True 0.0"))   // one image: every idf is log 1 = 0
         #expect(evalScript("bits_per_byte(transfusion(dim=32, layers=1, heads=2), shapes(size=16))").contains("use .take(n).captions"))
     }

@@ -11,10 +11,12 @@ public enum Builtins {
         ("Data", DataBuiltins.all),
         ("Datasets", DatasetBuiltins.all),
         ("Models", ModelBuiltins.all),
+        ("Chameleon baseline", ChameleonBuiltins.all),
         ("Training", TrainingBuiltins.all),
         ("VAE", VAEBuiltins.all),
         ("Generation", GenerationBuiltins.all),
         ("Metrics", MetricBuiltins.all),
+        ("Classifier", ClassifierBuiltins.all),
         ("Files", IOBuiltins.all),
         ("Notebook", NotebookBuiltins.all),
     ]

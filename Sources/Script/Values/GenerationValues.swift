@@ -120,23 +120,36 @@ enum GenerationBuiltins {
             }
             return .dict(d)
         },
-        Builtin("judge_images", "model, data, n=100, " + sampling,
-                help: "Draws an image for each of n held-out captions of a shapes dataset and reads it back with the dataset's judge: a dict of the shares right per attribute (colour, kind, size, position, count, colour_and_kind, all); each is also recorded as a metric. The images are shown.",
+        Builtin("judge_images", "model, data, n=100, " + sampling + ", classifier=None",
+                help: "Draws an image for each of n held-out captions of a shapes dataset and reads it back with the dataset's judge: a dict of the shares right per attribute (colour, kind, size, position, count, colour_and_kind, all); each is also recorded as a metric. The images are shown. With classifier= (from classifier(...)), the dict also has fid: the FID-like distance between the drawn images and the real images of the same held-out examples (needs n ≥ 2), recorded as images.fid.",
                 example: "m = transfusion(dim=32, layers=1, heads=2)\nprint(judge_images(m, shapes(size=16), n=2, steps=2)[\"colour\"] <= 1)") { a in
             let (_, generator) = try setup(a)
             let evaluation = try shapesEvaluation(a)
+            let judge = a.has("classifier") ? try ClassifierBuiltins.classifierValue(a, "classifier").classifier : nil
+            if let judge, judge.config.side != evaluation.shapes.side {
+                throw a.error("classifier", "reads \(judge.config.side)-pixel images; the data has \(evaluation.shapes.side)-pixel ones")
+            }
+            if judge != nil, evaluation.count < 2 { throw a.error("n", "must be at least 2 for fid (a covariance needs two images)") }
             let result = try MaskBuiltins.located { try evaluation.images(generator) }
             showJudged(result.images, result.captions, side: evaluation.shapes.side, a)
-            return .dict(scores(result.scores, prefix: "images", a))
+            let dict = scores(result.scores, prefix: "images", a)
+            if let judge {
+                let d = try ClassifierBuiltins.fid(judge, result.images, evaluation.examples().map(\.pixels), name: "images.fid", a)
+                dict["fid"] = .float(d)
+            }
+            return .dict(dict)
         },
         Builtin("judge_captions", "model, data, n=100, " + sampling,
-                help: "Captions n held-out images of a shapes dataset and checks the words: a dict of the shares naming the right colour, kind, size and position (colour_and_kind is the headline); each is also recorded as a metric.",
+                help: "Captions n held-out images of a shapes dataset and checks the words: a dict of the shares naming the right colour, kind, size and position (colour_and_kind is the headline) and the captions' CIDEr-D against the true captions (`cider`); each is also recorded as a metric.",
                 example: "m = transfusion(dim=32, layers=1, heads=2)\nprint(judge_captions(m, shapes(size=16), n=2, tokens=4)[\"kind\"] <= 1)") { a in
             let (_, generator) = try setup(a, imagesAllowed: false)
             let evaluation = try shapesEvaluation(a)
             let result = try MaskBuiltins.located { try evaluation.captions(generator) }
             a.interpreter.write(zip(evaluation.examples().prefix(5), result.captions).map { "\($0.caption)  →  \($1)" }.joined(separator: "\n") + "\n")
-            return .dict(scores(result.scores, prefix: "captions", a))
+            let d = scores(result.scores, prefix: "captions", a)
+            d["cider"] = .float(result.cider)
+            a.interpreter.record(Metric(name: "captions.cider", value: result.cider, step: nil))
+            return .dict(d)
         },
     ]
 

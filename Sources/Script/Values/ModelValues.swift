@@ -17,6 +17,9 @@ final class ModelValue: ScriptObject {
     var typeName: String { "model" }
     var description: String {
         let c = model.config
+        if let book = c.codebook {
+            return "chameleon(dim=\(c.dim), layers=\(c.layers), heads=\(c.heads), image=\(c.imageSide), codebook=\(book.size) codes of \(book.patch)×\(book.patch) patches, mask=\(mask)) — \(model.parameters.count) parameters"
+        }
         let latent = vae.map { "image=\(pixelSide), latent=\(c.imageSide)×\(c.imageSide)×\(c.channels) (VAE factor \($0.config.factor))" }
         let patch = c.patchSide.map { (latent ?? "image=\(c.imageSide)") + ", patch=\($0)" } ?? "patch_values=\(c.patchSize)"
         return "transfusion(dim=\(c.dim), layers=\(c.layers), heads=\(c.heads), \(patch), encoder=\"\(c.encoder.rawValue)\", mask=\(mask), noise=\"\(c.schedule)\", predict=\"\(c.objective.rawValue)\", loss=\(loss)) — \(model.parameters.count) parameters"
@@ -53,10 +56,7 @@ enum ModelBuiltins {
         Builtin("transfusion", "dim=128, layers=4, heads=4, image=16, patch=4, encoder='linear', time_features=64, mask=None, loss=None, noise='cosine', predict='eps', latent=None, seed=0",
                 help: "A Transfusion model: a Llama-style transformer (RMSNorm, SwiGLU, RoPE) over text tokens and the patch×patch RGB patches of image×image images, with the given attention mask (default causal | same_image), loss (default lm + 5 * diffusion), noise schedule ('cosine' or 'linear', optionally with T: 'linear(500)'; default T = 1000) and patch prediction ('eps', 'v' or 'flow' for flow matching). encoder='linear' embeds each patch with one matrix (the timestep embedding added first); encoder='unet' runs U-Net down blocks on each whole image before the transformer and up blocks after it (skip connections, timestep embedding inside each block, GroupNorm; patch 1, 2, 4 or 8, dim divisible by patch).",
                 example: "model = transfusion(dim=64, layers=2, heads=2, image=16, patch=4)\nprint(model)") { a in
-            let dim = try MaskBuiltins.positive(a, "dim"), heads = try MaskBuiltins.positive(a, "heads")
-            guard dim % heads == 0, (dim / heads) % 2 == 0 else {
-                throw a.error("heads", "dim \(dim) must split into \(heads) heads of an even size")
-            }
+            let (dim, heads) = try ModelBuiltins.dimAndHeads(a)
             let vae = try latentVAE(a)
             var side = try MaskBuiltins.positive(a, "image")
             let patch = try MaskBuiltins.positive(a, "patch")
@@ -77,34 +77,18 @@ enum ModelBuiltins {
                                      imageSide: side, schedule: try schedule(a, "noise"), objective: objective, encoder: encoder)
             config.channels = channels; config.latent = vae != nil
             if encoder == .unet, let problem = TransfusionModel.unetProblem(config) { throw a.error("encoder", problem) }
-            var mask = Mask.transfusion
-            if a.has("mask") {
-                guard case .object(let o) = a["mask"], let m = o as? MaskValue else { throw a.error("mask", "must be a mask, e.g. causal | same_image") }
-                mask = m.mask
-            }
-            var loss = LossWeights()
-            if a.has("loss") {
-                guard case .object(let o) = a["loss"], let l = o as? LossValue else { throw a.error("loss", "must combine lm and diffusion, e.g. lm + 5 * diffusion") }
-                loss = l.weights
-            }
-            return .object(ModelValue(TransfusionModel(config, mask: mask, seed: UInt64(max(0, try a.int("seed")))), loss: loss, vae: vae))
+            let model = TransfusionModel(config, mask: try maskArgument(a) ?? .transfusion, seed: UInt64(max(0, try a.int("seed"))))
+            return .object(ModelValue(model, loss: try lossArgument(a), vae: vae))
         },
         Builtin("load_model", "path, mask=None, loss=None, latent=None",
                 help: "The model saved in a checkpoint (written by train(..., checkpoint=...)): its config and weights, with the mask the checkpoint names unless mask= is given.",
                 example: "m = transfusion(dim=32, layers=1, heads=2)\nrun = train(m, shapes(size=16), steps=1, batch=2, checkpoint=\"/tmp/tfs-tiny.safetensors\")\nprint(load_model(\"/tmp/tfs-tiny.safetensors\"))") { a in
             let path = try a.string("path")
-            var mask = Mask.transfusion
-            if a.has("mask") {
-                guard case .object(let o) = a["mask"], let m = o as? MaskValue else { throw a.error("mask", "must be a mask, e.g. causal | same_image") }
-                mask = m.mask
-            } else if let saved = try MaskBuiltins.located({ try TransfusionModel.savedMask(path) }) {
+            var mask = try maskArgument(a) ?? .transfusion
+            if !a.has("mask"), let saved = try MaskBuiltins.located({ try TransfusionModel.savedMask(path) }) {
                 mask = try savedMask(saved, a)
             }
-            var loss = LossWeights()
-            if a.has("loss") {
-                guard case .object(let o) = a["loss"], let l = o as? LossValue else { throw a.error("loss", "must combine lm and diffusion, e.g. lm + 5 * diffusion") }
-                loss = l.weights
-            }
+            let loss = try lossArgument(a)
             let model = try MaskBuiltins.located { try TransfusionModel.load(path, mask: mask) }
             let vae = try latentVAE(a)
             guard model.config.latent == (vae != nil) else {
@@ -116,6 +100,29 @@ enum ModelBuiltins {
 }
 
 extension ModelBuiltins {
+    /// `dim=` and `heads=`: the width must split into heads of an even size (RoPE rotates pairs).
+    static func dimAndHeads(_ a: Arguments) throws -> (dim: Int, heads: Int) {
+        let dim = try MaskBuiltins.positive(a, "dim"), heads = try MaskBuiltins.positive(a, "heads")
+        guard dim % heads == 0, (dim / heads) % 2 == 0 else {
+            throw a.error("heads", "dim \(dim) must split into \(heads) heads of an even size")
+        }
+        return (dim, heads)
+    }
+
+    /// The mask of `mask=`, if given.
+    static func maskArgument(_ a: Arguments) throws -> Mask? {
+        guard a.has("mask") else { return nil }
+        guard case .object(let o) = a["mask"], let m = o as? MaskValue else { throw a.error("mask", "must be a mask, e.g. causal | same_image") }
+        return m.mask
+    }
+
+    /// The loss weights of `loss=` (default lm + 5 * diffusion).
+    static func lossArgument(_ a: Arguments) throws -> LossWeights {
+        guard a.has("loss") else { return LossWeights() }
+        guard case .object(let o) = a["loss"], let l = o as? LossValue else { throw a.error("loss", "must combine lm and diffusion, e.g. lm + 5 * diffusion") }
+        return l.weights
+    }
+
     /// The VAE of `latent=`, if given.
     static func latentVAE(_ a: Arguments) throws -> VAE? {
         guard a.has("latent") else { return nil }

@@ -144,11 +144,24 @@ enum TrainingBuiltins {
         options.length = try MaskBuiltins.positive(a, "length")
         options.patch = model.config.patchSide ?? options.patch   // the model's patches, as transfusion(patch=) set them
         options.loss = loss; options.seed = UInt64(max(0, try a.int("seed")))
+        options.imageFirst = try probability(a, "image_first"); options.conditionDropout = try probability(a, "cfg_dropout")
+        if let cap = try a.optionalInt("caption_noise") {
+            guard cap >= 0 else { throw a.error("caption_noise", "caption_noise must be a diffusion step ≥ 0 (or None for no limit), got \(cap)") }
+            options.captionStepCap = cap
+        } else {
+            options.captionStepCap = Int.max
+        }
         if a.has("lr") {
             guard case .object(let o) = a["lr"], let s = o as? ScheduleValue else { throw a.error("lr", "must be a schedule, e.g. warmup(100) >> cosine(1e-3)") }
             options.lr = s.schedule
         }
         return options
+    }
+
+    static func probability(_ a: Arguments, _ p: String) throws -> Double {
+        let v = try a.double(p)
+        guard (0...1).contains(v) else { throw a.error(p, "must be a probability in [0, 1], got \(v)") }
+        return v
     }
 
     static let all: [Builtin] = [
@@ -158,8 +171,8 @@ enum TrainingBuiltins {
                 example: "cosine(1e-3)") { a in .object(ScheduleValue(.cosine(peak: try a.double("peak"), floor: try a.double("floor")))) },
         Builtin("constant", "rate", help: "LR schedule: the same rate throughout.",
                 example: "constant(1e-3)") { a in .object(ScheduleValue(.constant(try a.double("rate")))) },
-        Builtin("train", "model, data, steps=100, batch=16, length=64, lr=None, seed=1, checkpoint=None, resume=None, every=0, eval_every=0, eval_batches=2, eval_data=None",
-                help: "Trains model on a dataset (shapes, images, text or a mixture) with the model's loss (e.g. lm + 5 * diffusion) and returns the run: its .loss, .lm and .diffusion curves, and with eval_every=N the held-out losses every N steps (.eval_lm, .eval_diffusion, .eval_steps) over eval_batches fixed batches of eval_data (default: fresh draws of data with another seed); show(run) plots them all. checkpoint= saves at the end and on Ctrl-C (the run then says it stopped early); resume= continues from one.",
+        Builtin("train", "model, data, steps=100, batch=16, length=64, lr=None, seed=1, checkpoint=None, resume=None, every=0, eval_every=0, eval_batches=2, eval_data=None, image_first=0.2, caption_noise=500, cfg_dropout=0.1",
+                help: "Trains model on a dataset (shapes, images, text or a mixture) with the model's loss (e.g. lm + 5 * diffusion) and returns the run. A captioned image comes before its caption (captioning) with probability image_first, its diffusion step then drawn from 0…caption_noise (None: no limit, 1…T like the others); otherwise after it, the caption dropped with probability cfg_dropout (for classifier-free guidance). It returns the run: its .loss, .lm and .diffusion curves, and with eval_every=N the held-out losses every N steps (.eval_lm, .eval_diffusion, .eval_steps) over eval_batches fixed batches of eval_data (default: fresh draws of data with another seed); show(run) plots them all. checkpoint= saves at the end and on Ctrl-C (the run then says it stopped early); resume= continues from one.",
                 example: "m = transfusion(dim=32, layers=1, heads=2)\nrun = train(m, shapes(size=16), steps=3, batch=2, eval_every=2)\nprint(run.steps, run.eval_steps)") { a in
             guard case .object(let mo) = a["model"], let model = mo as? ModelValue else { throw a.error("model", "must be a model from transfusion(...)") }
             let pixels = try DatasetBuiltins.dataset(a, "data")

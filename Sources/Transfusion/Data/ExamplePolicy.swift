@@ -12,6 +12,10 @@ public struct ExamplePolicy: Sendable {
         self.imageFirst = imageFirst; self.captionStepCap = captionStepCap; self.conditionDropout = conditionDropout
     }
 
+    /// With a codebook (the Chameleon baseline) images are token spans learned by the LM loss
+    /// instead of patches to denoise.
+    public var codebook: Codebook?
+
     /// `count` examples drawn from `data`, each packed alone into one row of `packer.length`.
     /// Pairs need `patchifier` (the trainer checks the dataset's images against it first).
     public func batch(_ count: Int, from data: any Dataset, packer: Packer, patchifier: Patchifier?,
@@ -19,47 +23,59 @@ public struct ExamplePolicy: Sendable {
         var batch = ExampleBatch()
         for _ in 0..<count {
             let item = data.draw(&rng)
-            var patches: [[Float]] = [], limits: [Int] = []
+            if case .text(let text) = item {
+                batch.rows += try packer.pack([[.text(text)]]); batch.images.append([]); batch.stepLimits.append([])
+                continue
+            }
+            guard let patchifier else { throw TensorGraphError("\(data) has images but the run expects text only") }
+            var images = ImageSegments(patchifier: patchifier, codebook: codebook)
             let segments: [Segment]
             switch item {
-            case .text(let text): segments = [.text(text)]
+            case .text: preconditionFailure("handled above")
             case .pair(let pixels, let caption):
-                guard let patchifier else { throw TensorGraphError("\(data) has images but the run expects text only") }
-                patches = [patchifier.patches(pixels)]
-                let order = arrange(caption, patchCount: patchifier.patchCount, rng: &rng)
-                segments = order.segments; limits = [order.stepLimit]
+                let order = arrange(caption, rng: &rng)
+                let image = images.add(pixels, stepLimit: order.stepLimit)
+                segments = order.imageFirst ? [image, .text(order.caption)] : [.text(order.caption), image]
             case .edit(let source, let instruction, let target):
-                guard let patchifier else { throw TensorGraphError("\(data) has images but the run expects text only") }
                 // The instruction, then the source as clean context (step 0, no diffusion loss),
                 // then the edited image, learned. With the instruction first, a source patch and
                 // the edited patch at the same place are always the same distance apart, which
                 // copying what stays through RoPE needs.
-                patches = [patchifier.patches(source), patchifier.patches(target)]
-                let n = patchifier.patchCount
-                segments = [.text(instruction), .image(patches: n), .image(patches: n)]; limits = [0, Int.max]
+                segments = [.text(instruction), images.add(source, stepLimit: 0), images.add(target, stepLimit: Int.max)]
             case .document(let parts):
-                guard let patchifier else { throw TensorGraphError("\(data) has images but the run expects text only") }
                 segments = parts.map { part in
                     switch part {
                     case .text(let s): return .text(s)
-                    case .image: return .image(patches: patchifier.patchCount)
+                    case .image(let pixels): return images.add(pixels, stepLimit: Int.max)
                     }
                 }
-                patches = parts.compactMap { if case .image(let p) = $0 { patchifier.patches(p) } else { nil } }
-                limits = Array(repeating: Int.max, count: patches.count)
             }
             batch.rows += try packer.pack([segments])
-            batch.images.append(patches)
-            batch.stepLimits.append(limits)
+            batch.images.append(images.patches)
+            batch.stepLimits.append(images.limits)
         }
         return batch
     }
 
-    /// A pair's segments in training order, and the cap on its image's diffusion step.
-    func arrange(_ caption: String, patchCount n: Int, rng: inout RNG) -> (segments: [Segment], stepLimit: Int) {
-        if Double(rng.uniform()) < imageFirst { return ([.image(patches: n), .text(caption)], captionStepCap) }
+    /// A pair's order (image first with probability `imageFirst`), its caption (empty when
+    /// dropped for guidance) and the cap on its image's diffusion step.
+    func arrange(_ caption: String, rng: inout RNG) -> (imageFirst: Bool, caption: String, stepLimit: Int) {
+        if Double(rng.uniform()) < imageFirst { return (true, caption, captionStepCap) }
         let dropped = Double(rng.uniform()) < conditionDropout
-        return ([.text(dropped ? "" : caption), .image(patches: n)], Int.max)
+        return (false, dropped ? "" : caption, Int.max)
+    }
+}
+
+/// The images of one example as segments: patches to denoise (collected with their step caps,
+/// 0 for clean context), or with a codebook token spans that take the LM loss.
+struct ImageSegments {
+    let patchifier: Patchifier, codebook: Codebook?
+    var patches: [[Float]] = [], limits: [Int] = []
+
+    mutating func add(_ pixels: [Float], stepLimit: Int) -> Segment {
+        if let codebook { return .tokens(codebook.tokens(pixels)) }
+        patches.append(patchifier.patches(pixels)); limits.append(stepLimit)
+        return .image(patches: patchifier.patchCount)
     }
 }
 

@@ -5,6 +5,8 @@ import TensorGraph
 public enum Segment: Equatable, Sendable {
     case text(String)
     case image(patches: Int)
+    /// Token ids taken as text: an image as discrete tokens (the Chameleon baseline).
+    case tokens([Int])
 }
 
 /// A packed, fixed-length sequence: what one row of a training batch holds.
@@ -44,6 +46,7 @@ public struct Packer: Sendable {
         for segment in example {
             switch segment {
             case .text(let s): out += tokenizer.encode(s).map { ($0, nil) }
+            case .tokens(let ids): out += ids.map { ($0, nil) }
             case .image(let n):
                 out.append((ByteTokenizer.boi, image))
                 out += Array(repeating: (ByteTokenizer.pad, image), count: n)
@@ -75,7 +78,7 @@ public struct Packer: Sendable {
                         to seq: inout PackedSequence) {
         var layout = seq.layout, i = 0, imageInExample = 0
         while i < flat.count {
-            if flat[i].token == ByteTokenizer.boi {
+            if flat[i].token == ByteTokenizer.boi && flat[i].image != nil {
                 var n = 0
                 while flat[i + 1 + n].token == ByteTokenizer.pad && flat[i + 1 + n].image != nil { n += 1 }
                 layout.appendImage(patches: n, document: document)

@@ -44,12 +44,28 @@ public final class Generator {
             throw TensorGraphError("the model's patches (\(c.patchSize) values) are not square \(c.channels)-channel blocks of its \(c.imageSide)-pixel images")
         }
         try options.sampler.validate(for: model.process)
+        if c.codebook != nil && options.cfg != 1 {
+            throw TensorGraphError("classifier-free guidance is not implemented for codebook (Chameleon) models: use cfg=1")
+        }
         self.model = model; self.options = options
         patchifier = Patchifier(side: c.imageSide, patch: side, channels: c.channels, scaled: !c.latent)
     }
 
     var guided: Bool { options.cfg != 1 }
     var patchCount: Int { patchifier.patchCount }
+    /// A Chameleon baseline's codebook: its images are token spans sampled like text.
+    var codebook: Codebook? { model.config.codebook }
+
+    /// The position that opens image `image`: BOI (plain text for a codebook model).
+    func imageStart(_ image: Int) -> SequenceDecoder.Position {
+        codebook == nil ? .token(ByteTokenizer.boi, image: image) : .text(ByteTokenizer.boi)
+    }
+
+    /// A clean image as context: BOI, its patches at step 0 (or its codes), EOI.
+    func cleanImage(_ pixels: [Float], image: Int) throws -> [SequenceDecoder.Position] {
+        if let codebook { return codebook.tokens(pixels).map(SequenceDecoder.Position.text) }
+        return [imageStart(image)] + (try cleanPatches(pixels, image: image)) + [.token(ByteTokenizer.eoi, image: image)]
+    }
 
     /// Continues each prompt with text and images until EOS or the token limit.
     public func generate(_ prompts: [String]) throws -> [[GeneratedPiece]] {
@@ -58,7 +74,7 @@ public final class Generator {
 
     /// One image per caption (the caption is the prompt, BOI follows).
     public func images(for captions: [String]) throws -> [[Float]] {
-        let prompts = captions.map { [.token(ByteTokenizer.bos)] + tokens($0) + [.token(ByteTokenizer.boi, image: 0)] }
+        let prompts = captions.map { [.token(ByteTokenizer.bos)] + tokens($0) + [imageStart(0)] }
         return try run(prompts, stopAfterImage: true).map(Self.firstImage)
     }
 
@@ -66,8 +82,7 @@ public final class Generator {
     /// image, then BOI and the sampler draws the edited image (the order edits train in).
     public func edits(_ images: [[Float]], instructions: [String]) throws -> [[Float]] {
         let prompts = try zip(images, instructions).map { pixels, instruction -> [SequenceDecoder.Position] in
-            [.token(ByteTokenizer.bos)] + tokens(instruction) + [.token(ByteTokenizer.boi, image: 0)]
-                + (try cleanPatches(pixels, image: 0)) + [.token(ByteTokenizer.eoi, image: 0), .token(ByteTokenizer.boi, image: 1)]
+            [.token(ByteTokenizer.bos)] + tokens(instruction) + (try cleanImage(pixels, image: 0)) + [imageStart(1)]
         }
         return try run(prompts, stopAfterImage: true).map(Self.firstImage)
     }
@@ -79,8 +94,7 @@ public final class Generator {
     /// A caption per image: BOS, the clean image, then text until EOS.
     public func captions(for images: [[Float]]) throws -> [String] {
         let prompts = try images.map { pixels -> [SequenceDecoder.Position] in
-            [.token(ByteTokenizer.bos), .token(ByteTokenizer.boi, image: 0)] + (try cleanPatches(pixels, image: 0))
-                + [.token(ByteTokenizer.eoi, image: 0)]
+            [.token(ByteTokenizer.bos)] + (try cleanImage(pixels, image: 0))
         }
         return try run(prompts, stopAfterImage: false, imagesAllowed: false, guideText: guided).map { pieces in
             pieces.compactMap { if case .text(let s) = $0 { s } else { nil } }.joined()
@@ -111,7 +125,7 @@ public final class Generator {
              guideText: Bool = false) throws -> [[GeneratedPiece]] {
         precondition(!guideText || !imagesAllowed, "guided text is for captions, which draw no images")
         let n = prompts.count
-        let promptImages = prompts.map { $0.filter { $0.kind == .boi }.count }
+        let promptImages = prompts.map { $0.filter { $0.token == ByteTokenizer.boi }.count }
         let capacity = prompts.map(\.count).max()! + options.maxTokens + 2
             + (imagesAllowed ? options.maxImages : 0) * (patchCount + 2)
         let decoder = SequenceDecoder(model: model, batch: guided ? 2 * n : n, capacity: capacity, cached: options.cached)
@@ -120,6 +134,9 @@ public final class Generator {
         var text = Array(repeating: [Int](), count: n)
         var done = Array(repeating: false, count: n), produced = Array(repeating: 0, count: n)
         var images = promptImages
+        // A codebook model inside an image: how many of its codes are still to sample.
+        var codesLeft = prompts.map { codebook != nil && $0.last?.token == ByteTokenizer.boi ? patchCount : 0 }
+        var codes = Array(repeating: [Int](), count: n)
         let companions: [[SequenceDecoder.Position]] = guideText ? Array(repeating: [.token(ByteTokenizer.bos)], count: n) : []
         var logits = try decoder.step(padded(prompts + companions, rows: decoder.batch), commit: true).map(\.logits)
         while done.contains(false) {
@@ -137,6 +154,14 @@ public final class Generator {
             }
             var pending = Array(repeating: [SequenceDecoder.Position](), count: decoder.batch)
             for r in 0..<n where !done[r] {
+                if let codebook, codesLeft[r] > 0 {
+                    pending[r] = sampleCode(logits[r]!, row: r, codes: &codes[r], left: &codesLeft[r], rng: &rng)
+                    guard codesLeft[r] == 0 else { continue }
+                    flush(&text[r], into: &pieces[r]); pieces[r].append(.image(codebook.pixels(codes[r])))
+                    codes[r] = []; images[r] += 1
+                    if stopAfterImage { done[r] = true; pending[r] = [] }
+                    continue
+                }
                 let limitReached = !imagesAllowed || images[r] >= options.maxImages + promptImages[r]
                 let scores = guideText ? guide(logits[r]!, logits[n + r]!) : logits[r]!
                 let token = scores.withUnsafeBufferPointer {
@@ -146,7 +171,11 @@ public final class Generator {
                 }
                 produced[r] += 1
                 if token == ByteTokenizer.eos || produced[r] > options.maxTokens { done[r] = true; continue }
-                if token == ByteTokenizer.boi { pending[r] = [.token(token, image: images[r])]; continue }
+                if token == ByteTokenizer.boi {
+                    pending[r] = [imageStart(images[r])]
+                    if codebook != nil { codesLeft[r] = patchCount }
+                    continue
+                }
                 text[r].append(token); pending[r] = [.token(token)]
                 if guideText { pending[n + r] = [.token(token)] }
             }
@@ -156,6 +185,15 @@ public final class Generator {
         }
         for r in 0..<n { flush(&text[r], into: &pieces[r]) }
         return pieces
+    }
+
+    /// A codebook model's next image token, drawn among the codes only; after the image's last
+    /// code, EOI follows it.
+    func sampleCode(_ logits: [Float], row r: Int, codes: inout [Int], left: inout Int, rng: inout RNG) -> [SequenceDecoder.Position] {
+        let first = Codebook.firstToken, size = codebook!.size
+        let token = logits.withUnsafeBufferPointer { options.text.pick($0, rng: &rng) { $0 >= first && $0 < first + size } }
+        codes.append(token - first); left -= 1
+        return [.text(token)] + (left == 0 ? [.text(ByteTokenizer.eoi)] : [])
     }
 
     /// Classifier-free guidance: uncond + cfg·(cond − uncond), for patch predictions and logits.

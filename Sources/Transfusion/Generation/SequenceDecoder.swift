@@ -23,6 +23,10 @@ public final class SequenceDecoder {
             let kind: TokenKind = id == ByteTokenizer.boi ? .boi : (id == ByteTokenizer.eoi ? .eoi : .text)
             return Position(token: id, patch: nil, step: 0, kind: kind, image: image)
         }
+        /// Any token id as plain text (a codebook model's image tokens and its BOI and EOI).
+        public static func text(_ id: Int) -> Position {
+            Position(token: id, patch: nil, step: 0, kind: .text, image: nil)
+        }
         public static func patch(_ values: [Float], step: Double, image: Int) -> Position {
             Position(token: ByteTokenizer.pad, patch: values, step: step, kind: .patch, image: image)
         }

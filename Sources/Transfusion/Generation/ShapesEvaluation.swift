@@ -66,14 +66,16 @@ public struct ShapesEvaluation {
         return (Scores(judged), kinds, images, held.map(\.instruction))
     }
 
-    /// Captions each held-out image and checks the words it uses.
-    public func captions(_ generator: Generator) throws -> (scores: Scores, captions: [String]) {
+    /// Captions each held-out image and checks the words it uses; also CIDEr-D against each
+    /// image's true caption (one reference).
+    public func captions(_ generator: Generator) throws -> (scores: Scores, captions: [String], cider: Double) {
         let held = examples()
         var captions: [String] = []
         for start in stride(from: 0, to: held.count, by: batch) {
             captions += try generator.captions(for: held[start..<min(held.count, start + batch)].map(\.pixels))
         }
-        return (Scores(zip(captions, held).map { Self.reads($0, $1.objects[0]) }), captions)
+        let cider = try CIDEr.score(candidates: captions, references: held.map { [$0.caption] }).mean
+        return (Scores(zip(captions, held).map { Self.reads($0, $1.objects[0]) }), captions, cider)
     }
 
     /// Whether a caption names the object's attributes (the first colour, kind, size and

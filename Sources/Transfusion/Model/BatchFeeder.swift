@@ -54,6 +54,10 @@ public struct BatchFeeder {
         func data(_ input: Tensor, _ values: [Float]) -> (Node, TensorData) {
             (input.node, TensorData(shape: input.shape, values: values))
         }
+        // A codebook model's graph reads no patch inputs.
+        if c.codebook != nil {
+            return Dictionary(uniqueKeysWithValues: [data(x.tokens, tokens), data(x.targets, targets), data(x.cos, cosines), data(x.sin, sines), data(x.mask, masks)])
+        }
         return Dictionary(uniqueKeysWithValues: [
             data(x.tokens, tokens), data(x.targets, targets), data(x.patches, patches), data(x.noise, noise),
             data(x.isPatch, isPatch), data(x.learned, learned), data(x.time, time), data(x.cos, cosines), data(x.sin, sines), data(x.mask, masks),

@@ -24,6 +24,12 @@ public struct ModelConfig: Equatable, Sendable, Codable {
     public var objective: DiffusionObjective = .epsilon
     /// How patches enter and leave the transformer.
     public var encoder: PatchEncoder = .linear
+    /// A Chameleon baseline's codebook: images are then discrete tokens (ids from
+    /// `ByteTokenizer().vocabularySize` on) learned with the LM loss alone, and the model has
+    /// no patch encoder, decoder or diffusion. Nil for Transfusion.
+    public var codebook: Codebook? {
+        didSet { vocabulary = ByteTokenizer().vocabularySize + (codebook?.size ?? 0) }
+    }
 
     /// SwiGLU hidden width.
     public var hidden: Int { (8 * dim / 3 + 31) / 32 * 32 }
@@ -47,7 +53,7 @@ public struct ModelConfig: Equatable, Sendable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case dim, layers, heads, vocabulary, patchSize, timeFeatures, imageSide, channels, latent, schedule, objective, encoder
+        case dim, layers, heads, vocabulary, patchSize, timeFeatures, imageSide, channels, latent, schedule, objective, encoder, codebook
     }
 
     /// Fields added after a checkpoint was written take their defaults.
@@ -66,5 +72,6 @@ public struct ModelConfig: Equatable, Sendable, Codable {
         schedule = try c.decodeIfPresent(NoiseSchedule.self, forKey: .schedule) ?? d.schedule
         objective = try c.decodeIfPresent(DiffusionObjective.self, forKey: .objective) ?? d.objective
         encoder = try c.decodeIfPresent(PatchEncoder.self, forKey: .encoder) ?? d.encoder
+        codebook = try c.decodeIfPresent(Codebook.self, forKey: .codebook)
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import TensorGraph
 
 /// The parameters of a model by name (`block0.attn.wq`): the names are the safetensors keys
@@ -23,4 +24,35 @@ public final class Parameters {
     public subscript(name: String) -> Tensor { tensors[name]! }
     public var all: [Tensor] { names.map { tensors[$0]! } }
     public var count: Int { all.reduce(0) { $0 + $1.count } }
+}
+
+extension Parameters {
+    /// Every parameter's values read from a file, by name (shapes checked by `assign`).
+    func assign(from file: SafetensorsFile, path: String) throws {
+        for name in names {
+            guard let entry = file[name] else { throw TensorGraphError("\(path) has no tensor '\(name)'") }
+            try tensors[name]!.node.storage!.assign(entry.tensorData)
+        }
+    }
+}
+
+/// A saved model's config, which can say what is wrong with it when read back.
+protocol CheckedConfig: Decodable {
+    var problem: String? { get }
+}
+
+extension SafetensorsFile {
+    /// The JSON config under the `config` metadata key of a file whose `format` says it holds
+    /// a `what` (the words errors use), decoded and checked.
+    func savedConfig<C: CheckedConfig>(_: C.Type, format: String, what: String, path: String) throws -> C {
+        guard metadata["format"] == format, let json = metadata["config"] else {
+            throw TensorGraphError("\(path) is not a tfs \(what) (missing format or config metadata)")
+        }
+        let config: C
+        do { config = try JSONDecoder().decode(C.self, from: Data(json.utf8)) } catch {
+            throw TensorGraphError("\(path): the \(what) config in its metadata is unreadable (\(error))")
+        }
+        if let problem = config.problem { throw TensorGraphError("\(path): \(problem)") }
+        return config
+    }
 }

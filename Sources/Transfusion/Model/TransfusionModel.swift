@@ -68,9 +68,11 @@ public struct TransfusionModel {
         let (d, p, h) = (config.dim, config.patchSize, config.hidden)
         let std = 1 / Float(d).squareRoot()
         parameters.make("embed.tokens", [config.vocabulary, d], std: 0.02)
-        parameters.make("embed.time1", [config.timeFeatures, d], std: 1 / Float(config.timeFeatures).squareRoot())
+        // A codebook model (Chameleon) reads images as tokens: no patch encoder or decoder.
+        let patches = config.codebook == nil
+        if patches { parameters.make("embed.time1", [config.timeFeatures, d], std: 1 / Float(config.timeFeatures).squareRoot()) }
         // The linear encoder's parameters (a U-Net model makes its own after all the others).
-        if config.encoder == .linear {
+        if patches && config.encoder == .linear {
             parameters.make("embed.time2", [d, p], std: std * 0.1)
             parameters.make("embed.patches", [p, d], std: 1 / Float(p).squareRoot())
         }
@@ -86,6 +88,7 @@ public struct TransfusionModel {
         parameters.make("final_norm", [d], fill: 1)
         parameters.make("head.tokens", [d, config.vocabulary], std: std)
         switch config.encoder {
+        case _ where !patches: break
         case .linear: parameters.make("head.patches", [d, p], std: std)
         case .unet: unet.makeParameters()
         }
@@ -97,6 +100,8 @@ public struct TransfusionModel {
     public func losses(_ x: BatchInputs, weights: LossWeights = LossWeights()) throws -> Losses {
         let f = try forward(x), h = f.hidden
         let lm = try Tensor.crossEntropy(tokenLogits(h), x.targets, ignoreIndex: -1)
+        // A codebook model learns its images with the LM loss alone.
+        if config.codebook != nil { return Losses(total: try lm * weights.lm, lm: lm, diffusion: .full([], 0)) }
         // Diffusion: MSE against the objective's target (ε by default) over noised patches only
         // (clean context images, like an edit's source, are not learned).
         let error = try (patchPrediction(f, x) - x.noise) * x.learned
@@ -127,6 +132,8 @@ public struct TransfusionModel {
         let tokens = try P["embed.tokens"].gather(x.tokens)
         let patches: Tensor, encoding: UNet.Encoding?
         switch config.encoder {
+        case _ where config.codebook != nil:
+            patches = tokens; encoding = nil   // images are tokens
         case .linear:
             // The noisy patch plus the timestep embedding, through one matrix.
             let timeEmbedding = try x.time.matmul(P["embed.time1"]).silu().matmul(P["embed.time2"])
@@ -136,7 +143,7 @@ public struct TransfusionModel {
         case .unet:
             (patches, encoding) = try unetEmbeddings(x)
         }
-        var h = try Tensor.select(x.isPatch, patches, tokens)
+        var h = config.codebook == nil ? try Tensor.select(x.isPatch, patches, tokens) : tokens
         var keys: [Tensor] = [], values: [Tensor] = []
         for l in 0..<config.layers {
             let a = try attention(try h.rmsNorm(weight: P["block\(l).attn_norm"]), layer: l, x, cache: cache)
@@ -159,6 +166,7 @@ public struct TransfusionModel {
     /// The patch decoder's prediction [batch, length, patchSize] after a forward pass: the
     /// linear head, or the U-Net's up path over whole images (0 off the patches).
     public func patchPrediction(_ f: Forward, _ x: BatchInputs) throws -> Tensor {
+        if config.codebook != nil { return .full(x.patches.shape, 0) }
         guard config.encoder == .unet else { return try patchPrediction(f.hidden) }
         guard let encoding = f.encoding else { return .full(x.patches.shape, 0) }   // inputs without image slots
         return try unetPrediction(f.hidden, encoding, x)

@@ -3,7 +3,7 @@ import TensorGraph
 
 /// The shape of a `VAE`: latent channels, downsampling factor (2 or 4), base width and the KL
 /// weight it trains with. Saved in the checkpoint's metadata as JSON.
-public struct VAEConfig: Equatable, Sendable, Codable {
+public struct VAEConfig: Equatable, Sendable, Codable, CheckedConfig {
     /// Latent channels (means and log-variances each have this many).
     public var channels = 4
     /// Image side / latent side: 2 or 4 (one or two stride-2 convolutions).
@@ -216,20 +216,12 @@ public final class VAE {
     /// A VAE saved by `save`.
     public static func load(_ path: String) throws -> VAE {
         let file = try Safetensors.read(path: path)
-        guard file.metadata["format"] == "tfs-vae-1", let json = file.metadata["config"],
-              let bits = file.metadata["scale"].flatMap(UInt32.init) else {
-            throw TensorGraphError("\(path) is not a tfs VAE (missing format, config or scale metadata)")
+        let config = try file.savedConfig(VAEConfig.self, format: "tfs-vae-1", what: "VAE", path: path)
+        guard let bits = file.metadata["scale"].flatMap(UInt32.init) else {
+            throw TensorGraphError("\(path) is not a tfs VAE (missing scale metadata)")
         }
-        let config: VAEConfig
-        do { config = try JSONDecoder().decode(VAEConfig.self, from: Data(json.utf8)) } catch {
-            throw TensorGraphError("\(path): the VAE config in its metadata is unreadable (\(error))")
-        }
-        if let problem = config.problem { throw TensorGraphError("\(path): \(problem)") }
         let vae = VAE(config)
-        for name in vae.parameters.names {
-            guard let entry = file[name] else { throw TensorGraphError("\(path) has no tensor '\(name)'") }
-            try vae.parameters[name].node.storage!.assign(entry.tensorData)
-        }
+        try vae.parameters.assign(from: file, path: path)
         vae.scale = Float(bitPattern: bits)
         return vae
     }

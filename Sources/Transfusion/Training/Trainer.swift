@@ -14,8 +14,10 @@ public final class Trainer {
         public var imageFirst = 0.2, captionStepCap = 500, conditionDropout = 0.1
         public var seed: UInt64 = 1
         public init() {}
-        var policy: ExamplePolicy {
-            ExamplePolicy(imageFirst: imageFirst, captionStepCap: captionStepCap, conditionDropout: conditionDropout)
+        func policy(codebook: Codebook?) -> ExamplePolicy {
+            var policy = ExamplePolicy(imageFirst: imageFirst, captionStepCap: captionStepCap, conditionDropout: conditionDropout)
+            policy.codebook = codebook
+            return policy
         }
     }
 
@@ -40,6 +42,8 @@ public final class Trainer {
     /// Nil when the data is text only.
     let patchifier: Patchifier?
     let feeder: BatchFeeder
+    /// How items become examples (images as tokens for a codebook model).
+    let policy: ExamplePolicy
     var heldOut: HeldOutSet?
 
     public init(model: TransfusionModel, data: any Dataset, options: Options) throws {
@@ -57,6 +61,7 @@ public final class Trainer {
         optimizer = AdamW(params.map { $0.node.storage! })
         gradients = (0..<params.count).map { [plan] in plan.outputBuffer($0 + 3) }
         feeder = BatchFeeder(model: model)
+        policy = options.policy(codebook: model.config.codebook)
     }
 
     public convenience init(model: TransfusionModel, shapes: Shapes, options: Options) throws {
@@ -85,7 +90,7 @@ public final class Trainer {
     /// One step; returns its losses (measured before the update).
     @discardableResult
     public func trainStep() throws -> Record {
-        let batch = try options.policy.batch(options.batch, from: data, packer: Packer(length: options.length),
+        let batch = try policy.batch(options.batch, from: data, packer: Packer(length: options.length),
                                              patchifier: patchifier, rng: &rng)
         for (node, value) in try feeder.values(batch.rows, images: batch.images, inputs: inputs, stepLimits: batch.stepLimits, rng: &rng) {
             try plan.set(node, value)
@@ -118,7 +123,7 @@ public final class Trainer {
         var rng = RNG(seed: seed ?? options.seed &+ 0x9E37_79B9_7F4A_7C15)
         var feeds: [[Node: TensorData]] = [], lmTargets: [Int] = [], patchValues: [Int] = []
         for _ in 0..<max(1, batches) {
-            let batch = try options.policy.batch(options.batch, from: source, packer: Packer(length: options.length),
+            let batch = try policy.batch(options.batch, from: source, packer: Packer(length: options.length),
                                                  patchifier: patchifier, rng: &rng)
             feeds.append(try feeder.values(batch.rows, images: batch.images, inputs: inputs, stepLimits: batch.stepLimits, rng: &rng))
             lmTargets.append(batch.lmTargets); patchValues.append(batch.patchValues)

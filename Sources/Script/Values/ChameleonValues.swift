@@ -1,0 +1,69 @@
+import TensorGraph
+import Transfusion
+
+/// A codebook in the language: k-means centroids of image patches, which turn images into
+/// discrete tokens for the Chameleon baseline.
+final class CodebookValue: ScriptObject {
+    let codebook: Codebook
+    /// Mean squared pixel error of held-out images rebuilt from their codes.
+    let error: Double
+    init(_ codebook: Codebook, error: Double) { self.codebook = codebook; self.error = error }
+
+    var typeName: String { "codebook" }
+    var description: String {
+        let c = codebook
+        return "codebook(k=\(c.size), patch=\(c.patch)) — \(c.tokensPerImage) tokens per \(c.side)×\(c.side) image, held-out reconstruction MSE \(String(format: "%.4g", error))"
+    }
+    var memberNames: [String] { ["size", "patch", "error", "reconstruct"] }
+
+    func member(_ name: String) throws -> Value? {
+        switch name {
+        case "size": return .int(codebook.size)
+        case "patch": return .int(codebook.patch)
+        case "error": return .float(error)
+        case "reconstruct":
+            return .builtin(Builtin("reconstruct", "images",
+                                    help: "The images rebuilt from their codes (each patch replaced by its nearest centroid): what a Chameleon model can draw at best.",
+                                    example: "data = shapes(size=8)\nbook = codebook(data, k=16, images=50)\nshow(book.reconstruct(data.take(4)))") { a in
+                let (images, side) = try VAEValue.images(a, "images")
+                guard side == self.codebook.side else { throw a.error("images", "are \(side)×\(side); the codebook reads \(self.codebook.side)×\(self.codebook.side) images") }
+                return .object(ImagesValue(images.map { self.codebook.pixels(self.codebook.codes($0)) }, side: side))
+            })
+        default: return nil
+        }
+    }
+}
+
+enum ChameleonBuiltins {
+    static let all: [Builtin] = [
+        Builtin("codebook", "data, k=512, patch=4, images=2000, iterations=20, seed=0",
+                help: "A codebook of k centroids learned by k-means (k-means++ seeding, then Lloyd iterations) on the patch×patch patches of `images` images drawn from data: each patch of an image becomes the index of its nearest centroid, a discrete token. Prints the reconstruction error on 100 held-out images. For chameleon(...).",
+                example: "book = codebook(shapes(size=8), k=16, images=50)\nprint(book)") { a in
+            let data = try DatasetBuiltins.dataset(a, "data")
+            let k = try MaskBuiltins.positive(a, "k"), patch = try MaskBuiltins.positive(a, "patch")
+            guard k >= 2 else { throw a.error("k", "must be at least 2, got \(k)") }
+            let seed = UInt64(max(0, try a.int("seed")))
+            let book = try MaskBuiltins.located {
+                try Codebook.learn(from: data, size: k, patch: patch, images: try MaskBuiltins.positive(a, "images"),
+                                   iterations: try MaskBuiltins.positive(a, "iterations"), seed: seed)
+            }
+            var rng = RNG(seed: seed &+ 0x5EED), held: [[Float]] = []
+            for _ in 0..<2000 where held.count < 100 { if let p = data.draw(&rng).pixels { held.append(p) } }
+            return .object(CodebookValue(book, error: book.reconstructionError(held)))
+        },
+        Builtin("chameleon", "codebook, dim=128, layers=4, heads=4, mask=None, seed=0",
+                help: "The Chameleon baseline: the same transformer as transfusion(...), but images are discrete tokens of a codebook (BOI, a code per patch, EOI) learned with the LM loss alone — no patch encoder, no diffusion. Trains, generates, captions and is judged like a Transfusion model (no classifier-free guidance). Default mask: causal (as Chameleon).",
+                example: "data = shapes(size=8)\nmodel = chameleon(codebook(data, k=16, images=50), dim=32, layers=1, heads=2)\nprint(model)") { a in
+            guard case .object(let o) = a["codebook"], let book = o as? CodebookValue else {
+                throw a.error("codebook", "must be a codebook from codebook(data, k=...)")
+            }
+            let (dim, heads) = try ModelBuiltins.dimAndHeads(a)
+            let c = book.codebook
+            var config = ModelConfig(dim: dim, layers: try MaskBuiltins.positive(a, "layers"), heads: heads,
+                                     patchSize: c.patchValues, imageSide: c.side)
+            config.codebook = c
+            let model = TransfusionModel(config, mask: try ModelBuiltins.maskArgument(a) ?? .causal, seed: UInt64(max(0, try a.int("seed"))))
+            return .object(ModelValue(model, loss: LossWeights(lm: 1, diffusion: 0)))
+        },
+    ]
+}

@@ -1,0 +1,125 @@
+import Foundation
+import TensorGraph
+import Transfusion
+
+/// A `shapes` classifier in the language: `classifier(data)` trains one, `load_classifier`
+/// reads one back, and `fid` compares image sets on its feature layer (an FID-like distance:
+/// the features are this small classifier's, not Inception-v3's, so it is not FID).
+final class ClassifierValue: ScriptObject {
+    let classifier: ShapesClassifier
+    init(_ classifier: ShapesClassifier) { self.classifier = classifier }
+
+    var typeName: String { "classifier" }
+    var description: String {
+        let c = classifier.config
+        var s = "classifier(size=\(c.side), channels=\(c.channels), width=\(c.width)) — \(classifier.parameters.count) parameters"
+        if let a = classifier.accuracy {
+            s += "; held-out accuracy " + a.all.map { String(format: "%@ %.3f", $0.0, $0.1) }.joined(separator: ", ")
+                + " (\(a.count) single-object draws)"
+        } else {
+            s += "; untrained"
+        }
+        return s
+    }
+    var memberNames: [String] { ["accuracy", "features", "save", "size", "width", "parameters"] }
+
+    func member(_ name: String) throws -> Value? {
+        switch name {
+        case "size": return .int(classifier.config.side)
+        case "width": return .int(classifier.config.width)
+        case "parameters": return .int(classifier.parameters.count)
+        case "accuracy":
+            guard let a = classifier.accuracy else { return Value.none }
+            return .dict(DictRef(a.all.map { ($0.0, .float($0.1)) }))
+        case "features":
+            return .builtin(Builtin("features", "images",
+                                    help: "The classifier's feature layer for images (drawn images, taken examples or a tensor [n, side, side, 3] in [0, 1]): a tensor [n, width], the vectors fid compares.",
+                                    example: "c = classifier(shapes(size=8), steps=2)\nprint(c.features(shapes(size=8).take(3)).shape)") { a in
+                let images = try ClassifierBuiltins.images(a, "images", self.classifier)
+                let f = try MaskBuiltins.located { try self.classifier.features(images) }
+                return .tensor(.constant(TensorData(shape: [f.count, self.classifier.config.width], values: f.flatMap { $0.map(Float.init) })))
+            })
+        case "save":
+            return .builtin(Builtin("save", "path", help: "Writes the classifier (weights, config, held-out accuracy) as safetensors, atomically; load_classifier reads it.",
+                                    example: "classifier(shapes(size=8), steps=2).save(\"/tmp/tfs-classifier.safetensors\")") { a in
+                try MaskBuiltins.located { try self.classifier.save(try a.string("path")) }
+                return .none
+            })
+        default: return nil
+        }
+    }
+}
+
+enum ClassifierBuiltins {
+    static let all: [Builtin] = [
+        Builtin("classifier", "data, steps=300, seed=0, batch=32, lr=3e-3, width=64, channels=16",
+                help: "Trains a small classifier of single-object shapes images (two stride-2 conv layers, a shared feature layer `width` wide, four softmax heads: colour, kind, size, position) on fresh one-object draws of a shapes dataset's size (AdamW, deterministic by seed), and returns it; it prints its accuracy per attribute on 500 held-out draws (.accuracy). Its feature layer is what fid compares.",
+                example: "c = classifier(shapes(size=8), steps=5, batch=8)\nprint(c.size, c.width)") { a in
+            guard case .object(let o) = a["data"], let data = o as? ShapesValue else {
+                throw a.error("data", "must be a shapes dataset (the classifier learns its attributes)")
+            }
+            let config = ShapesClassifierConfig(side: data.shapes.side, channels: try MaskBuiltins.positive(a, "channels"),
+                                                width: try MaskBuiltins.positive(a, "width"))
+            if let problem = config.problem { throw a.error("data", problem) }
+            let steps = try MaskBuiltins.positive(a, "steps"), batch = try MaskBuiltins.positive(a, "batch")
+            let lr = Float(try a.double("lr"))
+            guard lr > 0 else { throw a.error("lr", "must be positive") }
+            let seed = UInt64(max(0, try a.int("seed")))
+            let classifier = ShapesClassifier(config, seed: seed)
+            let interrupt = a.interpreter.interruptFlag, start = Date(), every = max(1, steps / 5)
+            try MaskBuiltins.located {
+                let trainer = try ShapesClassifierTrainer(classifier: classifier, batch: batch, lr: lr, seed: seed &+ 1)
+                while trainer.step < steps {
+                    if interrupt.isRaised { break }
+                    let loss = try trainer.trainStep()
+                    if trainer.step % every == 0 || trainer.step == steps {
+                        let elapsed = Date().timeIntervalSince(start)
+                        let eta = elapsed / Double(trainer.step) * Double(steps - trainer.step)
+                        FileHandle.standardError.write(Data((String(format: "classifier step %5d/%d  loss %.4f  ETA %@",
+                                                                    trainer.step, steps, loss, Progress.clock(eta)) + "\n").utf8))
+                    }
+                }
+                classifier.accuracy = try classifier.accuracy(on: classifier.heldOut())
+            }
+            return .object(ClassifierValue(classifier))
+        },
+        Builtin("load_classifier", "path", help: "A shapes classifier saved by classifier.save: weights, config and held-out accuracy.",
+                example: "classifier(shapes(size=8), steps=2).save(\"/tmp/tfs-classifier.safetensors\")\nprint(load_classifier(\"/tmp/tfs-classifier.safetensors\").size)") { a in
+            .object(ClassifierValue(try MaskBuiltins.located { try ShapesClassifier.load(try a.string("path")) }))
+        },
+        Builtin("fid", "classifier, images, real",
+                help: "An FID-like distance (not FID: the features are those of a small shapes classifier tfs trains, not Inception-v3's): the Fréchet distance |μ₁ − μ₂|² + Tr(Σ₁ + Σ₂ − 2(Σ₁^½ Σ₂ Σ₁^½)^½) between Gaussians fitted to the classifier's features of two image sets (drawn images, taken examples or tensors [n, side, side, 3] in [0, 1]; at least 2 each). 0 for identical sets; compare values only under the same classifier. Recorded as the metric fid.",
+                example: "c = classifier(shapes(size=8), steps=5, batch=8)\nprint(fid(c, shapes(size=8, seed=1).take(16), shapes(size=8, seed=2).take(16)) >= 0)") { a in
+            let value = try classifierValue(a, "classifier")
+            let images = try Self.images(a, "images", value.classifier), real = try Self.images(a, "real", value.classifier)
+            for (p, set) in [("images", images), ("real", real)] where set.count < 2 {
+                throw a.error(p, "must hold at least 2 images (a covariance needs two), got \(set.count)")
+            }
+            return .float(try fid(value.classifier, images, real, name: "fid", a))
+        },
+    ]
+
+    /// The classifier argument `p`.
+    static func classifierValue(_ a: Arguments, _ p: String) throws -> ClassifierValue {
+        guard case .object(let o) = a[p], let value = o as? ClassifierValue else {
+            throw a.error(p, "must be a classifier from classifier(...) or load_classifier(...)")
+        }
+        return value
+    }
+
+    /// Images of argument `p` (drawn images, taken examples or a tensor), of the classifier's side.
+    static func images(_ a: Arguments, _ p: String, _ classifier: ShapesClassifier) throws -> [[Float]] {
+        let (images, side) = try VAEValue.images(a, p)
+        guard side == classifier.config.side else {
+            throw a.error(p, "holds \(side)×\(side) images; the classifier reads \(classifier.config.side)×\(classifier.config.side) ones")
+        }
+        return images
+    }
+
+    /// The FID-like distance between generated images and real ones, recorded as `name`.
+    static func fid(_ classifier: ShapesClassifier, _ images: [[Float]], _ real: [[Float]], name: String, _ a: Arguments) throws -> Double {
+        let d = try MaskBuiltins.located { try classifier.frechetDistance(images, real) }
+        a.interpreter.record(Metric(name: name, value: d))
+        return d
+    }
+}
