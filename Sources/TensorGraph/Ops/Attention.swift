@@ -103,7 +103,7 @@ public enum AttentionTiles {
             var total: Float = 0
             keyBlocks(s) { s0, width, i in
                 if classes[i] == .empty { (row + s0).update(repeating: 0, count: width); return }
-                for j in s0..<s0 + width { let e = Foundation.exp(row[j] - m); row[j] = e; total += e }
+                total += VectorMath.expShifted(row + s0, width, minus: m)
             }
             let inv = 1 / total
             keyBlocks(s) { s0, width, i in

@@ -30,13 +30,13 @@ public struct Unary: Elementwise {
                       _ o: UnsafeMutablePointer<Float>, _ n: Int) {
         switch kind {
         case .neg: for i in 0..<n { o[i] = -a[i] }
-        case .exp: for i in 0..<n { o[i] = Foundation.exp(a[i]) }
+        case .exp: VectorMath.map(a, o, n) { VectorMath.exp($0) }
         case .log: for i in 0..<n { o[i] = Foundation.log(a[i]) }
         case .sqrt: for i in 0..<n { o[i] = a[i].squareRoot() }
         case .rsqrt: for i in 0..<n { o[i] = 1 / a[i].squareRoot() }
         case .tanh: for i in 0..<n { o[i] = Foundation.tanh(a[i]) }
-        case .sigmoid: for i in 0..<n { o[i] = 1 / (1 + Foundation.exp(-a[i])) }
-        case .silu: for i in 0..<n { o[i] = a[i] / (1 + Foundation.exp(-a[i])) }
+        case .sigmoid: VectorMath.map(a, o, n) { 1 / (1 + VectorMath.exp(-$0)) }
+        case .silu: VectorMath.map(a, o, n) { $0 / (1 + VectorMath.exp(-$0)) }
         case .gelu: for i in 0..<n { o[i] = 0.5 * a[i] * (1 + erf(a[i] * 0.70710678)) }
         case .geluGrad:
             for i in 0..<n {

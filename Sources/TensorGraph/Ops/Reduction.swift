@@ -122,7 +122,12 @@ public struct Softmax: Operation {
                 for j in 0..<s.n { m = Swift.max(m, xi[j * s.inner]) }
                 if m == -.infinity { m = 0 }  // a fully masked row: keep NaN out of the max
                 var total: Float = 0
-                for j in 0..<s.n { let e = Foundation.exp(xi[j * s.inner] - m); oi[j * s.inner] = e; total += e }
+                if s.inner == 1 {
+                    oi.update(from: xi, count: s.n)
+                    total = VectorMath.expShifted(oi, s.n, minus: m)
+                } else {
+                    for j in 0..<s.n { let e = Foundation.exp(xi[j * s.inner] - m); oi[j * s.inner] = e; total += e }
+                }
                 if isLog {
                     let shift = m + Foundation.log(total)
                     for j in 0..<s.n { oi[j * s.inner] = xi[j * s.inner] - shift }
