@@ -77,6 +77,21 @@ import TensorGraph
         #expect(diffusion.after < diffusion.before / 10, "diffusion loss \(diffusion.before) → \(diffusion.after)")
     }
 
+    /// A U-Net run gets as many image slots per row as its data has images per item: one for
+    /// pairs, two for edits; held-out data with more images per item is refused up front.
+    @Test func imageSlotsFollowTheData() throws {
+        let model = TransfusionModel(Self.config(dim: 32, side: 16, patch: 4), seed: 1)
+        var o = Trainer.Options(); o.batch = 3; o.length = 96
+        let pairs = try Trainer(model: model, data: Shapes(side: 16), options: o)
+        #expect(pairs.inputs.imageSlots == 3)
+        try pairs.trainStep()
+        #expect(throws: TensorGraphError.self) { try pairs.holdOut(ShapesEdits(Shapes(side: 16), count: 4, seed: 0), batches: 1) }
+        let edits = try Trainer(model: model, data: ShapesEdits(Shapes(side: 16), count: 8, seed: 0), options: o)
+        #expect(edits.inputs.imageSlots == 6)
+        try edits.trainStep()
+        #expect(try Mixture([Shapes(side: 16), ShapesEdits(Shapes(side: 16))], weights: [1, 1]).imagesPerItem == 2)
+    }
+
     /// The KV cache and the U-Net agree: a prompt, a token, a whole image block (run twice
     /// uncommitted as a sampler would, then committed clean), then text again.
     @Test func cachedAndUncachedStepsAgree() throws {

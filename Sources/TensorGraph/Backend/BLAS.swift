@@ -46,13 +46,16 @@ public enum BLAS {
         let info: Info
     }
 
-    nonisolated(unsafe) private static var loaded: Library?
+    /// Opened on first use, once: a static let's initialiser runs exactly once even when the
+    /// first products start on several threads at the same time.
+    private static let library = open()
     private static let candidates = ["libopenblas.so.0", "libopenblas.so", "libopenblas.dylib"]
 
     /// Loads OpenBLAS (once) and returns what it runs with.
     @discardableResult
-    public static func load() -> Info {
-        if let loaded { return loaded.info }
+    public static func load() -> Info { library.info }
+
+    private static func open() -> Library {
         let choice = chooseCore()
         if case .tfs(let core, _) = choice { setenv("OPENBLAS_CORETYPE", core, 1) }
         var handle: UnsafeMutableRawPointer?
@@ -77,9 +80,8 @@ public enum BLAS {
         let info = Info(core: corename().map { String(cString: $0) } ?? "?",
                         threads: Parallel.threads, choice: choice,
                         config: config().map { String(cString: $0) } ?? "?", path: path)
-        loaded = Library(sgemm: symbol("cblas_sgemm", SgemmFn.self), corename: corename, config: config,
-                         setThreads: setThreads, info: info)
-        return info
+        return Library(sgemm: symbol("cblas_sgemm", SgemmFn.self), corename: corename, config: config,
+                       setThreads: setThreads, info: info)
     }
 
     public static var info: Info { load() }
@@ -92,8 +94,7 @@ public enum BLAS {
 
     /// OpenBLAS's own threads (benchmarks only: tfs keeps them at 1 and splits work itself).
     public static func setLibraryThreads(_ n: Int) {
-        load()
-        loaded!.setThreads(Int32(n))
+        library.setThreads(Int32(n))
     }
 
     /// C = alpha · op(A) · op(B) + beta · C, row-major; op transposes when asked (no copy).
@@ -101,8 +102,7 @@ public enum BLAS {
     public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
                              a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                              beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        if loaded == nil { load() }
-        loaded!.sgemm(101, transA ? 112 : 111, transB ? 112 : 111, Int32(m), Int32(n), Int32(k),
+        library.sgemm(101, transA ? 112 : 111, transB ? 112 : 111, Int32(m), Int32(n), Int32(k),
                       alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 

@@ -39,6 +39,9 @@ public enum DocumentPart: Equatable, Sendable {
 public protocol Dataset: Sendable, CustomStringConvertible {
     /// The side of its images (square, RGB), or nil when it holds text only.
     var imageSide: Int? { get }
+    /// The most images one item holds (an edit: its source and its target; text: none). A
+    /// U-Net model runs its image path on this many slots per row.
+    var imagesPerItem: Int { get }
     /// How many items it holds, nil when it is procedural.
     var count: Int? { get }
 

@@ -30,6 +30,7 @@ public struct ImageTextDataset: Dataset {
     }
 
     public var imageSide: Int? { side }
+    public var imagesPerItem: Int { pairs.contains { $0.edited != nil } ? 2 : 1 }
     public var count: Int? { pairs.count }
     public var description: String { "\(name): \(pairs.count) images \(side)×\(side) with captions" }
 

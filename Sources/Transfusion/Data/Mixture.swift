@@ -25,6 +25,7 @@ public struct Mixture: Dataset {
     }
 
     public var imageSide: Int? { parts.lazy.compactMap(\.imageSide).first }
+    public var imagesPerItem: Int { parts.map(\.imagesPerItem).max() ?? 0 }
     public var count: Int? {
         let counts = parts.map(\.count)
         return counts.contains(where: { $0 == nil }) ? nil : counts.reduce(0) { $0 + $1! }

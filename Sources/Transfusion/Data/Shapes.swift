@@ -101,6 +101,7 @@ public struct Shapes: Sendable {
 /// Shapes as a training source: one item per draw, procedural and endless.
 extension Shapes: Dataset {
     public var imageSide: Int? { side }
+    public var imagesPerItem: Int { 1 }
     public var count: Int? { nil }
     public var description: String { "shapes(size=\(side)\(two ? ", two=True" : ""))" }
 

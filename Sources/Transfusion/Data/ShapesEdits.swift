@@ -24,6 +24,7 @@ public struct ShapesEdits: Dataset {
     init(_ shapes: Shapes, triples: [Triple]) { self.shapes = shapes; self.triples = triples }
 
     public var imageSide: Int? { shapes.side }
+    public var imagesPerItem: Int { 2 }
     public var count: Int? { triples?.count }
     public var description: String { "\(shapes).edits(\(triples.map { "n=\($0.count)" } ?? ""))" }
 

@@ -8,6 +8,7 @@ public struct ShapesStories: Dataset {
     public init(_ shapes: Shapes) { self.shapes = shapes }
 
     public var imageSide: Int? { shapes.side }
+    public var imagesPerItem: Int { 2 }
     public var count: Int? { nil }
     public var description: String { "\(shapes).stories()" }
 

@@ -20,6 +20,7 @@ public struct TextCorpus: Dataset {
     }
 
     public var imageSide: Int? { nil }
+    public var imagesPerItem: Int { 0 }
     public var count: Int? { documents.count }
     public var description: String {
         "\(name): \(documents.count) documents, \(documents.reduce(0) { $0 + $1.text.utf8.count }) bytes"

@@ -60,6 +60,7 @@ public struct LatentDataset: Dataset, @unchecked Sendable {
 
     public var imageSide: Int? { base.imageSide.map { $0 / latents.vae.config.factor } }
     public var count: Int? { base.count }
+    public var imagesPerItem: Int { base.imagesPerItem }
     public var channels: Int { latents.channels }
     public var description: String { "latents(\(base.description), \(channels) channels)" }
 

@@ -42,6 +42,8 @@ public final class Trainer {
     /// Nil when the data is text only.
     let patchifier: Patchifier?
     let feeder: BatchFeeder
+    /// Images a row may hold (the training data's most per item).
+    let imagesPerRow: Int
     /// How items become examples (images as tokens for a codebook model).
     let policy: ExamplePolicy
     var heldOut: HeldOutSet?
@@ -51,9 +53,10 @@ public final class Trainer {
         patchifier = try Self.patchifier(for: data, options: options, model: model)
         self.data = try data.fitted(length: options.length, patches: patchifier?.patchCount ?? 0)
         rng = RNG(seed: options.seed)
-        // Each row holds one example, which has at most two images (an edit): U-Net models run
-        // their image path on that many slots per row.
-        let perRow = model.config.patchesPerImage.map { min(2, max(1, options.length / ($0 + 2))) } ?? 1
+        // Each row holds one example: U-Net models run their image path on as many slots per
+        // row as an item of the data has images (at least one, so the plan has its U-Net).
+        let perRow = max(1, self.data.imagesPerItem)
+        imagesPerRow = perRow
         inputs = BatchInputs(batch: options.batch, length: options.length, imageSlots: options.batch * perRow, config: model.config)
         losses = try model.losses(inputs, weights: options.loss)
         let params = model.parameters.all
@@ -120,6 +123,9 @@ public final class Trainer {
         // Held-out images are checked against the model like the training images.
         let patchifier = try data.map { try Self.patchifier(for: $0, options: options, model: model) } ?? self.patchifier
         let source = try data.map { try $0.fitted(length: options.length, patches: patchifier?.patchCount ?? 0) } ?? self.data
+        if model.config.encoder == .unet && source.imagesPerItem > imagesPerRow {
+            throw TensorGraphError("the held-out data has items of \(source.imagesPerItem) images; this run's U-Net takes \(imagesPerRow) per row, as many as its training data has")
+        }
         var rng = RNG(seed: seed ?? options.seed &+ 0x9E37_79B9_7F4A_7C15)
         var feeds: [[Node: TensorData]] = [], lmTargets: [Int] = [], patchValues: [Int] = []
         for _ in 0..<max(1, batches) {
