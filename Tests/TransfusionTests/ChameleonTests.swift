@@ -101,6 +101,10 @@ import TensorGraph
         let drawn = try generator.images(for: ["go"])[0]
         #expect(book.codes(drawn) == book.codes(pixels))
         #expect(try generator.captions(for: [pixels]) == ["go"])
+        // Free generation: after the caption the model opens an image itself, samples its codes,
+        // closes it, and ends.
+        let pieces = try generator.generate(["go"])[0]
+        #expect(pieces.first == .image(drawn), "\(pieces)")
         // The cache agrees with recomputing whole rows.
         options.cached = false
         #expect(try Generator(model: model, options: options).images(for: ["go"])[0] == drawn)
