@@ -48,7 +48,8 @@ enum ChameleonBuiltins {
                                    iterations: try MaskBuiltins.positive(a, "iterations"), seed: seed)
             }
             var rng = RNG(seed: seed &+ 0x5EED), held: [[Float]] = []
-            for _ in 0..<2000 where held.count < 100 { if let p = data.draw(&rng).pixels { held.append(p) } }
+            var draws = 0
+            while held.count < 100 && draws < 2000 { draws += 1; if let p = data.draw(&rng).pixels { held.append(p) } }
             return .object(CodebookValue(book, error: book.reconstructionError(held)))
         },
         Builtin("chameleon", "codebook, dim=128, layers=4, heads=4, mask=None, seed=0",
