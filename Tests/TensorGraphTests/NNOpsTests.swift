@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import TensorGraph
+@testable import TensorGraph
 
 /// Neural-network ops (convolutions, pooling, attention, norms, losses): forward values against
 /// naive nested-loop references computed in Double, and gradients against finite differences.
@@ -91,6 +91,15 @@ import TensorGraph
         let y = try Tensor.constant(x).convTranspose2d(.constant(w), stride: spe.0, padding: spe.1,
                                                        outputPadding: spe.2).realize()
         let (want, shape) = Self.naiveConvTranspose(x, w, stride: spe.0, padding: spe.1, outputPadding: spe.2)
+        Self.expectClose(y, want, shape: shape)
+    }
+
+    /// Stride 1 with "same" padding runs as a convolution with flipped filters.
+    @Test(arguments: [(3, 1), (5, 2)])
+    func convTransposeSameSize(_ kp: (Int, Int)) throws {
+        let x = Self.rand([3, 4, 5, 6], 24), w = Self.rand([4, 2, kp.0, kp.0], 25)
+        let y = try Tensor.constant(x).convTranspose2d(.constant(w), padding: kp.1).realize()
+        let (want, shape) = Self.naiveConvTranspose(x, w, stride: 1, padding: kp.1, outputPadding: 0)
         Self.expectClose(y, want, shape: shape)
     }
 
@@ -278,6 +287,22 @@ import TensorGraph
     }
 
     /// One thread or several: bit-identical values and gradients (each output has one writer).
+    /// A batch too wide for one product goes through in groups (the filter gradient summing
+    /// over them): the same values as the naive convolution and the finite differences.
+    @Test func convolutionsInSeveralGroups() throws {
+        let x = Self.rand([5, 2, 6, 5], 19), w = Self.rand([3, 2, 3, 3], 20), t = Self.rand([5, 3, 4, 5], 21)
+        let rowsTimesCols = 2 * 9 * 6 * 5   // ≤ 2 images a group
+        try ConvGeometry.$columnBudget.withValue(2 * rowsTimesCols) {
+            let y = try Tensor.constant(x).conv2d(.constant(w), padding: 1).realize()
+            let (want, shape) = Self.naiveConv(x, w, stride: 1, padding: 1)
+            Self.expectClose(y, want, shape: shape)
+            let u = try Tensor.constant(t).convTranspose2d(.constant(Self.rand([3, 2, 3, 2], 22)), stride: 1, padding: 1).realize()
+            let (wantU, shapeU) = Self.naiveConvTranspose(t, Self.rand([3, 2, 3, 2], 22), stride: 1, padding: 1, outputPadding: 0)
+            Self.expectClose(u, wantU, shape: shapeU)
+            try Self.gradCheck([x, Self.rand([3, 2, 3, 3], 23, scale: 0.5)]) { try $0[0].conv2d($0[1], padding: 1) }
+        }
+    }
+
     @Test func attentionAndConvAreDeterministicAcrossThreads() throws {
         let (b, h, t, d) = (2, 3, 45, 8)
         let q = Tensor.parameter(Self.rand([b, h, t, d], 80)), k = Tensor.parameter(Self.rand([b, h, t, d], 81))

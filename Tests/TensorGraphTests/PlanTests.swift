@@ -3,6 +3,29 @@ import Foundation
 import TensorGraph
 
 @Suite struct PlanTests {
+    /// Sums and maxima over every pattern of axes (contiguous, around the kept axes, scattered)
+    /// against a naive walk over the input.
+    @Test(arguments: [[1], [0, 1], [2, 3], [0, 2, 3], [0, 3], [1, 3], [0, 1, 3], [0, 2]])
+    func reductionsMatchANaiveWalk(_ axes: [Int]) throws {
+        let shape = [3, 4, 5, 6]
+        let x = GradCheck.random(shape, seed: 7)
+        let kept = shape.indices.filter { !axes.contains($0) }
+        let outCount = kept.map { shape[$0] }.reduce(1, *)
+        var sums = [Double](repeating: 0, count: outCount), maxima = [Float](repeating: -.infinity, count: outCount)
+        for i in 0..<x.count {
+            var rest = i, index = [Int](repeating: 0, count: 4)
+            for a in (0..<4).reversed() { index[a] = rest % shape[a]; rest /= shape[a] }
+            let o = kept.reduce(0) { $0 * shape[$1] + index[$1] }
+            sums[o] += Double(x.values[i]); maxima[o] = max(maxima[o], x.values[i])
+        }
+        let t = Tensor.constant(x)
+        let sum = try t.sum(axes: axes).realize(), largest = try t.max(axes: axes).realize()
+        for o in 0..<outCount {
+            #expect(abs(Double(sum.values[o]) - sums[o]) < 1e-5 * (1 + abs(sums[o])))
+            #expect(largest.values[o] == maxima[o])
+        }
+    }
+
     func randomParam(_ shape: [Int], _ seed: UInt64) -> Tensor {
         Tensor.parameter(GradCheck.random(shape, seed: seed))
     }

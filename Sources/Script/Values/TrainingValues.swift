@@ -101,6 +101,35 @@ final class RunValue: ScriptObject {
     }
 }
 
+/// The result of `profile(...)`: milliseconds per kind of kernel in one training step.
+final class ProfileValue: ScriptObject {
+    let kernels: [(name: String, ms: Double, calls: Int)]
+    let tokens: Int
+    init(_ kernels: [(name: String, ms: Double, calls: Int)], tokens: Int) { self.kernels = kernels; self.tokens = tokens }
+
+    var total: Double { kernels.reduce(0) { $0 + $1.ms } }
+    var typeName: String { "profile" }
+    var description: String {
+        var lines = [String(format: "profile: %.1f ms a step forward and backward (%.0f tokens/s without the update)",
+                            total, Double(tokens) / total * 1e3)]
+        let width = max(6, kernels.map(\.name.count).max() ?? 0)
+        lines.append("  " + "kernel".padding(toLength: width, withPad: " ", startingAt: 0) + "        ms  share  calls")
+        for k in kernels {
+            lines.append("  " + k.name.padding(toLength: width, withPad: " ", startingAt: 0)
+                         + String(format: " %9.2f  %4.0f%%  %5d", k.ms, 100 * k.ms / max(total, 1e-9), k.calls))
+        }
+        return lines.joined(separator: "\n")
+    }
+    var memberNames: [String] { ["total", "kernels"] }
+    func member(_ name: String) throws -> Value? {
+        switch name {
+        case "total": return .float(total)
+        case "kernels": return .list(ListRef(kernels.map { .tuple([.string($0.name), .float($0.ms), .int($0.calls)]) }))
+        default: return nil
+        }
+    }
+}
+
 /// The loop of `train`: steps until the run is done or Ctrl-C raises the interrupt flag
 /// (checked at each step boundary, so a step is never cut in half), held-out evaluations on
 /// schedule, and the checkpoint — written however the loop ended.
@@ -164,6 +193,14 @@ enum TrainingBuiltins {
         return v
     }
 
+    /// `model` and `data` of train and profile; a latent model sees its VAE's encodings.
+    static func modelAndData(_ a: Arguments) throws -> (ModelValue, any Dataset) {
+        guard case .object(let mo) = a["model"], let model = mo as? ModelValue else { throw a.error("model", "must be a model from transfusion(...)") }
+        let pixels = try DatasetBuiltins.dataset(a, "data")
+        let data = try model.vae.map { vae in try MaskBuiltins.located { try LatentDataset(pixels, vae: vae) } } ?? pixels
+        return (model, data)
+    }
+
     static let all: [Builtin] = [
         Builtin("warmup", "steps", help: "LR schedule: a linear warmup over `steps`, into the schedule after >>.",
                 example: "warmup(100) >> cosine(3e-4)") { a in .object(ScheduleValue(.warmup(steps: try MaskBuiltins.positive(a, "steps")))) },
@@ -174,10 +211,7 @@ enum TrainingBuiltins {
         Builtin("train", "model, data, steps=100, batch=16, length=64, lr=None, seed=1, checkpoint=None, resume=None, every=0, eval_every=0, eval_batches=2, eval_data=None, image_first=0.2, caption_noise=500, cfg_dropout=0.1",
                 help: "Trains model on a dataset (shapes, images, text or a mixture) with the model's loss (e.g. lm + 5 * diffusion) and returns the run. A captioned image comes before its caption (captioning) with probability image_first, its diffusion step then drawn from 0…caption_noise (None: no limit, 1…T like the others); otherwise after it, the caption dropped with probability cfg_dropout (for classifier-free guidance). It returns the run: its .loss, .lm and .diffusion curves, and with eval_every=N the held-out losses every N steps (.eval_lm, .eval_diffusion, .eval_steps) over eval_batches fixed batches of eval_data (default: fresh draws of data with another seed); show(run) plots them all. checkpoint= saves at the end and on Ctrl-C (the run then says it stopped early); resume= continues from one.",
                 example: "m = transfusion(dim=32, layers=1, heads=2)\nrun = train(m, shapes(size=16), steps=3, batch=2, eval_every=2)\nprint(run.steps, run.eval_steps)") { a in
-            guard case .object(let mo) = a["model"], let model = mo as? ModelValue else { throw a.error("model", "must be a model from transfusion(...)") }
-            let pixels = try DatasetBuiltins.dataset(a, "data")
-            // A latent model trains on its VAE's encodings of the images.
-            let data = try model.vae.map { vae in try MaskBuiltins.located { try LatentDataset(pixels, vae: vae) } } ?? pixels
+            let (model, data) = try modelAndData(a)
             let options = try trainingOptions(a, model: model.model, loss: model.loss)
             let trainer = try MaskBuiltins.located { try Trainer(model: model.model, data: data, options: options) }
             if let path = try a.optionalString("resume") { try MaskBuiltins.located { try trainer.resume(from: path) } }
@@ -199,6 +233,19 @@ enum TrainingBuiltins {
                                     (run.checkpoint.map { "; checkpoint written to \($0)\n" } ?? "; no checkpoint= was given\n"))
             }
             return .object(run)
+        },
+        Builtin("profile", "model, data, batch=16, length=64, runs=3, seed=1",
+                help: "Where a training step's time goes: one batch of data (as train(model, data, batch=, length=) would draw it) run forward and backward `runs` times, each kind of kernel timed (matrix products, attention, convolutions, fused elementwise kernels). The model's weights are not changed. Print it for a table; .total is the step's milliseconds, .kernels a list of (name, ms, calls).",
+                example: "m = transfusion(dim=32, layers=1, heads=2)\nprint(profile(m, shapes(size=16), batch=2, runs=1).total > 0)") { a in
+            let (model, data) = try modelAndData(a)
+            var options = Trainer.Options()
+            options.batch = try MaskBuiltins.positive(a, "batch"); options.length = try MaskBuiltins.positive(a, "length")
+            options.patch = model.model.config.patchSide ?? options.patch
+            options.loss = model.loss; options.seed = UInt64(max(0, try a.int("seed")))
+            let runs = try MaskBuiltins.positive(a, "runs")
+            let trainer = try MaskBuiltins.located { try Trainer(model: model.model, data: data, options: options) }
+            let kernels = try MaskBuiltins.located { try trainer.profile(runs: runs) }
+            return .object(ProfileValue(kernels.map { ($0.kernel, $0.seconds * 1e3, $0.calls) }, tokens: options.batch * options.length))
         },
         Builtin("plot", "values, title='values'", help: "A line plot (SVG) of a list of numbers, or of a dict of named lists.",
                 example: "plot([3, 2, 1.5, 1.2], title=\"loss\")") { a in

@@ -3,8 +3,10 @@
 ///   conv_transpose2d  y[n] = col2im(Wᵀ · x[n])                 W [C, O·kh·kw]  (the adjoint of conv2d)
 ///   conv2d_filter_grad dW = Σₙ dy[n] · im2col(x[n])ᵀ            (the weight gradient of both)
 /// One stride and one zero padding for both spatial axes; no bias (add it with a broadcast).
-/// im2col is parallel over its rows and col2im over channels: every value is written by one
-/// piece in a fixed order, so results do not depend on the thread count.
+/// The images of a batch go through one wide product (their columns side by side), split
+/// across threads by `BLAS.product`. im2col is parallel over its rows and col2im over
+/// channels: every value is written by one piece in a fixed order, so results do not depend
+/// on the thread count.
 
 /// An image [C, H, W] seen through kh×kw windows moved by `stride` over its zero-padded copy,
 /// giving an oh×ow grid of window positions (oh = (h + 2p − kh) / stride + 1).
@@ -24,8 +26,6 @@ struct ConvGeometry {
     var rows: Int { channels * kh * kw }
     var cols: Int { oh * ow }
     var imageCount: Int { channels * h * w }
-    /// A 1×1 window with stride 1 and no padding: the column matrix is the image itself.
-    var isIdentity: Bool { kh == 1 && kw == 1 && stride == 1 && padding == 0 }
 
     /// Output positions y (of `count`) whose tap `k` lands inside an axis of length `n`.
     @inline(__always)
@@ -37,34 +37,61 @@ struct ConvGeometry {
         return lo < hi ? lo..<hi : 0..<0
     }
 
-    /// col[(c,i,j), (y,x)] = img[c, y·s − p + i, x·s − p + j], 0 outside the image.
-    func im2col(_ img: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>) {
-        let (kh, kw, oh, ow, h, w, s, p, cols) = (kh, kw, oh, ow, h, w, stride, padding, cols)
-        Parallel.chunks(rows, work: rows * cols) { range in
+    /// col[(c,i,j), n·cols + (y,x)] = images[n][c, y·s − p + i, x·s − p + j], 0 outside the
+    /// image, for `count` images side by side (the column matrix's rows are `count·cols` long).
+    /// Each row is written front to back, one image after another.
+    func im2col(_ images: UnsafePointer<Float>, count: Int, _ col: UnsafeMutablePointer<Float>) {
+        let (kh, kw, oh, ow, h, w, s, p, cols, rows) = (kh, kw, oh, ow, h, w, stride, padding, cols, rows)
+        let ld = count * cols, imageCount = imageCount, same = keepsSize
+        Parallel.chunks(rows, work: rows * ld) { range in
             for r in range {
                 let c = r / (kh * kw), i = (r / kw) % kh, j = r % kw
-                let plane = img + c * h * w, dst = col + r * cols
                 let ys = inside(i, h, oh), xs = inside(j, w, ow)
-                dst.update(repeating: 0, count: cols)
-                for y in ys {
-                    let src = plane + (y * s - p + i) * w - p + j, row = dst + y * ow
-                    if s == 1 { for x in xs { row[x] = src[x] } }
-                    else { for x in xs { row[x] = src[x * s] } }
+                for n in 0..<count {
+                    let plane = images + n * imageCount + c * h * w, dst = col + r * ld + n * cols
+                    if same { shiftedCopy(plane, dst, i, j); continue }
+                    dst.update(repeating: 0, count: cols)
+                    for y in ys {
+                        let src = plane + (y * s - p + i) * w - p + j, row = dst + y * ow
+                        if s == 1 { for x in xs { row[x] = src[x] } }
+                        else { for x in xs { row[x] = src[x * s] } }
+                    }
                 }
             }
         }
     }
 
-    /// The adjoint of im2col: img[c, ...] = the sum of every column entry read from there.
-    func col2im(_ col: UnsafePointer<Float>, _ img: UnsafeMutablePointer<Float>) {
-        let (kh, kw, oh, ow, h, w, s, p, cols) = (kh, kw, oh, ow, h, w, stride, padding, cols)
-        Parallel.chunks(channels, work: rows * cols) { range in
-            for c in range {
-                let plane = img + c * h * w
+    /// Stride 1 and an output the size of the input: a column row is the image plane moved by
+    /// one offset, so it is one block copy, then zeros where the window left the image
+    /// (rows above or below fall outside the block; columns that wrapped are cleared).
+    @inline(__always)
+    private func shiftedCopy(_ plane: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ i: Int, _ j: Int) {
+        let offset = (i - padding) * w + (j - padding)
+        let lo = Swift.max(0, -offset), hi = Swift.min(cols, cols - offset)
+        guard lo < hi else { dst.update(repeating: 0, count: cols); return }
+        dst.update(repeating: 0, count: lo)
+        (dst + lo).update(from: plane + lo + offset, count: hi - lo)
+        (dst + hi).update(repeating: 0, count: cols - hi)
+        let wrapped = j < padding ? 0..<(padding - j) : (w - (j - padding))..<w
+        if wrapped.isEmpty { return }
+        for y in 0..<h { for x in wrapped { dst[y * w + x] = 0 } }
+    }
+
+    /// Stride 1 with the output the input's size ("same" padding: a (2p+1)-wide window).
+    var keepsSize: Bool { stride == 1 && oh == h && ow == w }
+
+    /// The adjoint of im2col: images[n][c, ...] = the sum of every column entry read from there.
+    func col2im(_ col: UnsafePointer<Float>, count: Int, _ images: UnsafeMutablePointer<Float>) {
+        let (kh, kw, oh, ow, h, w, s, p, cols, channels) = (kh, kw, oh, ow, h, w, stride, padding, cols, channels)
+        let ld = count * cols, imageCount = imageCount
+        Parallel.chunks(count * channels, work: count * rows * cols) { range in
+            for nc in range {
+                let n = nc / channels, c = nc % channels
+                let plane = images + n * imageCount + c * h * w
                 plane.update(repeating: 0, count: h * w)
                 for i in 0..<kh {
                     for j in 0..<kw {
-                        let src = col + ((c * kh + i) * kw + j) * cols
+                        let src = col + ((c * kh + i) * kw + j) * ld + n * cols
                         let ys = inside(i, h, oh), xs = inside(j, w, ow)
                         for y in ys {
                             let dst = plane + (y * s - p + i) * w - p + j, row = src + y * ow
@@ -74,6 +101,42 @@ struct ConvGeometry {
                     }
                 }
             }
+        }
+    }
+
+    /// y[n] = filters · im2col(images[n]) for `count` images, filters [O, rows]. Per group of
+    /// images: their columns side by side, one product giving [O, group·cols], then each
+    /// image's [O, cols] block moved to its place in the output.
+    func convolve(_ images: UnsafePointer<Float>, count: Int, filters: UnsafePointer<Float>, outChannels: Int,
+                  _ output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+        let group = group(count), col = scratch, wide = scratch + rows * group * cols
+        for first in Swift.stride(from: 0, to: count, by: group) {
+            let n = min(group, count - first), out = output + first * outChannels * cols
+            im2col(images + first * imageCount, count: n, col)
+            BLAS.product(transA: false, transB: false, m: outChannels, n: n * cols, k: rows,
+                         a: filters, lda: rows, b: col, ldb: n * cols,
+                         c: n == 1 ? out : wide, ldc: n * cols)
+            if n > 1 { swapLeadingAxes(wide, out, outChannels, n, inner: cols) }
+        }
+    }
+
+    /// Images per product: as many as keep the column matrix under `columnBudget` floats, so
+    /// that one wide product serves many images without the scratch growing with the batch.
+    func group(_ images: Int) -> Int { max(1, min(images, Self.columnBudget / max(1, rows * cols))) }
+    /// Floats (32 MB); task-local so that tests can force several groups.
+    @TaskLocal static var columnBudget = 1 << 23
+
+    /// Floats of scratch for a group: the column matrix and one [channels, group·cols] operand.
+    func scratch(images: Int, channels other: Int) -> Int { group(images) * cols * (rows + other) }
+}
+
+/// [a, b, inner] → [b, a, inner]: moves a batch of images between [N, C, ·] (one image after
+/// another) and [C, N, ·] (one wide matrix whose columns run over all images).
+func swapLeadingAxes(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ a: Int, _ b: Int, inner: Int) {
+    Parallel.chunks(a * b, work: a * b * inner) { range in
+        for ij in range {
+            let i = ij / b, j = ij % b
+            (dst + (j * a + i) * inner).update(from: src + ij * inner, count: inner)
         }
     }
 }
@@ -114,21 +177,14 @@ public struct Conv2D: Operation {
     }
 
     public func scratch(_ node: Node) -> Int {
-        let g = geometry(node.inputs[0].shape, node.inputs[1].shape)
-        return g.isIdentity ? 0 : g.rows * g.cols
+        let x = node.inputs[0].shape, w = node.inputs[1].shape
+        return geometry(x, w).scratch(images: x[0], channels: w[0])
     }
 
     public func run(_ k: Kernel) {
         let x = k.node.inputs[0].shape, w = k.node.inputs[1].shape
-        let g = geometry(x, w), outChannels = w[0]
-        for n in 0..<x[0] {
-            let image = k.input(0) + n * g.imageCount
-            let col: UnsafePointer<Float>
-            if g.isIdentity { col = image } else { g.im2col(image, k.scratch!); col = UnsafePointer(k.scratch!) }
-            BLAS.sgemm(transA: false, transB: false, m: outChannels, n: g.cols, k: g.rows,
-                       a: k.input(1), lda: g.rows, b: col, ldb: g.cols,
-                       c: k.output + n * outChannels * g.cols, ldc: g.cols)
-        }
+        geometry(x, w).convolve(k.input(0), count: x[0], filters: k.input(1), outChannels: w[0],
+                                k.output, scratch: k.scratch!)
     }
 
     public func gradient(_ node: Node, _ upstream: Node) throws -> [Node?] {
@@ -183,21 +239,43 @@ public struct ConvTranspose2D: Operation {
         return [x[0], w[1], oh, ow]
     }
 
+    /// A stride-1 transpose that keeps the size ("same" padding) is a plain convolution with
+    /// the filters flipped and their channel axes swapped: F[o, c, i, j] = w[c, o, kh−1−i, kw−1−j].
+    /// That route needs no col2im and its product sums over all C·kh·kw inputs at once.
+    func flippedConvolution(_ x: [Int], _ w: [Int]) -> ConvGeometry? {
+        guard stride == 1, w[2] == w[3], w[2] == 2 * padding + 1 else { return nil }
+        return ConvGeometry(channels: x[1], h: x[2], w: x[3], kh: w[2], kw: w[3], stride: 1, padding: padding)
+    }
+
     public func scratch(_ node: Node) -> Int {
-        let g = geometry(node.inputs[0].shape, node.inputs[1].shape)
-        return g.isIdentity ? 0 : g.rows * g.cols
+        let x = node.inputs[0].shape, w = node.inputs[1].shape
+        if let f = flippedConvolution(x, w) { return w[0] * w[1] * w[2] * w[3] + f.scratch(images: x[0], channels: w[1]) }
+        return geometry(x, w).scratch(images: x[0], channels: x[1])
     }
 
     public func run(_ k: Kernel) {
         let x = k.node.inputs[0].shape, w = k.node.inputs[1].shape
-        let g = geometry(x, w), inChannels = x[1]
-        for n in 0..<x[0] {
-            let out = k.output + n * g.imageCount
-            let col = g.isIdentity ? out : k.scratch!
-            BLAS.sgemm(transA: true, transB: false, m: g.rows, n: g.cols, k: inChannels,
-                       a: k.input(1), lda: g.rows, b: k.input(0) + n * inChannels * g.cols, ldb: g.cols,
-                       c: col, ldc: g.cols)
-            if !g.isIdentity { g.col2im(col, out) }
+        if let f = flippedConvolution(x, w) {
+            let (c, o, taps) = (w[0], w[1], w[2] * w[3]), filters = k.scratch!
+            for oc in 0..<(o * c) {
+                let (oi, ci) = oc.quotientAndRemainder(dividingBy: c)
+                let src = k.input(1) + (ci * o + oi) * taps, dst = filters + oc * taps
+                for t in 0..<taps { dst[t] = src[taps - 1 - t] }
+            }
+            f.convolve(k.input(0), count: x[0], filters: filters, outChannels: o, k.output, scratch: filters + o * c * taps)
+            return
+        }
+        let g = geometry(x, w), inChannels = x[1], group = g.group(x[0])
+        let col = k.scratch!, wide = col + g.rows * group * g.cols
+        // Per group of images: their inputs as one [C, group·cols] matrix, one product Wᵀ · it
+        // giving every image's columns, then col2im into each output image.
+        for first in Swift.stride(from: 0, to: x[0], by: group) {
+            let n = min(group, x[0] - first), input = k.input(0) + first * inChannels * g.cols
+            if n > 1 { swapLeadingAxes(input, wide, n, inChannels, inner: g.cols) }
+            BLAS.product(transA: true, transB: false, m: g.rows, n: n * g.cols, k: inChannels,
+                         a: k.input(1), lda: g.rows, b: n == 1 ? input : UnsafePointer(wide), ldb: n * g.cols,
+                         c: col, ldc: n * g.cols)
+            g.col2im(col, count: n, k.output + first * g.imageCount)
         }
     }
 
@@ -237,21 +315,24 @@ public struct Conv2DFilterGrad: Operation {
     }
 
     public func scratch(_ node: Node) -> Int {
-        let g = geometry(node.inputs[0].shape)
-        return g.isIdentity ? 0 : g.rows * g.cols
+        let x = node.inputs[0].shape
+        return geometry(x).scratch(images: x[0], channels: node.inputs[1].shape[1])
     }
 
+    /// Per group of images: their columns side by side and their gradients as one
+    /// [Co, group·cols] matrix, one product summing over every position of every image.
     public func run(_ k: Kernel) {
         let x = k.node.inputs[0].shape, co = k.node.inputs[1].shape[1]
-        let g = geometry(x)
+        let g = geometry(x), group = g.group(x[0])
         if x[0] == 0 { k.output.update(repeating: 0, count: k.node.count); return }
-        for n in 0..<x[0] {
-            let image = k.input(0) + n * g.imageCount
-            let col: UnsafePointer<Float>
-            if g.isIdentity { col = image } else { g.im2col(image, k.scratch!); col = UnsafePointer(k.scratch!) }
-            BLAS.sgemm(transA: false, transB: true, m: co, n: g.rows, k: g.cols,
-                       a: k.input(1) + n * co * g.cols, lda: g.cols, b: col, ldb: g.cols,
-                       beta: n == 0 ? 0 : 1, c: k.output, ldc: g.rows)
+        let col = k.scratch!, wide = col + g.rows * group * g.cols
+        for first in Swift.stride(from: 0, to: x[0], by: group) {
+            let n = min(group, x[0] - first), grad = k.input(1) + first * co * g.cols
+            g.im2col(k.input(0) + first * g.imageCount, count: n, col)
+            if n > 1 { swapLeadingAxes(grad, wide, n, co, inner: g.cols) }
+            BLAS.product(transA: false, transB: true, m: co, n: g.rows, k: n * g.cols, beta: first == 0 ? 0 : 1,
+                         a: n == 1 ? grad : UnsafePointer(wide), lda: n * g.cols, b: col, ldb: n * g.cols,
+                         c: k.output, ldc: g.rows)
         }
     }
 

@@ -67,9 +67,48 @@ public struct Reduce: Operation {
         }
     }
 
+    /// The input's axes merged into alternating runs: (reduced?, size of the run).
+    func runs(_ shape: [Int]) -> [(reduced: Bool, size: Int)] {
+        var runs: [(reduced: Bool, size: Int)] = []
+        for (axis, size) in shape.enumerated() where size != 1 {
+            let reduced = axes.contains(axis)
+            if let last = runs.last, last.reduced == reduced { runs[runs.count - 1].size *= size }
+            else { runs.append((reduced, size)) }
+        }
+        return runs
+    }
+
+    /// Reduced axes on both sides of the kept ones, [O, K, I] → [K] (a bias or a norm's
+    /// gradient over [N, C, H, W]): each output sums its O rows of I contiguous values.
+    private func runAround(_ k: Kernel, outer: Int, kept: Int, inner: Int) {
+        let x = k.input(0), o = k.output, isMax = kind == .max
+        Parallel.chunks(kept, work: outer * kept * inner) { range in
+            for c in range {
+                if isMax {
+                    var m = -Float.infinity
+                    for r in 0..<outer { let row = x + (r * kept + c) * inner; for i in 0..<inner { m = Swift.max(m, row[i]) } }
+                    o[c] = m
+                } else {
+                    var acc: Double = 0
+                    for r in 0..<outer {
+                        let row = x + (r * kept + c) * inner
+                        var part: Float = 0
+                        for i in 0..<inner { part += row[i] }
+                        acc += Double(part)
+                    }
+                    o[c] = Float(acc)
+                }
+            }
+        }
+    }
+
     /// Non-contiguous axes: walk the input once, accumulating into the output position.
     private func runGeneral(_ k: Kernel) {
         let shape = k.node.inputs[0].shape, o = k.output, x = k.input(0)
+        let r = runs(shape)
+        if r.count == 3, r[0].reduced, !r[1].reduced {
+            return runAround(k, outer: r[0].size, kept: r[1].size, inner: r[2].size)
+        }
         let outCount = k.node.count
         o.update(repeating: kind == .max ? -Float.infinity : 0, count: outCount)
         let isMax = kind == .max

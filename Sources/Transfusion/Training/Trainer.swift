@@ -93,17 +93,31 @@ public final class Trainer {
     /// One step; returns its losses (measured before the update).
     @discardableResult
     public func trainStep() throws -> Record {
-        let batch = try policy.batch(options.batch, from: data, packer: Packer(length: options.length),
-                                             patchifier: patchifier, rng: &rng)
-        for (node, value) in try feeder.values(batch.rows, images: batch.images, inputs: inputs, stepLimits: batch.stepLimits, rng: &rng) {
-            try plan.set(node, value)
-        }
+        try feedBatch()
         try plan.run()
         let record = Record(step: step, total: plan.scalar(0), lm: plan.scalar(1), diffusion: plan.scalar(2))
         optimizer.step(gradients, lr: Float(options.lr.rate(step, total: options.steps)))
         step += 1
         history.append(record)
         return record
+    }
+
+    /// Draws the next batch and feeds it to the step's plan.
+    func feedBatch() throws {
+        let batch = try policy.batch(options.batch, from: data, packer: Packer(length: options.length),
+                                     patchifier: patchifier, rng: &rng)
+        for (node, value) in try feeder.values(batch.rows, images: batch.images, inputs: inputs, stepLimits: batch.stepLimits, rng: &rng) {
+            try plan.set(node, value)
+        }
+    }
+
+    /// Where a training step's forward and backward time goes: one batch fed, the step's
+    /// kernels timed over `runs` runs of it (seconds per kind of kernel, largest first). The
+    /// weights are left untouched (the AdamW update, a few passes over the weights, is not timed).
+    public func profile(runs: Int = 3) throws -> [(kernel: String, seconds: Double, calls: Int)] {
+        try feedBatch()
+        try plan.run()   // warm: first-touch page faults and BLAS buffers are not the step's cost
+        return try plan.profile(runs: runs)
     }
 
     // MARK: held-out evaluation
