@@ -151,7 +151,7 @@ public final class Plan {
     }
 
     /// Where a run's time goes: seconds per kind of kernel (fused elementwise kernels under
-    /// "fused"), summed over `runs` runs with the inputs as they are, largest first.
+    /// "fused ×members", a lone elementwise op under its name), summed over `runs` runs with the inputs as they are, largest first.
     public func profile(runs: Int = 3) throws -> [(kernel: String, seconds: Double, calls: Int)] {
         var total: [String: (Double, Int)] = [:]
         for _ in 0..<runs {
@@ -163,7 +163,9 @@ public final class Plan {
                 }
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                 let key: String
-                if case .kernel(let op, _) = w { key = op.label } else { key = "fused ×\(steps[i].members.count)" }
+                let members = steps[i].members
+                if case .kernel(let op, _) = w { key = op.label }
+                else { key = members.count == 1 ? "\(members[0].op.label) (unfused)" : "fused ×\(members.count)" }
                 total[key, default: (0, 0)].0 += seconds
                 total[key, default: (0, 0)].1 += 1
             }
