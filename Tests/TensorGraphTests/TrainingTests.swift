@@ -62,6 +62,24 @@ import TensorGraph
         #expect(a.count >= 1000)
     }
 
+    /// The gradient norm (summed in parallel chunks) against a plain Double sum, and clipping
+    /// scaling an SGD step to the clip norm.
+    @Test func gradientNormAndClipping() throws {
+        var rng = RNG(seed: 5)
+        let sizes = [3, 100_003, 70_000]
+        var grads = sizes.map { rng.normal($0) }
+        let want = grads.joined().reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+        let params = sizes.map { Storage(shape: [$0], values: [Float](repeating: 0, count: $0)) }
+        let sgd = SGD(params, clip: 1)
+        let norm = grads.withBuffers { sgd.step($0, lr: 1) }
+        #expect(abs(Double(norm) - want) < 1e-6 * want)
+        // Clipped to norm 1: the step moved the weights by g / ‖g‖.
+        let moved = params.flatMap { p in (0..<p.count).map { Double(p.pointer[$0]) } }
+        let length = moved.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        #expect(abs(length - 1) < 1e-5)
+        #expect(abs(moved[5] + Double(grads[1][2]) / want) < 1e-6)
+    }
+
     @Test func adamWMatchesItsDefinitionOnOneParameter() throws {
         let w = Storage(shape: [2], values: [1, -2])
         let opt = AdamW([w], beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0, clip: nil)
@@ -69,5 +87,18 @@ import TensorGraph
         g.withUnsafeMutableBufferPointer { buf in _ = opt.step([buf], lr: 0.1) }
         // After one step m̂ = g and v̂ = g², so each weight moves by lr·sign(g).
         #expect(abs(w.pointer[0] - 0.9) < 1e-6 && abs(w.pointer[1] + 1.9) < 1e-6)
+    }
+}
+
+extension Array where Element == [Float] {
+    /// The arrays as mutable buffers, valid inside `body`.
+    mutating func withBuffers<R>(_ body: ([UnsafeMutableBufferPointer<Float>]) -> R) -> R {
+        var buffers: [UnsafeMutableBufferPointer<Float>] = []
+        for i in indices {
+            let p = UnsafeMutableBufferPointer<Float>.allocate(capacity: self[i].count)
+            _ = p.initialize(from: self[i]); buffers.append(p)
+        }
+        defer { buffers.forEach { $0.deallocate() } }
+        return body(buffers)
     }
 }

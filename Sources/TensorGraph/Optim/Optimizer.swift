@@ -10,13 +10,39 @@ public protocol Optimizer: AnyObject {
     func step(_ gradients: [UnsafeMutableBufferPointer<Float>], lr: Float) -> Float
 }
 
-/// The global L2 norm of all gradients, and the factor that clips it to `maxNorm`.
+/// The global L2 norm of all gradients, and the factor that clips it to `maxNorm`. Each
+/// gradient is summed in fixed chunks, in parallel, and the chunks' sums added in order: the
+/// same norm whatever the thread count.
 func clipFactor(_ gradients: [UnsafeMutableBufferPointer<Float>], maxNorm: Float?) -> (norm: Float, scale: Float) {
+    let chunk = 1 << 15
     var total: Double = 0
-    for g in gradients { for v in g { total += Double(v) * Double(v) } }
+    for g in gradients where g.count > 0 {
+        let pieces = (g.count + chunk - 1) / chunk
+        total += withUnsafeTemporaryAllocation(of: Double.self, capacity: pieces) { sums in
+            Parallel.chunks(pieces, work: 2 * g.count) { range in
+                for p in range { sums[p] = sumOfSquares(g.baseAddress! + p * chunk, min(chunk, g.count - p * chunk)) }
+            }
+            return sums.reduce(0, +)
+        }
+    }
     let norm = Float(total.squareRoot())
     guard let maxNorm, norm > maxNorm, norm.isFinite else { return (norm, 1) }
     return (norm, maxNorm / norm)
+}
+
+/// Σ x², eight lanes at a time, each lane accumulated in Double.
+@inline(__always)
+func sumOfSquares(_ x: UnsafePointer<Float>, _ n: Int) -> Double {
+    var lanes = SIMD8<Double>()
+    var i = 0
+    while i + 8 <= n {
+        let v = SIMD8<Double>(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
+        lanes += v * v
+        i += 8
+    }
+    var total = lanes.sum()
+    while i < n { total += Double(x[i]) * Double(x[i]); i += 1 }
+    return total
 }
 
 public final class SGD: Optimizer {
