@@ -108,7 +108,7 @@ public enum BLAS {
 
     /// C = op(A)·op(B) split across tfs's threads in pieces that depend only on the shape (rows
     /// of C, or columns when C is wide), each one single-threaded sgemm: every value of C is
-    /// computed the same way whatever the thread count.
+    /// computed the same way whatever the thread count. Pieces go to whichever thread is free.
     public static func product(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, beta: Float = 0,
                                a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                                c: UnsafeMutablePointer<Float>, ldc: Int) {
@@ -124,17 +124,15 @@ public enum BLAS {
         let step = (extent + pieces - 1) / pieces
         let stepAligned = (step + 15) / 16 * 16
         let count = (extent + stepAligned - 1) / stepAligned
-        Parallel.chunks(count, work: flops) { range in
-            for p in range {
-                let lo = p * stepAligned, len = min(stepAligned, extent - lo)
-                if byRows {
-                    sgemm(transA: transA, transB: transB, m: len, n: n, k: k,
-                          a: transA ? a + lo : a + lo * lda, lda: lda, b: b, ldb: ldb,
-                          beta: beta, c: c + lo * ldc, ldc: ldc)
-                } else {
-                    sgemm(transA: transA, transB: transB, m: m, n: len, k: k, a: a, lda: lda,
-                          b: transB ? b + lo * ldb : b + lo, ldb: ldb, beta: beta, c: c + lo, ldc: ldc)
-                }
+        Parallel.dynamic(count, work: flops) { p in
+            let lo = p * stepAligned, len = min(stepAligned, extent - lo)
+            if byRows {
+                sgemm(transA: transA, transB: transB, m: len, n: n, k: k,
+                      a: transA ? a + lo : a + lo * lda, lda: lda, b: b, ldb: ldb,
+                      beta: beta, c: c + lo * ldc, ldc: ldc)
+            } else {
+                sgemm(transA: transA, transB: transB, m: m, n: len, k: k, a: a, lda: lda,
+                      b: transB ? b + lo * ldb : b + lo, ldb: ldb, beta: beta, c: c + lo, ldc: ldc)
             }
         }
     }

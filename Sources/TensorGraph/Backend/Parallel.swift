@@ -38,6 +38,35 @@ public enum Parallel {
     }
 }
 
+extension Parallel {
+    /// Calls `body(i)` for every i in `0..<count`, handing the next index to whichever thread
+    /// is free: pieces of uneven cost, or a core slowed by a neighbour, do not hold the others
+    /// up as a fixed split would. Each index is still computed whole by one thread, so the
+    /// results do not depend on which thread ran it.
+    public static func dynamic(_ count: Int, work: Int, _ body: (Int) -> Void) {
+        let threads = min(self.threads, limit ?? .max)
+        let workers = threads > 1 && work >= minWork ? min(threads, count) : 1
+        if workers <= 1 { for i in 0..<count { body(i) }; return }
+        let next = NextIndex()
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while case let i = next.take(), i < count { body(i) }
+        }
+    }
+}
+
+/// A shared counter handing out 0, 1, 2, … to the threads of `Parallel.dynamic`.
+private final class NextIndex: @unchecked Sendable {
+    private var value = 0
+    private var mutex = pthread_mutex_t()
+    init() { pthread_mutex_init(&mutex, nil) }
+    deinit { pthread_mutex_destroy(&mutex) }
+    func take() -> Int {
+        pthread_mutex_lock(&mutex); defer { pthread_mutex_unlock(&mutex) }
+        value += 1
+        return value - 1
+    }
+}
+
 enum ProcessInfoCores {
     static var count: Int {
         let n = sysconf(Int32(_SC_NPROCESSORS_ONLN))

@@ -132,14 +132,12 @@ public enum AttentionTiles {
         }
     }
 
-    /// Deals `units` to `slots` (slot i takes units i, i + slots, ...) across the threads.
+    /// Deals `units` to `slots` (slot i takes units i, i + slots, ...); a free thread takes the next slot.
     @inline(__always)
     static func dealt(_ units: Int, slots: Int, work: Int, _ body: (_ slot: Int, _ unit: Int) -> Void) {
-        Parallel.chunks(slots, work: work) { range in
-            for slot in range {
-                var unit = slot
-                while unit < units { body(slot, unit); unit += slots }
-            }
+        Parallel.dynamic(slots, work: work) { slot in
+            var unit = slot
+            while unit < units { body(slot, unit); unit += slots }
         }
     }
 }

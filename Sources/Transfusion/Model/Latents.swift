@@ -76,8 +76,6 @@ public struct LatentDataset: Dataset, @unchecked Sendable {
         case .edit(let source, let instruction, let target): return .edit(source: encode(source), instruction: instruction, target: encode(target))
         case .document(let parts):
             return .document(parts.map { part -> DocumentPart in if case .image(let p) = part { .image(encode(p)) } else { part } })
-        case .document(let parts):
-            return .document(parts.map { if case .image(let p) = $0 { .image(encode(p)) } else { $0 } })
         }
     }
 
