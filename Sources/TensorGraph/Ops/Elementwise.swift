@@ -20,7 +20,7 @@ extension Elementwise {
 public struct Unary: Elementwise {
     public enum Kind: String, Hashable, CaseIterable {
         case neg, exp, log, sqrt, rsqrt, tanh, sigmoid, silu, gelu, relu, abs, sign, square
-        case geluGrad, step  // helpers of gradient rules: gelu'(x) and 1[x > 0]
+        case geluGrad, siluGrad, step  // helpers of gradient rules: gelu'(x), silu'(x) and 1[x > 0]
     }
     public let kind: Kind
     public var label: String { kind.rawValue }
@@ -37,6 +37,8 @@ public struct Unary: Elementwise {
         case .tanh: for i in 0..<n { o[i] = Foundation.tanh(a[i]) }
         case .sigmoid: VectorMath.map(a, o, n) { 1 / (1 + VectorMath.exp(-$0)) }
         case .silu: VectorMath.map(a, o, n) { $0 / (1 + VectorMath.exp(-$0)) }
+        case .siluGrad:   // σ(x)·(1 + x·(1 − σ(x))), one kernel that fuses with its consumer
+            VectorMath.map(a, o, n) { x in let s = 1 / (1 + VectorMath.exp(-x)); return s * (1 + x * (1 - s)) }
         case .gelu: for i in 0..<n { o[i] = 0.5 * a[i] * (1 + erf(a[i] * 0.70710678)) }
         case .geluGrad:
             for i in 0..<n {
@@ -62,7 +64,9 @@ public struct Unary: Elementwise {
         case .rsqrt: dx = try g * -0.5 * y * y * y
         case .tanh: dx = try g * (1 - y * y)
         case .sigmoid: dx = try g * y * (1 - y)
-        case .silu: let s = try x.sigmoid(); dx = try g * s * (1 + x * (1 - s))
+        case .silu: dx = try g * x.unary(.siluGrad)
+        case .siluGrad:   // silu''(x) = σ(1 − σ)(2 + x(1 − 2σ)), so silu stays twice differentiable
+            let s = try x.sigmoid(); dx = try g * s * (1 - s) * (2 + x * (1 - 2 * s))
         case .gelu: dx = try g * x.unary(.geluGrad)
         case .relu: dx = try g * x.unary(.step)
         case .abs: dx = try g * x.unary(.sign)
