@@ -53,6 +53,21 @@ import TensorGraph
         try check([[2, 3, 4]]) { try $0[0].sum() }
     }
 
+    /// A tensor split into slices that are all used: the gradient is the parts' gradients
+    /// concatenated (no pads, no sums); slices that overlap or leave a gap still sum.
+    @Test func splitGradientsConcatenate() throws {
+        try check([[3, 7]]) { t in
+            let x = t[0]
+            return try x.slice(axis: 1, 0, 2).exp() + x.slice(axis: 1, 2, 4) * x.slice(axis: 1, 4, 6).sigmoid()
+                + x.slice(axis: 1, 5, 7).square()
+        }
+        try check([[2, 6]]) { t in try t[0].slice(axis: 1, 0, 2).square().sum() + t[0].slice(axis: 1, 2, 6).exp().sum() }
+        let x = Tensor.parameter(GradCheck.random([2, 6], seed: 4))
+        let loss = try x.slice(axis: 1, 4, 6).square().sum() + x.slice(axis: 1, 0, 4).exp().sum()
+        let g = try loss.gradients(wrt: [x])[0]
+        #expect(g.node.op is Concat)
+    }
+
     @Test func softmaxFamily() throws {
         try check([[3, 5]]) { try $0[0].softmax() }
         try check([[3, 5, 2]]) { try $0[0].softmax(axis: 1) }

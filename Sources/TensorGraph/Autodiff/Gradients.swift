@@ -11,19 +11,48 @@ public enum Autodiff {
         }
         let order = topologicalOrder([output])
         let needed = dependsOnAny(order, wrt)
-        var grads: [Node: Node] = [output: seed ?? Tensor.full(output.shape, 1).node]
+        // Each node's gradient contributions, combined once all of its users are done.
+        var parts: [Node: [Node]] = [output: [seed ?? Tensor.full(output.shape, 1).node]]
         for node in order.reversed() {
-            guard let g = grads[node], !node.isLeaf, needed.contains(node) else { continue }
+            guard let contributions = parts[node], !node.isLeaf, needed.contains(node) else { continue }
+            let g = try combined(contributions)
             let inputGrads: [Node?]
             do { inputGrads = try node.op.gradient(node, g) } catch {
                 fatalError("internal error in the gradient rule of \(node.op.label): \(error)")
             }
             for (input, dx) in zip(node.inputs, inputGrads) {
                 guard let dx, needed.contains(input) else { continue }
-                grads[input] = try grads[input].map { try (Tensor($0) + Tensor(dx)).node } ?? dx
+                parts[input, default: []].append(dx)
             }
         }
-        return wrt.map { grads[$0] ?? Tensor.full($0.shape, 0).node }
+        return try wrt.map { try parts[$0].map(combined) ?? Tensor.full($0.shape, 0).node }
+    }
+
+    /// The sum of a node's gradient contributions — or, when they are the zero-padded
+    /// gradients of slices that tile one axis (a tensor split into parts, each used), the
+    /// parts' gradients concatenated: one copy instead of pads and sums.
+    static func combined(_ contributions: [Node]) throws -> Node {
+        if let tiled = tiledPads(contributions) { return try Tensor.concat(tiled.parts.map(Tensor.init), axis: tiled.axis).node }
+        var sum = contributions[0]
+        for dx in contributions.dropFirst() { sum = try (Tensor(sum) + Tensor(dx)).node }
+        return sum
+    }
+
+    /// The pads' inputs in axis order, if every contribution pads one axis and together they
+    /// cover it exactly once.
+    static func tiledPads(_ contributions: [Node]) -> (parts: [Node], axis: Int)? {
+        guard contributions.count > 1 else { return nil }
+        let pads = contributions.compactMap { node in (node.op as? Pad).map { (pad: $0, input: node.inputs[0]) } }
+        guard pads.count == contributions.count, let axis = pads.first?.pad.axis,
+              pads.allSatisfy({ $0.pad.axis == axis }) else { return nil }
+        let ordered = pads.sorted { $0.pad.before < $1.pad.before }
+        var covered = 0
+        for p in ordered {
+            guard p.pad.before == covered else { return nil }
+            covered += p.input.shape[axis]
+        }
+        guard covered == contributions[0].shape[axis] else { return nil }
+        return (ordered.map(\.input), axis)
     }
 
     /// The nodes on some path to one of `targets` (the only ones worth differentiating).

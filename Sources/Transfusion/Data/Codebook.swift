@@ -57,11 +57,17 @@ public struct Codebook: Equatable, Sendable, Codable {
     static func nearest(_ x: UnsafePointer<Float>, _ c: UnsafeBufferPointer<Float>, dim d: Int) -> Int {
         var best = 0, bestDistance = Float.infinity
         for k in 0..<(c.count / d) {
-            var distance: Float = 0
-            for j in 0..<d { let e = x[j] - c[k * d + j]; distance += e * e }
+            let distance = squaredDistance(x, c.baseAddress! + k * d, d)
             if distance < bestDistance { bestDistance = distance; best = k }
         }
         return best
+    }
+
+    /// ‖a − b‖² over `d` values.
+    static func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ d: Int) -> Float {
+        var sum: Float = 0
+        for j in 0..<d { let e = a[j] - b[j]; sum += e * e }
+        return sum
     }
 }
 
@@ -106,13 +112,12 @@ struct KMeans {
         centroids = []
         points.withUnsafeBufferPointer { p in
             for _ in 0..<k {
-                let c = Array(p[(chosen * d)..<((chosen + 1) * d)])
-                centroids += c
+                let c = p.baseAddress! + chosen * d
+                centroids += UnsafeBufferPointer(start: c, count: d)
                 var total = 0.0
                 for i in 0..<n {
-                    var distance: Float = 0
-                    for j in 0..<d { let e = p[i * d + j] - c[j]; distance += e * e }
-                    nearest[i] = min(nearest[i], distance); total += Double(nearest[i])
+                    nearest[i] = min(nearest[i], Codebook.squaredDistance(p.baseAddress! + i * d, c, d))
+                    total += Double(nearest[i])
                 }
                 // All points already sit on a centroid: repeat one at random.
                 guard total > 0 else { chosen = rng.int(n); continue }
