@@ -4,9 +4,9 @@
 ///   conv2d_filter_grad dW = Σₙ dy[n] · im2col(x[n])ᵀ            (the weight gradient of both)
 /// One stride and one zero padding for both spatial axes; no bias (add it with a broadcast).
 /// The images of a batch go through one wide product (their columns side by side), split
-/// across threads by `BLAS.product`. im2col is parallel over its rows and col2im over
-/// channels: every value is written by one piece in a fixed order, so results do not depend
-/// on the thread count.
+/// across threads by `BLAS.product`; a stride-1 "same" transpose runs as conv2d with flipped
+/// filters. im2col is parallel over its rows and col2im over (image, channel): every value is
+/// written by one piece in a fixed order, so results do not depend on the thread count.
 
 /// An image [C, H, W] seen through kh×kw windows moved by `stride` over its zero-padded copy,
 /// giving an oh×ow grid of window positions (oh = (h + 2p − kh) / stride + 1).
