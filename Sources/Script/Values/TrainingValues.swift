@@ -168,11 +168,8 @@ struct TrainingLoop {
 enum TrainingBuiltins {
     /// The trainer's options from `train`'s arguments.
     static func trainingOptions(_ a: Arguments, model: TransfusionModel, loss: LossWeights) throws -> Trainer.Options {
-        var options = Trainer.Options()
-        options.steps = try MaskBuiltins.positive(a, "steps"); options.batch = try MaskBuiltins.positive(a, "batch")
-        options.length = try MaskBuiltins.positive(a, "length")
-        options.patch = model.config.patchSide ?? options.patch   // the model's patches, as transfusion(patch=) set them
-        options.loss = loss; options.seed = UInt64(max(0, try a.int("seed")))
+        var options = try batchOptions(a, model: model, loss: loss)
+        options.steps = try MaskBuiltins.positive(a, "steps")
         options.imageFirst = try probability(a, "image_first"); options.conditionDropout = try probability(a, "cfg_dropout")
         if let cap = try a.optionalInt("caption_noise") {
             guard cap >= 0 else { throw a.error("caption_noise", "caption_noise must be a diffusion step ≥ 0 (or None for no limit), got \(cap)") }
@@ -184,6 +181,15 @@ enum TrainingBuiltins {
             guard case .object(let o) = a["lr"], let s = o as? ScheduleValue else { throw a.error("lr", "must be a schedule, e.g. warmup(100) >> cosine(1e-3)") }
             options.lr = s.schedule
         }
+        return options
+    }
+
+    /// What train and profile share: the batch, its rows' length, the model's patches and loss, the seed.
+    static func batchOptions(_ a: Arguments, model: TransfusionModel, loss: LossWeights) throws -> Trainer.Options {
+        var options = Trainer.Options()
+        options.batch = try MaskBuiltins.positive(a, "batch"); options.length = try MaskBuiltins.positive(a, "length")
+        options.patch = model.config.patchSide ?? options.patch   // the model's patches, as transfusion(patch=) set them
+        options.loss = loss; options.seed = UInt64(max(0, try a.int("seed")))
         return options
     }
 
@@ -238,10 +244,7 @@ enum TrainingBuiltins {
                 help: "Where a training step's time goes: one batch of data (as train(model, data, batch=, length=) would draw it) run forward and backward `runs` times, each kind of kernel timed (matrix products, attention, convolutions, fused elementwise kernels). The model's weights are not changed. Print it for a table; .total is the step's milliseconds, .kernels a list of (name, ms, calls).",
                 example: "m = transfusion(dim=32, layers=1, heads=2)\nprint(profile(m, shapes(size=16), batch=2, runs=1).total > 0)") { a in
             let (model, data) = try modelAndData(a)
-            var options = Trainer.Options()
-            options.batch = try MaskBuiltins.positive(a, "batch"); options.length = try MaskBuiltins.positive(a, "length")
-            options.patch = model.model.config.patchSide ?? options.patch
-            options.loss = model.loss; options.seed = UInt64(max(0, try a.int("seed")))
+            let options = try batchOptions(a, model: model.model, loss: model.loss)
             let runs = try MaskBuiltins.positive(a, "runs")
             let trainer = try MaskBuiltins.located { try Trainer(model: model.model, data: data, options: options) }
             let kernels = try MaskBuiltins.located { try trainer.profile(runs: runs) }

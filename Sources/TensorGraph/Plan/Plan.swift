@@ -151,7 +151,8 @@ public final class Plan {
     }
 
     /// Where a run's time goes: seconds per kind of kernel (fused elementwise kernels under
-    /// "fused ×members", a lone elementwise op under its name), summed over `runs` runs with the inputs as they are, largest first.
+    /// "fused ×members", a lone elementwise op under its name), summed over `runs` runs with the
+    /// inputs as they are, largest first.
     public func profile(runs: Int = 3) throws -> [(kernel: String, seconds: Double, calls: Int)] {
         var total: [String: (Double, Int)] = [:]
         for _ in 0..<runs {
