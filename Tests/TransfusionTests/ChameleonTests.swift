@@ -32,9 +32,9 @@ import TensorGraph
         let back = book.pixels(book.codes(image))
         #expect(zip(back, image).allSatisfy { abs($0 - $1) < 1e-6 })
         // Tokens: BOI, codes after the byte tokenizer's ids, EOI.
-        let tokens = book.tokens(image)
-        #expect(tokens.first == ByteTokenizer.boi && tokens.last == ByteTokenizer.eoi && tokens.count == 18)
-        #expect(tokens.dropFirst().dropLast().allSatisfy { $0 >= Codebook.firstToken && $0 < Codebook.firstToken + 64 })
+        let first = Tokenizer().vocabularySize, tokens = book.tokens(image, firstCode: first)
+        #expect(tokens.first == Tokenizer.boi && tokens.last == Tokenizer.eoi && tokens.count == 18)
+        #expect(tokens.dropFirst().dropLast().allSatisfy { $0 >= first && $0 < first + 64 })
     }
 
     @Test func aLargerCodebookReconstructsShapesBetter() throws {
@@ -60,8 +60,8 @@ import TensorGraph
         let data = try ImageTextDataset(side: 8, pairs: [.init(pixels: pixels, caption: "ab", source: "test")])
         var rng = RNG(seed: 0)
         let batch = try policy.batch(1, from: data, packer: Packer(length: 16), patchifier: Patchifier(side: 8, patch: 4), rng: &rng)
-        let row = batch.rows[0], codes = book.codes(pixels).map { Codebook.firstToken + $0 }
-        let expected = [ByteTokenizer.bos, 97, 98, ByteTokenizer.boi] + codes + [ByteTokenizer.eoi, ByteTokenizer.eos]
+        let row = batch.rows[0], codes = book.codes(pixels).map { Tokenizer().vocabularySize + $0 }
+        let expected = [Tokenizer.bos, 97, 98, Tokenizer.boi] + codes + [Tokenizer.eoi, Tokenizer.eos]
         #expect(Array(row.tokens.prefix(expected.count)) == expected)
         // Every position but the last of the example predicts the next token, image tokens included.
         #expect(Array(row.lmTarget.prefix(expected.count)) == expected.dropFirst().map { Optional($0) } + [nil])
@@ -77,7 +77,7 @@ import TensorGraph
 
     @Test func aChameleonModelHasNoPatchPathAndAnLMOnlyLoss() throws {
         let book = try Self.codebook(), model = Self.model(book)
-        #expect(model.config.vocabulary == ByteTokenizer().vocabularySize + 16)
+        #expect(model.config.vocabulary == Tokenizer().vocabularySize + 16)
         #expect(!model.parameters.names.contains { $0.hasPrefix("embed.time") || $0 == "embed.patches" || $0 == "head.patches" })
         var o = TrainerTests.options(steps: 1); o.length = 48
         let trainer = try Trainer(model: model, data: Shapes(side: 8), options: o)

@@ -161,15 +161,15 @@ func thrownMessage(_ body: () throws -> Any) -> String {
         var rng = RNG(seed: 2)
         let batch = try ExamplePolicy().batch(10_000, from: data, packer: Packer(length: 16), patchifier: Patchifier(side: 4, patch: 2), rng: &rng)
         // 4 patches: BOS BOI p p p p EOI then the caption — or EOS when the caption was dropped.
-        let imageFirst = batch.rows.filter { $0.tokens[1] == ByteTokenizer.boi && $0.tokens[7] != ByteTokenizer.eos }
-        let dropped = batch.rows.filter { $0.tokens[1] == ByteTokenizer.boi && $0.tokens[7] == ByteTokenizer.eos }
+        let imageFirst = batch.rows.filter { $0.tokens[1] == Tokenizer.boi && $0.tokens[7] != Tokenizer.eos }
+        let dropped = batch.rows.filter { $0.tokens[1] == Tokenizer.boi && $0.tokens[7] == Tokenizer.eos }
         #expect(abs(imageFirst.count - 2000) < 200)
         #expect(abs(dropped.count - 800) < 140)   // 10% of the 80% caption-first
         #expect(batch.stepLimits.filter { $0 == [500] }.count == imageFirst.count)
         #expect(batch.stepLimits.allSatisfy { $0 == [500] || $0 == [Int.max] })
         #expect(batch.images.allSatisfy { $0.count == 1 && $0[0] == [Float](repeating: 0, count: 48) })  // 0.5 → 0 in [-1, 1]
         let text = try ExamplePolicy().batch(3, from: TextCorpus(documents: [.init(text: "hi", source: "")]), packer: Packer(length: 8), patchifier: nil, rng: &rng)
-        #expect(text.rows.map(\.tokens) == Array(repeating: [ByteTokenizer.bos, 104, 105, ByteTokenizer.eos] + Array(repeating: ByteTokenizer.pad, count: 4), count: 3))
+        #expect(text.rows.map(\.tokens) == Array(repeating: [Tokenizer.bos, 104, 105, Tokenizer.eos] + Array(repeating: Tokenizer.pad, count: 4), count: 3))
         #expect(text.images.allSatisfy(\.isEmpty) && text.lmTargets == 9 && text.patchValues == 0)
     }
 }

@@ -20,13 +20,13 @@ import TensorGraph
         var rng = RNG(seed: 8)
         let cached = SequenceDecoder(model: m, batch: 2, capacity: 40, cached: true)
         let full = SequenceDecoder(model: m, batch: 2, capacity: 40, cached: false)
-        let b = ByteTokenizer.bos, boi = ByteTokenizer.boi
+        let b = Tokenizer.bos, boi = Tokenizer.boi
         let steps: [[[SequenceDecoder.Position]]] = [
             [[.token(b), .token(104), .token(105)], [.token(b)]],
             [[.token(33)], [.token(120), .token(121), .token(boi, image: 0)]],
             [[.token(boi, image: 0)], []],
             [(0..<4).map { _ in .patch(rng.normal(12), step: 400, image: 0) }, (0..<4).map { _ in .patch(rng.normal(12), step: 0, image: 0) }],
-            [[.token(ByteTokenizer.eoi, image: 0)], [.token(ByteTokenizer.eoi, image: 0), .token(50)]],
+            [[.token(Tokenizer.eoi, image: 0)], [.token(Tokenizer.eoi, image: 0), .token(50)]],
         ]
         var worst: Float = 0
         for (i, pending) in steps.enumerated() {
@@ -132,10 +132,10 @@ import TensorGraph
         let f = try m.forward(x)
         let reference = try Plan([try m.tokenLogits(f.hidden).node, try m.patchPrediction(f.hidden).node]).run(feeds)
         // The decoder: the prompt, then the patches as one pending block.
-        let boi = row.tokens.firstIndex(of: ByteTokenizer.boi)!
+        let boi = row.tokens.firstIndex(of: Tokenizer.boi)!
         for cached in [true, false] {
             let d = SequenceDecoder(model: m, batch: 1, capacity: n, cached: cached)
-            let prompt = try d.step([row.tokens[0...boi].map { .token($0, image: $0 == ByteTokenizer.boi ? 0 : nil) }], commit: true)
+            let prompt = try d.step([row.tokens[0...boi].map { .token($0, image: $0 == Tokenizer.boi ? 0 : nil) }], commit: true)
             let block = try d.step([patches.map { .patch($0, step: step, image: 0) }], commit: false)
             var worst: Float = 0
             for (v, value) in prompt[0].logits!.enumerated() {

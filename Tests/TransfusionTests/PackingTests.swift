@@ -3,11 +3,11 @@ import TensorGraph
 @testable import Transfusion
 
 @Suite struct PackingTests {
-    let t = ByteTokenizer()
+    let t = Tokenizer()
 
     @Test func tokenizerRoundTripsAndNamesSpecials() {
         #expect(t.decode(t.encode("a small red circle ✓")) == "a small red circle ✓")
-        #expect(t.decode([ByteTokenizer.bos] + t.encode("hi") + [ByteTokenizer.boi]) == "<bos>hi<boi>")
+        #expect(t.decode([Tokenizer.bos] + t.encode("hi") + [Tokenizer.boi]) == "<bos>hi<boi>")
         #expect(t.vocabularySize == 261)
         #expect(t.decode([-1, 104, 999]) == "<-1>h<999>")  // never traps on ids it does not know
     }
@@ -17,7 +17,7 @@ import TensorGraph
         let seqs = try Packer(length: 16).pack([[.text("hi"), .image(patches: 4), .text("ok")]])
         #expect(seqs.count == 1)
         let s = seqs[0]
-        let (B, E, BOI, EOI, PAD) = (ByteTokenizer.bos, ByteTokenizer.eos, ByteTokenizer.boi, ByteTokenizer.eoi, ByteTokenizer.pad)
+        let (B, E, BOI, EOI, PAD) = (Tokenizer.bos, Tokenizer.eos, Tokenizer.boi, Tokenizer.eoi, Tokenizer.pad)
         let (h, i, o, k) = (104, 105, 111, 107)
         #expect(s.tokens == [B, h, i, BOI, PAD, PAD, PAD, PAD, EOI, o, k, E, PAD, PAD, PAD, PAD])
         // Inputs predict the next token; no loss at BOI (a patch follows), at patches, at EOS
@@ -34,7 +34,7 @@ import TensorGraph
         #expect(s.layout.tokens.map(\.kind.letter) == Array("TBPPETBPET__"))
         #expect(s.layout[2].image == 0 && s.layout[7].image == 1)
         // EOI predicts 'a'; 'a' predicts the second BOI; the first BOS predicts BOI.
-        #expect(s.lmTarget[0] == ByteTokenizer.boi && s.lmTarget[4] == 97 && s.lmTarget[5] == ByteTokenizer.boi)
+        #expect(s.lmTarget[0] == Tokenizer.boi && s.lmTarget[4] == 97 && s.lmTarget[5] == Tokenizer.boi)
         #expect(s.images.map(\.image) == [0, 1])
     }
 

@@ -101,7 +101,7 @@ import TensorGraph
         var rng = RNG(seed: 8)
         let cached = SequenceDecoder(model: m, batch: 2, capacity: 40, cached: true)
         let full = SequenceDecoder(model: m, batch: 2, capacity: 40, cached: false)
-        let b = ByteTokenizer.bos, boi = ByteTokenizer.boi, eoi = ByteTokenizer.eoi
+        let b = Tokenizer.bos, boi = Tokenizer.boi, eoi = Tokenizer.eoi
         let image = { (step: Double, id: Int) -> [SequenceDecoder.Position] in (0..<4).map { _ in .patch(rng.normal(12), step: step, image: id) } }
         let steps: [[[SequenceDecoder.Position]]] = [
             [[.token(b), .token(104), .token(105)], [.token(b)]],
@@ -142,12 +142,12 @@ import TensorGraph
         let f = try m.forward(x)
         let reference = try Plan([try m.patchPrediction(f, x).node]).run(feeds)[0].values
         let patchValues = feeds[x.patches.node]!.values, steps = feeds[x.time.node]!.values
-        let boi = row.tokens.firstIndex(of: ByteTokenizer.boi)!
+        let boi = row.tokens.firstIndex(of: Tokenizer.boi)!
         // The step BatchFeeder drew, recovered from its timestep features.
         let drawn = (0...step).first { timestepFeatures(Double($0), dim: c.timeFeatures) == Array(steps[((boi + 1) * c.timeFeatures)..<((boi + 2) * c.timeFeatures)]) }!
         for cached in [true, false] {
             let d = SequenceDecoder(model: m, batch: 1, capacity: n, cached: cached)
-            _ = try d.step([row.tokens[0...boi].map { .token($0, image: $0 == ByteTokenizer.boi ? 0 : nil) }], commit: true)
+            _ = try d.step([row.tokens[0...boi].map { .token($0, image: $0 == Tokenizer.boi ? 0 : nil) }], commit: true)
             let block = (0..<4).map { j in
                 SequenceDecoder.Position.patch(Array(patchValues[((boi + 1 + j) * c.patchSize)..<((boi + 2 + j) * c.patchSize)]), step: Double(drawn), image: 0)
             }

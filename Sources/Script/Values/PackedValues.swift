@@ -8,7 +8,7 @@ final class PackedValue: ScriptObject {
 
     var typeName: String { "packed_sequence" }
     var description: String {
-        let text = ByteTokenizer().decode(sequence.tokens.enumerated().map { i, t in
+        let text = Tokenizer().decode(sequence.tokens.enumerated().map { i, t in
             sequence.layout[i].kind == .patch ? -1 : t
         }).replacingOccurrences(of: "<-1>", with: "▪")
         return "packed_sequence(\(sequence.count) positions, \(sequence.layout.imageCount) images, \(sequence.lmLossCount) LM targets): \(text)"

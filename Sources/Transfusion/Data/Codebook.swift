@@ -19,12 +19,10 @@ public struct Codebook: Equatable, Sendable, Codable {
         self.side = side; self.patch = patch; self.channels = channels; self.centroids = centroids
     }
 
-    /// The token id of the first entry: entries come after the byte tokenizer's ids.
-    public static let firstToken = ByteTokenizer().vocabularySize
-
-    /// An image as a token span: BOI, its codes as token ids, EOI.
-    public func tokens(_ pixels: [Float]) -> [Int] {
-        [ByteTokenizer.boi] + codes(pixels).map { Self.firstToken + $0 } + [ByteTokenizer.eoi]
+    /// An image as a token span: BOI, its codes as token ids (from `firstCode`, the id after
+    /// the text tokenizer's last: `ModelConfig.firstCode`), EOI.
+    public func tokens(_ pixels: [Float], firstCode: Int) -> [Int] {
+        [Tokenizer.boi] + codes(pixels).map { firstCode + $0 } + [Tokenizer.eoi]
     }
 
     /// The nearest centroid of each patch of an image, in raster order.

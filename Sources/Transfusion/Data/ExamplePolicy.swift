@@ -28,7 +28,7 @@ public struct ExamplePolicy: Sendable {
                 continue
             }
             guard let patchifier else { throw TensorGraphError("\(data) has images but the run expects text only") }
-            var images = ImageSegments(patchifier: patchifier, codebook: codebook)
+            var images = ImageSegments(patchifier: patchifier, codebook: codebook, firstCode: packer.tokenizer.vocabularySize)
             let segments: [Segment]
             switch item {
             case .text: preconditionFailure("handled above")
@@ -67,13 +67,14 @@ public struct ExamplePolicy: Sendable {
 }
 
 /// The images of one example as segments: patches to denoise (collected with their step caps,
-/// 0 for clean context), or with a codebook token spans that take the LM loss.
+/// 0 for clean context), or with a codebook token spans (codes after the packer's text
+/// tokens) that take the LM loss.
 struct ImageSegments {
-    let patchifier: Patchifier, codebook: Codebook?
+    let patchifier: Patchifier, codebook: Codebook?, firstCode: Int
     var patches: [[Float]] = [], limits: [Int] = []
 
     mutating func add(_ pixels: [Float], stepLimit: Int) -> Segment {
-        if let codebook { return .tokens(codebook.tokens(pixels)) }
+        if let codebook { return .tokens(codebook.tokens(pixels, firstCode: firstCode)) }
         patches.append(patchifier.patches(pixels)); limits.append(stepLimit)
         return .image(patches: patchifier.patchCount)
     }

@@ -11,7 +11,7 @@ public enum Segment: Equatable, Sendable {
 
 /// A packed, fixed-length sequence: what one row of a training batch holds.
 ///
-/// - `tokens[i]` is the input token at i (a byte, BOS, EOS, BOI, EOI or PAD; PAD at patches).
+/// - `tokens[i]` is the input token at i (a text token, BOS, EOS, BOI, EOI or PAD; PAD at patches).
 /// - `lmTarget[i]` is the token the LM loss asks position i to predict, or nil where no LM loss
 ///   is taken: at patches, at BOI (its successor is a patch, not a token), before padding, and
 ///   at the last position of each example.
@@ -35,26 +35,26 @@ public struct PackedSequence: Sendable {
 /// the next example does not fit. Attention across examples is prevented by `same_document`.
 public struct Packer: Sendable {
     public let length: Int
-    public let tokenizer = ByteTokenizer()
+    public let tokenizer: Tokenizer
 
-    public init(length: Int) { self.length = length }
+    public init(length: Int, tokenizer: Tokenizer = Tokenizer()) { self.length = length; self.tokenizer = tokenizer }
 
     /// The tokens of one example and, per position, whether it is a patch (and of which image).
     func flatten(_ example: [Segment]) -> [(token: Int, image: Int?)] {
-        var out: [(Int, Int?)] = [(ByteTokenizer.bos, nil)]
+        var out: [(Int, Int?)] = [(Tokenizer.bos, nil)]
         var image = 0
         for segment in example {
             switch segment {
             case .text(let s): out += tokenizer.encode(s).map { ($0, nil) }
             case .tokens(let ids): out += ids.map { ($0, nil) }
             case .image(let n):
-                out.append((ByteTokenizer.boi, image))
-                out += Array(repeating: (ByteTokenizer.pad, image), count: n)
-                out.append((ByteTokenizer.eoi, image))
+                out.append((Tokenizer.boi, image))
+                out += Array(repeating: (Tokenizer.pad, image), count: n)
+                out.append((Tokenizer.eoi, image))
                 image += 1
             }
         }
-        out.append((ByteTokenizer.eos, nil))
+        out.append((Tokenizer.eos, nil))
         return out
     }
 
@@ -78,9 +78,9 @@ public struct Packer: Sendable {
                         to seq: inout PackedSequence) {
         var layout = seq.layout, i = 0, imageInExample = 0
         while i < flat.count {
-            if flat[i].token == ByteTokenizer.boi && flat[i].image != nil {
+            if flat[i].token == Tokenizer.boi && flat[i].image != nil {
                 var n = 0
-                while flat[i + 1 + n].token == ByteTokenizer.pad && flat[i + 1 + n].image != nil { n += 1 }
+                while flat[i + 1 + n].token == Tokenizer.pad && flat[i + 1 + n].image != nil { n += 1 }
                 layout.appendImage(patches: n, document: document)
                 seq.images.append((index, imageInExample)); imageInExample += 1
                 i += n + 2
@@ -105,7 +105,7 @@ public struct Packer: Sendable {
         var s = seq
         let n = length - s.count
         let document = (s.layout.tokens.last?.document ?? -1) + 1
-        s.tokens += Array(repeating: ByteTokenizer.pad, count: n)
+        s.tokens += Array(repeating: Tokenizer.pad, count: n)
         s.lmTarget += Array(repeating: nil, count: n)
         s.positions += Array(repeating: 0, count: n)
         s.layout.appendPadding(n, document: document)

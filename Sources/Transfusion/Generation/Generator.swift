@@ -32,7 +32,7 @@ public final class Generator {
     public let model: TransfusionModel
     public let options: GenerationOptions
     let patchifier: Patchifier
-    let tokenizer = ByteTokenizer()
+    var tokenizer: Tokenizer { model.config.tokenizer }
     /// For a latent model (`ModelConfig.latent`): the VAE whose latents it draws. Images given
     /// to the generator are encoded with it, drawn latents are decoded to pixels; without it a
     /// latent model's images are its latent grids.
@@ -58,23 +58,23 @@ public final class Generator {
 
     /// The position that opens image `image`: BOI (plain text for a codebook model).
     func imageStart(_ image: Int) -> SequenceDecoder.Position {
-        codebook == nil ? .token(ByteTokenizer.boi, image: image) : .text(ByteTokenizer.boi)
+        codebook == nil ? .token(Tokenizer.boi, image: image) : .text(Tokenizer.boi)
     }
 
     /// A clean image as context: BOI, its patches at step 0 (or its codes), EOI.
     func cleanImage(_ pixels: [Float], image: Int) throws -> [SequenceDecoder.Position] {
-        if let codebook { return codebook.tokens(pixels).map(SequenceDecoder.Position.text) }
-        return [imageStart(image)] + (try cleanPatches(pixels, image: image)) + [.token(ByteTokenizer.eoi, image: image)]
+        if let codebook { return codebook.tokens(pixels, firstCode: model.config.firstCode).map(SequenceDecoder.Position.text) }
+        return [imageStart(image)] + (try cleanPatches(pixels, image: image)) + [.token(Tokenizer.eoi, image: image)]
     }
 
     /// Continues each prompt with text and images until EOS or the token limit.
     public func generate(_ prompts: [String]) throws -> [[GeneratedPiece]] {
-        try run(prompts.map { [.token(ByteTokenizer.bos)] + tokens($0) }, stopAfterImage: false)
+        try run(prompts.map { [.token(Tokenizer.bos)] + tokens($0) }, stopAfterImage: false)
     }
 
     /// One image per caption (the caption is the prompt, BOI follows).
     public func images(for captions: [String]) throws -> [[Float]] {
-        let prompts = captions.map { [.token(ByteTokenizer.bos)] + tokens($0) + [imageStart(0)] }
+        let prompts = captions.map { [.token(Tokenizer.bos)] + tokens($0) + [imageStart(0)] }
         return try run(prompts, stopAfterImage: true).map(Self.firstImage)
     }
 
@@ -82,7 +82,7 @@ public final class Generator {
     /// image, then BOI and the sampler draws the edited image (the order edits train in).
     public func edits(_ images: [[Float]], instructions: [String]) throws -> [[Float]] {
         let prompts = try zip(images, instructions).map { pixels, instruction -> [SequenceDecoder.Position] in
-            [.token(ByteTokenizer.bos)] + tokens(instruction) + (try cleanImage(pixels, image: 0)) + [imageStart(1)]
+            [.token(Tokenizer.bos)] + tokens(instruction) + (try cleanImage(pixels, image: 0)) + [imageStart(1)]
         }
         return try run(prompts, stopAfterImage: true).map(Self.firstImage)
     }
@@ -94,7 +94,7 @@ public final class Generator {
     /// A caption per image: BOS, the clean image, then text until EOS.
     public func captions(for images: [[Float]]) throws -> [String] {
         let prompts = try images.map { pixels -> [SequenceDecoder.Position] in
-            [.token(ByteTokenizer.bos)] + (try cleanImage(pixels, image: 0))
+            [.token(Tokenizer.bos)] + (try cleanImage(pixels, image: 0))
         }
         return try run(prompts, stopAfterImage: false, imagesAllowed: false, guideText: guided).map { pieces in
             pieces.compactMap { if case .text(let s) = $0 { s } else { nil } }.joined()
@@ -125,7 +125,7 @@ public final class Generator {
              guideText: Bool = false) throws -> [[GeneratedPiece]] {
         precondition(!guideText || !imagesAllowed, "guided text is for captions, which draw no images")
         let n = prompts.count
-        let promptImages = prompts.map { $0.filter { $0.token == ByteTokenizer.boi }.count }
+        let promptImages = prompts.map { $0.filter { $0.token == Tokenizer.boi }.count }
         let capacity = prompts.map(\.count).max()! + options.maxTokens + 2
             + (imagesAllowed ? options.maxImages : 0) * (patchCount + 2)
         let decoder = SequenceDecoder(model: model, batch: guided ? 2 * n : n, capacity: capacity, cached: options.cached)
@@ -135,9 +135,9 @@ public final class Generator {
         var done = Array(repeating: false, count: n), produced = Array(repeating: 0, count: n)
         var images = promptImages
         // A codebook model inside an image: how many of its codes are still to sample.
-        var codesLeft = prompts.map { codebook != nil && $0.last?.token == ByteTokenizer.boi ? patchCount : 0 }
+        var codesLeft = prompts.map { codebook != nil && $0.last?.token == Tokenizer.boi ? patchCount : 0 }
         var codes = Array(repeating: [Int](), count: n)
-        let companions: [[SequenceDecoder.Position]] = guideText ? Array(repeating: [.token(ByteTokenizer.bos)], count: n) : []
+        let companions: [[SequenceDecoder.Position]] = guideText ? Array(repeating: [.token(Tokenizer.bos)], count: n) : []
         var logits = try decoder.step(padded(prompts + companions, rows: decoder.batch), commit: true).map(\.logits)
         while done.contains(false) {
             // Rows whose last position is BOI draw their image now; the others wait.
@@ -166,12 +166,12 @@ public final class Generator {
                 let scores = guideText ? guide(logits[r]!, logits[n + r]!) : logits[r]!
                 let token = scores.withUnsafeBufferPointer {
                     options.text.pick($0, rng: &rng) { t in
-                        Self.mayFollow(t, imagesAllowed: !limitReached) && (self.options.stopAtEOS || t != ByteTokenizer.eos)
+                        self.mayFollow(t, imagesAllowed: !limitReached) && (self.options.stopAtEOS || t != Tokenizer.eos)
                     }
                 }
                 produced[r] += 1
-                if token == ByteTokenizer.eos || produced[r] > options.maxTokens { done[r] = true; continue }
-                if token == ByteTokenizer.boi {
+                if token == Tokenizer.eos || produced[r] > options.maxTokens { done[r] = true; continue }
+                if token == Tokenizer.boi {
                     pending[r] = [imageStart(images[r])]
                     if codebook != nil { codesLeft[r] = patchCount }
                     continue
@@ -190,10 +190,10 @@ public final class Generator {
     /// A codebook model's next image token, drawn among the codes only; after the image's last
     /// code, EOI follows it.
     func sampleCode(_ logits: [Float], row r: Int, codes: inout [Int], left: inout Int, rng: inout RNG) -> [SequenceDecoder.Position] {
-        let first = Codebook.firstToken, size = codebook!.size
+        let first = model.config.firstCode, size = codebook!.size
         let token = logits.withUnsafeBufferPointer { options.text.pick($0, rng: &rng) { $0 >= first && $0 < first + size } }
         codes.append(token - first); left -= 1
-        return [.text(token)] + (left == 0 ? [.text(ByteTokenizer.eoi)] : [])
+        return [.text(token)] + (left == 0 ? [.text(Tokenizer.eoi)] : [])
     }
 
     /// Classifier-free guidance: uncond + cfg·(cond − uncond), for patch predictions and logits.
@@ -202,9 +202,10 @@ public final class Generator {
         return zip(cond, uncond).map { c, u in u + s * (c - u) }
     }
 
-    /// Tokens text sampling may produce: bytes, EOS, and BOI while images are allowed.
-    static func mayFollow(_ token: Int, imagesAllowed: Bool) -> Bool {
-        token < 256 || token == ByteTokenizer.eos || (imagesAllowed && token == ByteTokenizer.boi)
+    /// Tokens text sampling may produce: text tokens (bytes and merges), EOS, and BOI while
+    /// images are allowed.
+    func mayFollow(_ token: Int, imagesAllowed: Bool) -> Bool {
+        tokenizer.isText(token) || token == Tokenizer.eos || (imagesAllowed && token == Tokenizer.boi)
     }
 
     func flush(_ tokens: inout [Int], into pieces: inout [GeneratedPiece]) {
@@ -223,7 +224,7 @@ public final class Generator {
         let n = guided ? decoder.batch / 2 : decoder.batch, p = model.config.patchSize, size = patchCount * p
         if guided {
             var companions = Array(repeating: [SequenceDecoder.Position](), count: decoder.batch)
-            for r in drawing { decoder.reset(row: n + r); companions[n + r] = [.token(ByteTokenizer.bos), .token(ByteTokenizer.boi, image: 0)] }
+            for r in drawing { decoder.reset(row: n + r); companions[n + r] = [.token(Tokenizer.bos), .token(Tokenizer.boi, image: 0)] }
             _ = try decoder.step(companions, commit: true)
         }
         let imageIndex = drawing.map { r in decoder.rows[r].last!.image ?? 0 }
@@ -254,7 +255,7 @@ public final class Generator {
             let clean = Array(x[(i * size)..<((i + 1) * size)])
             pixels.append(patchifier.image(clean))
             pending[r] = (0..<patchCount).map { .patch(Array(clean[($0 * p)..<(($0 + 1) * p)]), step: 0, image: imageIndex[i]) }
-                + [.token(ByteTokenizer.eoi, image: imageIndex[i])]
+                + [.token(Tokenizer.eoi, image: imageIndex[i])]
         }
         let out = try decoder.step(pending, commit: true)
         return (pixels, drawing.map { ($0, out[$0].logits) })

@@ -20,7 +20,7 @@ public final class SequenceDecoder {
         public var image: Int?
 
         public static func token(_ id: Int, image: Int? = nil) -> Position {
-            let kind: TokenKind = id == ByteTokenizer.boi ? .boi : (id == ByteTokenizer.eoi ? .eoi : .text)
+            let kind: TokenKind = id == Tokenizer.boi ? .boi : (id == Tokenizer.eoi ? .eoi : .text)
             return Position(token: id, patch: nil, step: 0, kind: kind, image: image)
         }
         /// Any token id as plain text (a codebook model's image tokens and its BOI and EOI).
@@ -28,7 +28,7 @@ public final class SequenceDecoder {
             Position(token: id, patch: nil, step: 0, kind: .text, image: nil)
         }
         public static func patch(_ values: [Float], step: Double, image: Int) -> Position {
-            Position(token: ByteTokenizer.pad, patch: values, step: step, kind: .patch, image: image)
+            Position(token: Tokenizer.pad, patch: values, step: step, kind: .patch, image: image)
         }
     }
 

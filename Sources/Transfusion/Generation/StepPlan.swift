@@ -38,7 +38,7 @@ final class StepPlan {
         for j in 0..<width {
             let i = r * width + j
             let position = j < block.count ? block[j] : nil
-            tokens?[i] = Float(position?.token ?? ByteTokenizer.pad)
+            tokens?[i] = Float(position?.token ?? Tokenizer.pad)
             isPatch?[i] = position?.patch == nil ? 0 : 1
             for v in 0..<c.patchSize { patches?[i * c.patchSize + v] = position?.patch?[v] ?? 0 }
             if let p = position, p.patch != nil, features?.step != p.step {

@@ -1,10 +1,10 @@
 import Foundation
 import TensorGraph
 
-/// Bits per byte of text under a model: each document is BOS, its bytes, EOS, and the model
-/// predicts every byte and the EOS from what comes before; the negative log-likelihood of
-/// those predictions, in bits, is divided by the number of bytes of text. Perplexity per
-/// byte is 2^bpb. The forward pass is one planned graph, built once and run over packed
+/// Bits per byte of text under a model: each document is BOS, its tokens (bytes, or the
+/// model's BPE tokens), EOS, and the model predicts every token and the EOS from what comes
+/// before; the negative log-likelihood of those predictions, in bits, is divided by the number
+/// of bytes of text — so models with different tokenizers compare. Perplexity per byte is 2^bpb. The forward pass is one planned graph, built once and run over packed
 /// rows (several documents per row, none seeing another: the model's mask & same_document).
 ///
 /// Documents longer than a row (length − 2 bytes) are cut as training cuts them
@@ -43,7 +43,7 @@ public struct BitsPerByte {
             TextCorpus.chunks(text, maxBytes: length - 2).map { (text: index, piece: $0) }
         }
         guard !pieces.isEmpty else { throw TensorGraphError("bits per byte: no text to measure (every text is empty)") }
-        let rows = try Packer(length: length).pack(pieces.map { [.text($0.piece)] })
+        let rows = try Packer(length: length, tokenizer: model.config.tokenizer).pack(pieces.map { [.text($0.piece)] })
         let nats = try pieceLosses(rows, pieces: pieces.count)
         var documents = texts.map { Document(bits: 0, bytes: $0.utf8.count) }
         for (k, piece) in pieces.enumerated() { documents[piece.text].bits += nats[k] / log(2) }

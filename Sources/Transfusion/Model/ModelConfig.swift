@@ -8,7 +8,12 @@ public struct ModelConfig: Equatable, Sendable, Codable {
     public var dim = 128
     public var layers = 4
     public var heads = 4
-    public var vocabulary = ByteTokenizer().vocabularySize
+    /// Text tokens: bytes and specials, and a BPE vocabulary's merges if it has one.
+    public var tokenizer = Tokenizer()
+    /// Token ids: the tokenizer's, then a codebook's codes.
+    public var vocabulary: Int { tokenizer.vocabularySize + (codebook?.size ?? 0) }
+    /// The id of a codebook's first code.
+    public var firstCode: Int { tokenizer.vocabularySize }
     /// Values per patch (p·p·channels).
     public var patchSize = 48
     /// Width of the sinusoidal timestep features.
@@ -25,11 +30,9 @@ public struct ModelConfig: Equatable, Sendable, Codable {
     /// How patches enter and leave the transformer.
     public var encoder: PatchEncoder = .linear
     /// A Chameleon baseline's codebook: images are then discrete tokens (ids from
-    /// `ByteTokenizer().vocabularySize` on) learned with the LM loss alone, and the model has
-    /// no patch encoder, decoder or diffusion. Nil for Transfusion.
-    public var codebook: Codebook? {
-        didSet { vocabulary = ByteTokenizer().vocabularySize + (codebook?.size ?? 0) }
-    }
+    /// `firstCode` on) learned with the LM loss alone, and the model has no patch encoder,
+    /// decoder or diffusion. Nil for Transfusion.
+    public var codebook: Codebook?
 
     /// SwiGLU hidden width.
     public var hidden: Int { (8 * dim / 3 + 31) / 32 * 32 }
@@ -53,7 +56,7 @@ public struct ModelConfig: Equatable, Sendable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case dim, layers, heads, vocabulary, patchSize, timeFeatures, imageSide, channels, latent, schedule, objective, encoder, codebook
+        case dim, layers, heads, vocabulary, tokenizer, patchSize, timeFeatures, imageSide, channels, latent, schedule, objective, encoder, codebook
     }
 
     /// Fields added after a checkpoint was written take their defaults.
@@ -63,7 +66,7 @@ public struct ModelConfig: Equatable, Sendable, Codable {
         dim = try c.decode(Int.self, forKey: .dim)
         layers = try c.decode(Int.self, forKey: .layers)
         heads = try c.decode(Int.self, forKey: .heads)
-        vocabulary = try c.decodeIfPresent(Int.self, forKey: .vocabulary) ?? d.vocabulary
+        tokenizer = try c.decodeIfPresent(Tokenizer.self, forKey: .tokenizer) ?? d.tokenizer
         patchSize = try c.decode(Int.self, forKey: .patchSize)
         timeFeatures = try c.decodeIfPresent(Int.self, forKey: .timeFeatures) ?? d.timeFeatures
         imageSide = try c.decodeIfPresent(Int.self, forKey: .imageSide) ?? d.imageSide
@@ -73,5 +76,19 @@ public struct ModelConfig: Equatable, Sendable, Codable {
         objective = try c.decodeIfPresent(DiffusionObjective.self, forKey: .objective) ?? d.objective
         encoder = try c.decodeIfPresent(PatchEncoder.self, forKey: .encoder) ?? d.encoder
         codebook = try c.decodeIfPresent(Codebook.self, forKey: .codebook)
+        // Written for readers of the file; a checkpoint whose count disagrees is damaged.
+        if let saved = try c.decodeIfPresent(Int.self, forKey: .vocabulary), saved != vocabulary {
+            throw DecodingError.dataCorruptedError(forKey: .vocabulary, in: c, debugDescription: "the vocabulary is \(saved) but the tokenizer and codebook make \(vocabulary)")
+        }
+    }
+
+    public func encode(to out: Encoder) throws {
+        var c = out.container(keyedBy: CodingKeys.self)
+        try c.encode(dim, forKey: .dim); try c.encode(layers, forKey: .layers); try c.encode(heads, forKey: .heads)
+        try c.encode(vocabulary, forKey: .vocabulary); try c.encode(tokenizer, forKey: .tokenizer)
+        try c.encode(patchSize, forKey: .patchSize); try c.encode(timeFeatures, forKey: .timeFeatures)
+        try c.encode(imageSide, forKey: .imageSide); try c.encode(channels, forKey: .channels); try c.encode(latent, forKey: .latent)
+        try c.encode(schedule, forKey: .schedule); try c.encode(objective, forKey: .objective); try c.encode(encoder, forKey: .encoder)
+        try c.encodeIfPresent(codebook, forKey: .codebook)
     }
 }

@@ -46,6 +46,8 @@ public final class Trainer {
     let imagesPerRow: Int
     /// How items become examples (images as tokens for a codebook model).
     let policy: ExamplePolicy
+    /// Rows of the sequence length, text in the model's tokens.
+    var packer: Packer { Packer(length: options.length, tokenizer: model.config.tokenizer) }
     var heldOut: HeldOutSet?
 
     public init(model: TransfusionModel, data: any Dataset, options: Options) throws {
@@ -104,7 +106,7 @@ public final class Trainer {
 
     /// Draws the next batch and feeds it to the step's plan.
     func feedBatch() throws {
-        let batch = try policy.batch(options.batch, from: data, packer: Packer(length: options.length),
+        let batch = try policy.batch(options.batch, from: data, packer: packer,
                                      patchifier: patchifier, rng: &rng)
         for (node, value) in try feeder.values(batch.rows, images: batch.images, inputs: inputs, stepLimits: batch.stepLimits, rng: &rng) {
             try plan.set(node, value)
@@ -143,7 +145,7 @@ public final class Trainer {
         var rng = RNG(seed: seed ?? options.seed &+ 0x9E37_79B9_7F4A_7C15)
         var feeds: [[Node: TensorData]] = [], lmTargets: [Int] = [], patchValues: [Int] = []
         for _ in 0..<max(1, batches) {
-            let batch = try policy.batch(options.batch, from: source, packer: Packer(length: options.length),
+            let batch = try policy.batch(options.batch, from: source, packer: packer,
                                                  patchifier: patchifier, rng: &rng)
             feeds.append(try feeder.values(batch.rows, images: batch.images, inputs: inputs, stepLimits: batch.stepLimits, rng: &rng))
             lmTargets.append(batch.lmTargets); patchValues.append(batch.patchValues)
