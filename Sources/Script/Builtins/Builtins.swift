@@ -10,6 +10,7 @@ public enum Builtins {
         ("Masks", MaskBuiltins.all),
         ("Data", DataBuiltins.all),
         ("Datasets", DatasetBuiltins.all),
+        ("Tokenizer", TokenizerBuiltins.all),
         ("Models", ModelBuiltins.all),
         ("Chameleon baseline", ChameleonBuiltins.all),
         ("Training", TrainingBuiltins.all),

@@ -7,7 +7,7 @@ import Transfusion
 enum MetricBuiltins {
     static let all: [Builtin] = [
         Builtin("bits_per_byte", "model, texts, length=64, batch=16",
-                help: "Bits per byte of held-out text under the model (its perplexity per byte is 2 ** bpb): each text is BOS, its bytes, EOS, and every byte and the EOS are predicted from what comes before; total bits over total bytes. texts: a string, a list of strings, a text dataset (every document) or examples from take. Texts longer than a row of `length` positions are cut as training cuts them. Recorded as the metric bits_per_byte, and 2 ** bpb as perplexity_per_byte.",
+                help: "Bits per byte of held-out text under the model (its perplexity per byte is 2 ** bpb): each text is BOS, its tokens (bytes, or the model's BPE tokens), EOS, and every token and the EOS are predicted from what comes before; total bits over total bytes of text, so models with different tokenizers compare. texts: a string, a list of strings, a text dataset (every document) or examples from take. Texts longer than a row of `length` positions are cut as training cuts them. Recorded as the metric bits_per_byte, and 2 ** bpb as perplexity_per_byte.",
                 example: "m = transfusion(dim=32, layers=1, heads=2)\nprint(bits_per_byte(m, [\"a red circle\", \"a blue square\"]) > 0)") { a in
             let model = try GenerationBuiltins.model(a)
             let texts = try measuredTexts(a, "texts")

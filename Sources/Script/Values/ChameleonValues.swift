@@ -52,8 +52,8 @@ enum ChameleonBuiltins {
             while held.count < 100 && draws < 2000 { draws += 1; if let p = data.draw(&rng).pixels { held.append(p) } }
             return .object(CodebookValue(book, error: book.reconstructionError(held)))
         },
-        Builtin("chameleon", "codebook, dim=128, layers=4, heads=4, mask=None, seed=0",
-                help: "The Chameleon baseline: the same transformer as transfusion(...), but images are discrete tokens of a codebook (BOI, a code per patch, EOI) learned with the LM loss alone — no patch encoder, no diffusion. Trains, generates, captions and is judged like a Transfusion model (no classifier-free guidance). Default mask: causal (as Chameleon).",
+        Builtin("chameleon", "codebook, dim=128, layers=4, heads=4, mask=None, tokenizer=None, seed=0",
+                help: "The Chameleon baseline: the same transformer as transfusion(...), but images are discrete tokens of a codebook (BOI, a code per patch, EOI) learned with the LM loss alone — no patch encoder, no diffusion. Trains, generates, captions and is judged like a Transfusion model (no classifier-free guidance). Default mask: causal (as Chameleon). Text is bytes unless tokenizer= gives a BPE vocabulary from bpe(...); the codes come after its ids.",
                 example: "data = shapes(size=8)\nmodel = chameleon(codebook(data, k=16, images=50), dim=32, layers=1, heads=2)\nprint(model)") { a in
             guard case .object(let o) = a["codebook"], let book = o as? CodebookValue else {
                 throw a.error("codebook", "must be a codebook from codebook(data, k=...)")
@@ -63,6 +63,7 @@ enum ChameleonBuiltins {
             var config = ModelConfig(dim: dim, layers: try MaskBuiltins.positive(a, "layers"), heads: heads,
                                      patchSize: c.patchValues, imageSide: c.side)
             config.codebook = c
+            config.tokenizer = try TokenizerBuiltins.tokenizer(a)
             let model = TransfusionModel(config, mask: try ModelBuiltins.maskArgument(a) ?? .causal, seed: UInt64(max(0, try a.int("seed"))))
             return .object(ModelValue(model, loss: LossWeights(lm: 1, diffusion: 0)))
         },

@@ -18,13 +18,18 @@ final class ModelValue: ScriptObject {
     var description: String {
         let c = model.config
         if let book = c.codebook {
-            return "chameleon(dim=\(c.dim), layers=\(c.layers), heads=\(c.heads), image=\(c.imageSide), codebook=\(book.size) codes of \(book.patch)×\(book.patch) patches, mask=\(mask)) — \(model.parameters.count) parameters"
+            return "chameleon(dim=\(c.dim), layers=\(c.layers), heads=\(c.heads), image=\(c.imageSide), codebook=\(book.size) codes of \(book.patch)×\(book.patch) patches\(tokenizerText), mask=\(mask)) — \(model.parameters.count) parameters"
         }
         let latent = vae.map { "image=\(pixelSide), latent=\(c.imageSide)×\(c.imageSide)×\(c.channels) (VAE factor \($0.config.factor))" }
         let patch = c.patchSide.map { (latent ?? "image=\(c.imageSide)") + ", patch=\($0)" } ?? "patch_values=\(c.patchSize)"
-        return "transfusion(dim=\(c.dim), layers=\(c.layers), heads=\(c.heads), \(patch), encoder=\"\(c.encoder.rawValue)\", mask=\(mask), noise=\"\(c.schedule)\", predict=\"\(c.objective.rawValue)\", loss=\(loss)) — \(model.parameters.count) parameters"
+        return "transfusion(dim=\(c.dim), layers=\(c.layers), heads=\(c.heads), \(patch), encoder=\"\(c.encoder.rawValue)\"\(tokenizerText), mask=\(mask), noise=\"\(c.schedule)\", predict=\"\(c.objective.rawValue)\", loss=\(loss)) — \(model.parameters.count) parameters"
     }
-    var memberNames: [String] { ["mask", "mask_expression", "parameters", "dim", "layers", "heads"] }
+    /// `, tokenizer=bpe(vocab=N)` for a BPE model; nothing for bytes (the default).
+    var tokenizerText: String {
+        let t = model.config.tokenizer
+        return t.merges.isEmpty ? "" : ", tokenizer=bpe(vocab=\(t.vocabularySize))"
+    }
+    var memberNames: [String] { ["mask", "mask_expression", "parameters", "dim", "layers", "heads", "tokenizer"] }
 
     func member(_ name: String) throws -> Value? {
         let c = model.config
@@ -43,6 +48,7 @@ final class ModelValue: ScriptObject {
         case "dim": return .int(c.dim)
         case "layers": return .int(c.layers)
         case "heads": return .int(c.heads)
+        case "tokenizer": return .object(TokenizerValue(c.tokenizer))
         default: return nil
         }
     }
@@ -53,8 +59,8 @@ final class ModelValue: ScriptObject {
 
 enum ModelBuiltins {
     static let all: [Builtin] = [
-        Builtin("transfusion", "dim=128, layers=4, heads=4, image=16, patch=4, encoder='linear', time_features=64, mask=None, loss=None, noise='cosine', predict='eps', latent=None, seed=0",
-                help: "A Transfusion model: a Llama-style transformer (RMSNorm, SwiGLU, RoPE) over text tokens and the patch×patch RGB patches of image×image images, with the given attention mask (default causal | same_image), loss (default lm + 5 * diffusion), noise schedule ('cosine' or 'linear', optionally with T: 'linear(500)'; default T = 1000) and patch prediction ('eps', 'v' or 'flow' for flow matching). encoder='linear' embeds each patch with one matrix (the timestep embedding added first); encoder='unet' runs U-Net down blocks on each whole image before the transformer and up blocks after it (skip connections, timestep embedding inside each block, GroupNorm; patch 1, 2, 4 or 8, dim divisible by patch).",
+        Builtin("transfusion", "dim=128, layers=4, heads=4, image=16, patch=4, encoder='linear', time_features=64, mask=None, loss=None, noise='cosine', predict='eps', latent=None, tokenizer=None, seed=0",
+                help: "A Transfusion model: a Llama-style transformer (RMSNorm, SwiGLU, RoPE) over text tokens and the patch×patch RGB patches of image×image images, with the given attention mask (default causal | same_image), loss (default lm + 5 * diffusion), noise schedule ('cosine' or 'linear', optionally with T: 'linear(500)'; default T = 1000) and patch prediction ('eps', 'v' or 'flow' for flow matching). encoder='linear' embeds each patch with one matrix (the timestep embedding added first); encoder='unet' runs U-Net down blocks on each whole image before the transformer and up blocks after it (skip connections, timestep embedding inside each block, GroupNorm; patch 1, 2, 4 or 8, dim divisible by patch). Text is bytes unless tokenizer= gives a BPE vocabulary from bpe(...).",
                 example: "model = transfusion(dim=64, layers=2, heads=2, image=16, patch=4)\nprint(model)") { a in
             let (dim, heads) = try ModelBuiltins.dimAndHeads(a)
             let vae = try latentVAE(a)
@@ -76,6 +82,7 @@ enum ModelBuiltins {
                                      patchSize: patch * patch * channels, timeFeatures: try MaskBuiltins.positive(a, "time_features"),
                                      imageSide: side, schedule: try schedule(a, "noise"), objective: objective, encoder: encoder)
             config.channels = channels; config.latent = vae != nil
+            config.tokenizer = try TokenizerBuiltins.tokenizer(a)
             if encoder == .unet, let problem = TransfusionModel.unetProblem(config) { throw a.error("encoder", problem) }
             let model = TransfusionModel(config, mask: try maskArgument(a) ?? .transfusion, seed: UInt64(max(0, try a.int("seed"))))
             return .object(ModelValue(model, loss: try lossArgument(a), vae: vae))

@@ -4,11 +4,13 @@ import Transfusion
 /// A packed training sequence in the language: its layout (for masks), tokens and targets.
 final class PackedValue: ScriptObject {
     let sequence: PackedSequence
-    init(_ sequence: PackedSequence) { self.sequence = sequence }
+    /// What its text tokens mean.
+    let tokenizer: Tokenizer
+    init(_ sequence: PackedSequence, tokenizer: Tokenizer) { self.sequence = sequence; self.tokenizer = tokenizer }
 
     var typeName: String { "packed_sequence" }
     var description: String {
-        let text = Tokenizer().decode(sequence.tokens.enumerated().map { i, t in
+        let text = tokenizer.decode(sequence.tokens.enumerated().map { i, t in
             sequence.layout[i].kind == .patch ? -1 : t
         }).replacingOccurrences(of: "<-1>", with: "▪")
         return "packed_sequence(\(sequence.count) positions, \(sequence.layout.imageCount) images, \(sequence.lmLossCount) LM targets): \(text)"
@@ -32,8 +34,8 @@ final class PackedValue: ScriptObject {
 /// Packing examples into fixed-length training sequences.
 enum DataBuiltins {
     static let all: [Builtin] = [
-        Builtin("pack", "examples, length=128",
-                help: "Packs examples (lists of strings and patch counts, e.g. [\"a red circle\", 16]) into sequences of `length`: BOS, text bytes, BOI patches EOI for images, EOS; padded.",
+        Builtin("pack", "examples, length=128, tokenizer=None",
+                help: "Packs examples (lists of strings and patch counts, e.g. [\"a red circle\", 16]) into sequences of `length`: BOS, text bytes (or the tokens of tokenizer=, from bpe(...)), BOI patches EOI for images, EOS; padded.",
                 example: "seqs = pack([[\"a red circle\", 16], [4, \"a caption\"]], length=64)\nprint(seqs[0].layout.count)") { a in
             let length = try MaskBuiltins.positive(a, "length")
             let examples = try a.list("examples").enumerated().map { i, example -> [Segment] in
@@ -46,8 +48,9 @@ enum DataBuiltins {
                     }
                 }
             }
-            let packed = try MaskBuiltins.located { try Packer(length: length).pack(examples) }
-            return .list(ListRef(packed.map { .object(PackedValue($0)) }))
+            let tokenizer = try TokenizerBuiltins.tokenizer(a)
+            let packed = try MaskBuiltins.located { try Packer(length: length, tokenizer: tokenizer).pack(examples) }
+            return .list(ListRef(packed.map { .object(PackedValue($0, tokenizer: tokenizer)) }))
         },
         Builtin("shapes", "size=16, seed=0, two=False",
                 help: "Procedural captioned images: one coloured shape (6 colours, 4 kinds, 2 sizes, 5 positions) on black, or two with two=True; deterministic by seed.",
