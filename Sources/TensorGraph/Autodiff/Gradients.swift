@@ -3,18 +3,20 @@
 public enum Autodiff {
     /// d(output)/d(each of `wrt`), as lazy nodes. `output` must be a scalar unless `seed`
     /// (the gradient flowing into it) is given. An input that `output` does not depend on
-    /// gets zeros.
-    public static func gradients(of output: Node, wrt: [Node], seed: Node? = nil) throws -> [Node] {
+    /// gets zeros. With `wrtAsLeaves`, gradients stop at the `wrt` nodes even where they are
+    /// computed from each other (a gradient rule differentiating its own formula in terms of
+    /// its op's inputs wants exactly the partial derivatives).
+    public static func gradients(of output: Node, wrt: [Node], seed: Node? = nil, wrtAsLeaves: Bool = false) throws -> [Node] {
         guard seed != nil || output.count == 1 else {
             throw TensorGraphError("grad: the output must be a scalar, got shape \(Shape.describe(output.shape)); reduce it first (e.g. sum)",
                                    span: BuildContext.span ?? output.span)
         }
         let order = topologicalOrder([output])
-        let needed = dependsOnAny(order, wrt)
+        let needed = dependsOnAny(order, wrt), stops = wrtAsLeaves ? Set(wrt) : []
         // Each node's gradient contributions, combined once all of its users are done.
         var parts: [Node: [Node]] = [output: [seed ?? Tensor.full(output.shape, 1).node]]
         for node in order.reversed() {
-            guard let contributions = parts[node], !node.isLeaf, needed.contains(node) else { continue }
+            guard let contributions = parts[node], !node.isLeaf, needed.contains(node), !stops.contains(node) else { continue }
             let g = try combined(contributions)
             let inputGrads: [Node?]
             do { inputGrads = try node.op.gradient(node, g) } catch {

@@ -37,25 +37,65 @@ public enum VectorMath {
     @inline(__always)
     public static func map(_ a: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int,
                            _ f: (Vector) -> Vector) {
+        map(a, a, a, out, n) { x, _, _ in f(x) }
+    }
+
+    /// out[i] = f(a[i], b[i]); `out` may be `a` or `b`.
+    @inline(__always)
+    public static func map(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+                           _ n: Int, _ f: (Vector, Vector) -> Vector) {
+        map(a, b, b, out, n) { x, y, _ in f(x, y) }
+    }
+
+    /// out[i] = f(a[i], b[i], c[i]); `out` may be any of them. Operands a lane function ignores
+    /// are not loaded (the maps above inline to their own loops).
+    @inline(__always)
+    public static func map(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>,
+                           _ out: UnsafeMutablePointer<Float>, _ n: Int, _ f: (Vector, Vector, Vector) -> Vector) {
         var i = 0
         while i + 8 <= n {
-            let v = UnsafeRawPointer(a + i).loadUnaligned(as: Vector.self)
-            UnsafeMutableRawPointer(out + i).storeBytes(of: f(v), as: Vector.self)
+            UnsafeMutableRawPointer(out + i).storeBytes(of: f(load(a + i), load(b + i), load(c + i)), as: Vector.self)
             i += 8
         }
         guard i < n else { return }
-        var v = Vector(repeating: 0)
-        for j in 0..<(n - i) { v[j] = a[i + j] }
-        let r = f(v)
+        var u = Vector(repeating: 0), v = u, w = u
+        for j in 0..<(n - i) { u[j] = a[i + j]; v[j] = b[i + j]; w[j] = c[i + j] }
+        let r = f(u, v, w)
         for j in 0..<(n - i) { out[i + j] = r[j] }
     }
+
+    /// The largest of n values (−∞ for none).
+    @inline(__always)
+    public static func maximum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+        // Compare-and-blend, not the standard library's pointwiseMax and max(), which are not
+        // specialized here and cost a call per eight values.
+        var m = Vector(repeating: -.infinity), i = 0
+        while i + 8 <= n { let v = load(x + i); m = m.replacing(with: v, where: v .> m); i += 8 }
+        var r = -Float.infinity
+        for lane in 0..<8 where m[lane] > r { r = m[lane] }
+        while i < n { if x[i] > r { r = x[i] }; i += 1 }
+        return r
+    }
+
+    /// Σ a[i]·b[i], summed in eight lanes, then across them: a fixed order for a given n.
+    @inline(__always)
+    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+        var s = Vector(repeating: 0), i = 0
+        while i + 8 <= n { s += load(a + i) * load(b + i); i += 8 }
+        var r = s.sum()
+        while i < n { r += a[i] * b[i]; i += 1 }
+        return r
+    }
+
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>) -> Vector { UnsafeRawPointer(p).loadUnaligned(as: Vector.self) }
 
     /// x[i] = e^(x[i] − shift) in place; returns their sum (a softmax's denominator).
     @inline(__always)
     public static func expShifted(_ x: UnsafeMutablePointer<Float>, _ n: Int, minus shift: Float) -> Float {
         var total = Vector(repeating: 0), i = 0
         while i + 8 <= n {
-            let e = exp(UnsafeRawPointer(x + i).loadUnaligned(as: Vector.self) - shift)
+            let e = exp(load(x + i) - shift)
             UnsafeMutableRawPointer(x + i).storeBytes(of: e, as: Vector.self)
             total += e
             i += 8

@@ -49,6 +49,8 @@ public struct Tensor: CustomStringConvertible {
     public func tanh() throws -> Tensor { try unary(.tanh) }
     public func sigmoid() throws -> Tensor { try unary(.sigmoid) }
     public func silu() throws -> Tensor { try unary(.silu) }
+    /// silu(self) · up, SwiGLU's gating, as one elementwise op.
+    public func swiglu(_ up: Tensor) throws -> Tensor { try binary(.swiglu, up) }
     public func gelu() throws -> Tensor { try unary(.gelu) }
     public func relu() throws -> Tensor { try unary(.relu) }
     public func abs() throws -> Tensor { try unary(.abs) }

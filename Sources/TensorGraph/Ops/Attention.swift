@@ -7,10 +7,10 @@ import Foundation
 ///
 /// The T×S probabilities are never stored: the forward pass works on blocks of `queryBlock`
 /// query rows (scores for one block against all keys, in scratch), and the backward pass
-/// recomputes them from q and k (flash-style). Scores and products are formed tile by tile —
-/// `queryBlock` rows × `keyBlock` keys, one sgemm per tile — and each tile is first classified
-/// from the mask: empty tiles are skipped everywhere (scores, softmax, products, backward), full
-/// tiles skip the mask test, and only partial tiles are masked element by element.
+/// recomputes them from q and k (flash-style). The mask is cut into tiles of `queryBlock` rows ×
+/// `keyBlock` keys, classified once per run (every head of a batch row shares them): empty tiles
+/// are skipped everywhere (scores, softmax, products, backward), full tiles skip the mask test,
+/// and only partial tiles are masked. Each run of consecutive non-empty tiles is one sgemm.
 ///
 /// Work is split over (batch·head, query block) units in the forward pass and over batch·head
 /// pairs in the backward pass (dk and dv sum over all query rows). Units are dealt to a fixed
@@ -52,6 +52,35 @@ public enum AttentionTiles {
     /// What the mask does to one tile of `rows` queries × one key block.
     enum TileClass: UInt8 { case empty = 0, partial = 1, full = 2 }
 
+    /// The class of every tile of the mask, [mask batch][query block][key block]: computed once
+    /// per run, since every head (and both passes) of a batch row shares its mask.
+    struct TileMap {
+        let classes: UnsafeMutablePointer<TileClass>
+        let dims: AttentionDims
+
+        /// The key blocks' classes for one query block of one (batch, head) pair.
+        func row(pair: Int, block: Int) -> UnsafePointer<TileClass> {
+            let maskBatch = dims.maskBatched ? pair / dims.h : 0
+            return UnsafePointer(classes + (maskBatch * dims.queryBlocks + block) * blockCount(dims.s))
+        }
+    }
+
+    /// Classifies every tile of `mask` and passes the map to `body`.
+    static func withTileMap<R>(_ a: AttentionDims, mask: UnsafePointer<Float>, _ body: (TileMap) -> R) -> R {
+        let maskBatches = a.maskBatched ? a.b : 1, perBlock = blockCount(a.s)
+        return withUnsafeTemporaryAllocation(of: TileClass.self, capacity: maskBatches * a.queryBlocks * perBlock) { buffer in
+            let classes = buffer.baseAddress!
+            for batch in 0..<maskBatches {
+                for block in 0..<a.queryBlocks {
+                    let t0 = block * a.blockRows
+                    classify(mask: mask + batch * a.t * a.s, t0: t0, rows: Swift.min(a.blockRows, a.t - t0), s: a.s,
+                             classes + (batch * a.queryBlocks + block) * perBlock)
+                }
+            }
+            return body(TileMap(classes: classes, dims: a))
+        }
+    }
+
     /// Classifies the key blocks for query rows t0 ..< t0 + rows into `classes` (one per block).
     static func classify(mask: UnsafePointer<Float>, t0: Int, rows: Int, s: Int,
                          _ classes: UnsafeMutablePointer<TileClass>) {
@@ -77,57 +106,67 @@ public enum AttentionTiles {
         }
     }
 
+    /// Calls `body(start, width)` for each maximal run of consecutive non-empty key blocks: the
+    /// products span a whole run (a causal row block's keys are one run), which is faster
+    /// than a product per tile.
+    @inline(__always)
+    static func runs(_ classes: UnsafePointer<TileClass>, _ s: Int, _ body: (Int, Int) -> Void) {
+        var start = 0, index = 0, runStart = -1
+        while start < s {
+            if classes[index] == .empty {
+                if runStart >= 0 { body(runStart, start - runStart); runStart = -1 }
+            } else if runStart < 0 {
+                runStart = start
+            }
+            start += keyBlock; index += 1
+        }
+        if runStart >= 0 { body(runStart, s - runStart) }
+    }
+
     static func blockCount(_ s: Int) -> Int { (s + keyBlock - 1) / keyBlock }
 
     /// P = softmax(scale · q kᵀ with masked scores at −∞) for query rows t0 ..< t0 + rows of one
-    /// (batch, head), into `p` (rows × s, leading dimension s). Empty tiles are never computed:
-    /// their probabilities are set to 0. A row that may attend to no key gets all-zero
-    /// probabilities; the first such row (absolute index) is returned.
+    /// (batch, head), into `p` (rows × s, leading dimension s). Only the keys of non-empty tiles
+    /// are written: every later use of P reads those runs alone. A row that may attend to no key
+    /// gets all-zero probabilities; the first such row (absolute index) is returned.
     static func probabilities(q: UnsafePointer<Float>, k: UnsafePointer<Float>, mask: UnsafePointer<Float>,
                               t0: Int, rows: Int, s: Int, d: Int, scale: Float,
-                              classes: UnsafeMutablePointer<TileClass>, p: UnsafeMutablePointer<Float>) -> Int? {
+                              classes: UnsafePointer<TileClass>, p: UnsafeMutablePointer<Float>) -> Int? {
         scores(q: q, k: k, mask: mask, t0: t0, rows: rows, s: s, d: d, scale: scale, classes: classes, p: p)
         var empty: Int?
         for r in 0..<rows {
             let row = p + r * s
             var m = -Float.infinity
-            keyBlocks(s) { s0, width, i in
-                guard classes[i] != .empty else { return }
-                for j in s0..<s0 + width { m = Swift.max(m, row[j]) }
-            }
+            runs(classes, s) { s0, width in m = Swift.max(m, VectorMath.maximum(row + s0, width)) }
             if m == -.infinity {
                 row.update(repeating: 0, count: s)
                 if empty == nil { empty = t0 + r }
                 continue
             }
             var total: Float = 0
-            keyBlocks(s) { s0, width, i in
-                if classes[i] == .empty { (row + s0).update(repeating: 0, count: width); return }
-                total += VectorMath.expShifted(row + s0, width, minus: m)
-            }
+            runs(classes, s) { s0, width in total += VectorMath.expShifted(row + s0, width, minus: m) }
             let inv = 1 / total
-            keyBlocks(s) { s0, width, i in
-                guard classes[i] != .empty else { return }
-                for j in s0..<s0 + width { row[j] *= inv }
-            }
+            runs(classes, s) { s0, width in VectorMath.map(row + s0, row + s0, width) { $0 * inv } }
         }
         return empty
     }
 
-    /// Masked, scaled scores, one tile (rows × keyBlock) at a time: empty tiles skipped, full
-    /// tiles without the mask test, partial tiles masked element by element.
+    /// Masked, scaled scores: one product per run of non-empty tiles, then the partial tiles
+    /// masked (full tiles need no mask test).
     static func scores(q: UnsafePointer<Float>, k: UnsafePointer<Float>, mask: UnsafePointer<Float>,
                        t0: Int, rows: Int, s: Int, d: Int, scale: Float,
-                       classes: UnsafeMutablePointer<TileClass>, p: UnsafeMutablePointer<Float>) {
-        classify(mask: mask, t0: t0, rows: rows, s: s, classes)
-        keyBlocks(s) { s0, width, i in
-            guard classes[i] != .empty else { return }
+                       classes: UnsafePointer<TileClass>, p: UnsafeMutablePointer<Float>) {
+        runs(classes, s) { s0, width in
             BLAS.sgemm(transA: false, transB: true, m: rows, n: width, k: d, alpha: scale,
                        a: q + t0 * d, lda: d, b: k + s0 * d, ldb: d, c: p + s0, ldc: s)
+        }
+        keyBlocks(s) { s0, width, i in
             guard classes[i] == .partial else { return }
             for r in 0..<rows {
-                let m = mask + (t0 + r) * s + s0, row = p + r * s + s0
-                for j in 0..<width where m[j] == 0 { row[j] = -.infinity }
+                let row = p + r * s + s0
+                VectorMath.map(row, mask + (t0 + r) * s + s0, row, width) { x, m in
+                    x.replacing(with: -.infinity, where: m .== 0)
+                }
             }
         }
     }
@@ -166,21 +205,20 @@ public struct Attention: Operation {
         let slots = Swift.min(units, AttentionTiles.maxSlots), bq = a.blockRows
         let q = k.input(0), key = k.input(1), v = k.input(2), mask = k.input(3), out = k.output
         let scratch = k.scratch!, scale = scale
-        AttentionTiles.dealt(units, slots: slots, work: units * bq * a.s * a.d * 4) { slot, unit in
-            let pair = unit / a.queryBlocks, t0 = (unit % a.queryBlocks) * bq, rows = Swift.min(bq, a.t - t0)
-            let p = scratch + slot * bq * a.s
-            let qp = a.q(q, pair), kp = a.kv(key, pair), vp = a.kv(v, pair)
-            withUnsafeTemporaryAllocation(of: AttentionTiles.TileClass.self, capacity: AttentionTiles.blockCount(a.s)) { tiles in
-                let classes = tiles.baseAddress!
+        AttentionTiles.withTileMap(a, mask: mask) { map in
+            AttentionTiles.dealt(units, slots: slots, work: units * bq * a.s * a.d * 4) { slot, unit in
+                let pair = unit / a.queryBlocks, block = unit % a.queryBlocks
+                let t0 = block * bq, rows = Swift.min(bq, a.t - t0)
+                let p = scratch + slot * bq * a.s, classes = map.row(pair: pair, block: block)
+                let qp = a.q(q, pair), kp = a.kv(key, pair), vp = a.kv(v, pair)
                 if let row = AttentionTiles.probabilities(q: qp, k: kp, mask: a.mask(mask, pair), t0: t0, rows: rows,
                                                           s: a.s, d: a.d, scale: scale, classes: classes, p: p) {
                     k.fail("attention: query row \(row) (batch \(pair / a.h), head \(pair % a.h)) may attend to no key — its mask row is all zeros; its output was set to zeros")
                 }
-                // out rows = P · v, one key block at a time; empty tiles contribute nothing.
+                // out rows = P · v over the runs of non-empty tiles.
                 let o = out + pair * a.t * a.d + t0 * a.d
                 o.update(repeating: 0, count: rows * a.d)
-                AttentionTiles.keyBlocks(a.s) { s0, width, i in
-                    guard classes[i] != .empty else { return }
+                AttentionTiles.runs(classes, a.s) { s0, width in
                     BLAS.sgemm(transA: false, transB: false, m: rows, n: a.d, k: width,
                                a: p + s0, lda: a.s, b: vp + s0 * a.d, ldb: a.d, beta: 1, c: o, ldc: a.d)
                 }
@@ -243,49 +281,45 @@ public struct AttentionBackward: Operation {
         let q = k.input(0), key = k.input(1), v = k.input(2), mask = k.input(3), dout = k.input(4)
         let dqBase = k.output, dkBase = k.output + a.pairs * a.t * a.d, dvBase = dkBase + a.pairs * a.s * a.d
         let scratch = k.scratch!, scale = scale
-        AttentionTiles.dealt(a.pairs, slots: slots, work: a.pairs * a.t * a.s * a.d * 10) { slot, pair in
-            let p = scratch + slot * 2 * bq * a.s, ds = p + bq * a.s
-            let qp = a.q(q, pair), dop = a.q(dout, pair), kp = a.kv(key, pair), vp = a.kv(v, pair)
-            let mp = a.mask(mask, pair)
-            let dq = dqBase + pair * a.t * a.d, dk = dkBase + pair * a.s * a.d, dv = dvBase + pair * a.s * a.d
-            dq.update(repeating: 0, count: a.t * a.d)
-            dk.update(repeating: 0, count: a.s * a.d)
-            dv.update(repeating: 0, count: a.s * a.d)
-            withUnsafeTemporaryAllocation(of: AttentionTiles.TileClass.self, capacity: AttentionTiles.blockCount(a.s)) { tiles in
-            let classes = tiles.baseAddress!
-            for block in 0..<a.queryBlocks {
-                let t0 = block * bq, rows = Swift.min(bq, a.t - t0)
-                _ = AttentionTiles.probabilities(q: qp, k: kp, mask: mp, t0: t0, rows: rows,
-                                                 s: a.s, d: a.d, scale: scale, classes: classes, p: p)
-                // dP = dO · vᵀ, tile by tile (empty tiles: P = 0 there, so dS = 0).
-                AttentionTiles.keyBlocks(a.s) { s0, width, i in
-                    guard classes[i] != .empty else {
-                        for r in 0..<rows { (ds + r * a.s + s0).update(repeating: 0, count: width) }
-                        return
+        AttentionTiles.withTileMap(a, mask: mask) { map in
+            AttentionTiles.dealt(a.pairs, slots: slots, work: a.pairs * a.t * a.s * a.d * 10) { slot, pair in
+                let p = scratch + slot * 2 * bq * a.s, ds = p + bq * a.s
+                let qp = a.q(q, pair), dop = a.q(dout, pair), kp = a.kv(key, pair), vp = a.kv(v, pair)
+                let mp = a.mask(mask, pair)
+                let dq = dqBase + pair * a.t * a.d, dk = dkBase + pair * a.s * a.d, dv = dvBase + pair * a.s * a.d
+                dq.update(repeating: 0, count: a.t * a.d)
+                dk.update(repeating: 0, count: a.s * a.d)
+                dv.update(repeating: 0, count: a.s * a.d)
+                for block in 0..<a.queryBlocks {
+                    let t0 = block * bq, rows = Swift.min(bq, a.t - t0), classes = map.row(pair: pair, block: block)
+                    _ = AttentionTiles.probabilities(q: qp, k: kp, mask: mp, t0: t0, rows: rows,
+                                                     s: a.s, d: a.d, scale: scale, classes: classes, p: p)
+                    // Empty tiles have P = 0, so dS = 0 there: only the runs are computed and read.
+                    AttentionTiles.runs(classes, a.s) { s0, width in  // dP = dO · vᵀ
+                        BLAS.sgemm(transA: false, transB: true, m: rows, n: width, k: a.d,
+                                   a: dop + t0 * a.d, lda: a.d, b: vp + s0 * a.d, ldb: a.d, c: ds + s0, ldc: a.s)
                     }
-                    BLAS.sgemm(transA: false, transB: true, m: rows, n: width, k: a.d,
-                               a: dop + t0 * a.d, lda: a.d, b: vp + s0 * a.d, ldb: a.d, c: ds + s0, ldc: a.s)
+                    // dS = P ⊙ (dP − Σⱼ P dP): the softmax's backward, row by row.
+                    for r in 0..<rows {
+                        let pr = p + r * a.s, dr = ds + r * a.s
+                        var dot: Float = 0
+                        AttentionTiles.runs(classes, a.s) { s0, width in dot += VectorMath.dot(pr + s0, dr + s0, width) }
+                        AttentionTiles.runs(classes, a.s) { s0, width in
+                            VectorMath.map(pr + s0, dr + s0, dr + s0, width) { p, d in p * (d - dot) }
+                        }
+                    }
+                    AttentionTiles.runs(classes, a.s) { s0, width in
+                        // dv[s0..] += P[:, s0..]ᵀ · dO
+                        BLAS.sgemm(transA: true, transB: false, m: width, n: a.d, k: rows,
+                                   a: p + s0, lda: a.s, b: dop + t0 * a.d, ldb: a.d, beta: 1, c: dv + s0 * a.d, ldc: a.d)
+                        // dk[s0..] += scale · dS[:, s0..]ᵀ · q
+                        BLAS.sgemm(transA: true, transB: false, m: width, n: a.d, k: rows, alpha: scale,
+                                   a: ds + s0, lda: a.s, b: qp + t0 * a.d, ldb: a.d, beta: 1, c: dk + s0 * a.d, ldc: a.d)
+                        // dq rows += scale · dS[:, s0..] · k[s0..]
+                        BLAS.sgemm(transA: false, transB: false, m: rows, n: a.d, k: width, alpha: scale,
+                                   a: ds + s0, lda: a.s, b: kp + s0 * a.d, ldb: a.d, beta: 1, c: dq + t0 * a.d, ldc: a.d)
+                    }
                 }
-                // dS = P ⊙ (dP − Σⱼ P dP): the softmax's backward, row by row (masked P = 0 ⇒ dS = 0).
-                for r in 0..<rows {
-                    let pr = p + r * a.s, dr = ds + r * a.s
-                    var dot: Float = 0
-                    for j in 0..<a.s { dot += pr[j] * dr[j] }
-                    for j in 0..<a.s { dr[j] = pr[j] * (dr[j] - dot) }
-                }
-                AttentionTiles.keyBlocks(a.s) { s0, width, i in
-                    guard classes[i] != .empty else { return }
-                    // dv[s0..] += P[:, s0..]ᵀ · dO
-                    BLAS.sgemm(transA: true, transB: false, m: width, n: a.d, k: rows,
-                               a: p + s0, lda: a.s, b: dop + t0 * a.d, ldb: a.d, beta: 1, c: dv + s0 * a.d, ldc: a.d)
-                    // dk[s0..] += scale · dS[:, s0..]ᵀ · q
-                    BLAS.sgemm(transA: true, transB: false, m: width, n: a.d, k: rows, alpha: scale,
-                               a: ds + s0, lda: a.s, b: qp + t0 * a.d, ldb: a.d, beta: 1, c: dk + s0 * a.d, ldc: a.d)
-                    // dq rows += scale · dS[:, s0..] · k[s0..]
-                    BLAS.sgemm(transA: false, transB: false, m: rows, n: a.d, k: width, alpha: scale,
-                               a: ds + s0, lda: a.s, b: kp + s0 * a.d, ldb: a.d, beta: 1, c: dq + t0 * a.d, ldc: a.d)
-                }
-            }
             }
         }
     }

@@ -82,6 +82,7 @@ public struct Unary: Elementwise {
 public struct Binary: Elementwise {
     public enum Kind: String, Hashable, CaseIterable {
         case add, sub, mul, div, pow, maximum, minimum
+        case swiglu   // silu(a)·b: SwiGLU's gate in one pass (its silu never stored)
         case equal, notEqual, less, lessEqual, greater, greaterEqual  // 1 or 0, no gradient
     }
     public let kind: Kind
@@ -110,6 +111,7 @@ public struct Binary: Elementwise {
         case .pow: for i in 0..<n { o[i] = Foundation.pow(a[i], b[i]) }
         case .maximum: for i in 0..<n { o[i] = Swift.max(a[i], b[i]) }
         case .minimum: for i in 0..<n { o[i] = Swift.min(a[i], b[i]) }
+        case .swiglu: VectorMath.map(a, b, o, n) { x, y in x / (1 + VectorMath.exp(-x)) * y }
         case .equal: for i in 0..<n { o[i] = a[i] == b[i] ? 1 : 0 }
         case .notEqual: for i in 0..<n { o[i] = a[i] != b[i] ? 1 : 0 }
         case .less: for i in 0..<n { o[i] = a[i] < b[i] ? 1 : 0 }
@@ -130,6 +132,7 @@ public struct Binary: Elementwise {
         case .pow: let y = Tensor(node); (da, db) = (try g * b * a.pow(b - 1), try g * y * a.log())
         case .maximum: let m = try a.compare(.greaterEqual, b); (da, db) = (try g * m, try g * (1 - m))
         case .minimum: let m = try a.compare(.lessEqual, b); (da, db) = (try g * m, try g * (1 - m))
+        case .swiglu: (da, db) = (try g * b * a.unary(.siluGrad), try g * a.silu())
         default: (da, db) = (nil, nil)
         }
         // A broadcast input receives the sum of the gradients of all positions it fed.

@@ -1,13 +1,20 @@
-/// Normalizations, built from existing primitives (mean, rsqrt, broadcasting arithmetic): their
-/// gradients come from those ops' rules and the planner fuses the elementwise parts.
+/// Normalizations. LayerNorm and GroupNorm are built from existing primitives (mean, rsqrt,
+/// broadcasting arithmetic): their gradients come from those ops' rules and the planner fuses
+/// the elementwise parts. RMSNorm, in every block of the transformer twice, is one op
+/// (RMSNorm.swift): one pass forward, one for each gradient.
 
 extension Tensor {
     /// RMSNorm over the last axis: x / √(mean(x²) + eps) · weight (weight [D], optional).
     public func rmsNorm(weight: Tensor?, eps: Float = 1e-6) throws -> Tensor {
         try checkAffine("rms_norm", weight, nil, size: shape.last)
+        return try .make(RMSNorm(eps: eps), [self, weight ?? .full([shape.last!], 1)])
+    }
+
+    /// RMSNorm from primitives: the reference the op is tested against, and the formula its
+    /// gradients are differentiated through (for gradients of gradients).
+    func rmsNormComposed(weight: Tensor, eps: Float) throws -> Tensor {
         let inv = try (square().mean(axes: [-1], keepDims: true) + eps).rsqrt()
-        let y = try self * inv
-        return try weight.map { try y * $0 } ?? y
+        return try self * inv * weight
     }
 
     /// LayerNorm over the last axis: (x − mean) / √(var + eps) · weight + bias (each [D], optional).
@@ -44,7 +51,7 @@ extension Tensor {
         return try centered * inv
     }
 
-    private func checkAffine(_ op: String, _ weight: Tensor?, _ bias: Tensor?, size: Int?) throws {
+    func checkAffine(_ op: String, _ weight: Tensor?, _ bias: Tensor?, size: Int?) throws {
         guard let size else {
             throw TensorGraphError("\(op): expects at least one axis, got a scalar", span: BuildContext.span)
         }

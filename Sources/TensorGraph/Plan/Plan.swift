@@ -152,8 +152,9 @@ public final class Plan {
 
     /// Where a run's time goes: seconds per kind of kernel (fused elementwise kernels under
     /// "fused ×members", a lone elementwise op under its name), summed over `runs` runs with the
-    /// inputs as they are, largest first.
-    public func profile(runs: Int = 3) throws -> [(kernel: String, seconds: Double, calls: Int)] {
+    /// inputs as they are, largest first. `byMembers` names each kernel by its ops and shapes
+    /// instead (`swiglu[8, 128, 1376]`, a fused chain as its members in order).
+    public func profile(runs: Int = 3, byMembers: Bool = false) throws -> [(kernel: String, seconds: Double, calls: Int)] {
         var total: [String: (Double, Int)] = [:]
         for _ in 0..<runs {
             for (i, w) in work.enumerated() {
@@ -163,10 +164,11 @@ public final class Plan {
                 case .kernel(let op, let k): op.run(k)
                 }
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                let key: String
+                var key: String
                 let members = steps[i].members
                 if case .kernel(let op, _) = w { key = op.label }
                 else { key = members.count == 1 ? "\(members[0].op.label) (unfused)" : "fused ×\(members.count)" }
+                if byMembers { key = members.map { "\($0.op.label)\(Shape.describe($0.shape))" }.joined(separator: " ") }
                 total[key, default: (0, 0)].0 += seconds
                 total[key, default: (0, 0)].1 += 1
             }

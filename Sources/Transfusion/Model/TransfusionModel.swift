@@ -150,7 +150,7 @@ public struct TransfusionModel {
             keys.append(a.k); values.append(a.v)
             h = try h + a.out
             let n = try h.rmsNorm(weight: P["block\(l).mlp_norm"])
-            let gated = try n.matmul(P["block\(l).mlp.gate"]).silu() * n.matmul(P["block\(l).mlp.up"])
+            let gated = try n.matmul(P["block\(l).mlp.gate"]).swiglu(n.matmul(P["block\(l).mlp.up"]))
             h = try h + gated.matmul(P["block\(l).mlp.down"])
         }
         return Forward(hidden: try h.rmsNorm(weight: P["final_norm"]), keys: keys, values: values, encoding: encoding)
@@ -174,22 +174,14 @@ public struct TransfusionModel {
 
     /// Multi-head self-attention with RoPE under the batch's mask.
     func attention(_ n: Tensor, layer l: Int, _ x: BatchInputs, cache: KVCache?) throws -> (out: Tensor, k: Tensor, v: Tensor) {
-        let (b, t) = (n.shape[0], n.shape[1]), (heads, hd) = (config.heads, config.headDim)
-        func split(_ w: String) throws -> Tensor {
-            try n.matmul(parameters["block\(l).attn.\(w)"]).reshape([b, t, heads, hd]).permute([0, 2, 1, 3])
+        func heads(_ w: String, rope: Bool) throws -> Tensor {
+            try n.matmul(parameters["block\(l).attn.\(w)"]).splitHeads(config.heads, rope: rope ? (x.cos, x.sin) : nil)
         }
-        let q = try rope(split("wq"), x), k = try rope(split("wk"), x), v = try split("wv")
+        let q = try heads("wq", rope: true), k = try heads("wk", rope: true), v = try heads("wv", rope: false)
         let allK = try cache.map { try Tensor.concat([$0.keys[l], k], axis: 2) } ?? k
         let allV = try cache.map { try Tensor.concat([$0.values[l], v], axis: 2) } ?? v
         let o = try Tensor.attention(q, allK, allV, mask: x.mask)
-        return (try o.permute([0, 2, 1, 3]).reshape([b, t, config.dim]).matmul(parameters["block\(l).attn.wo"]), k, v)
-    }
-
-    /// Rotary embedding: pairs (i, i + d/2) rotated by the position's angles.
-    func rope(_ v: Tensor, _ x: BatchInputs) throws -> Tensor {
-        let half = config.headDim / 2
-        let rotated = try Tensor.concat([-v.slice(axis: 3, half, 2 * half), v.slice(axis: 3, 0, half)], axis: 3)
-        return try v * x.cos + rotated * x.sin
+        return (try o.mergeHeads().matmul(parameters["block\(l).attn.wo"]), k, v)
     }
 
     /// RoPE tables for positions, [count, headDim] each (cos, sin).

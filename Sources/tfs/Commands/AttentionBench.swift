@@ -24,6 +24,39 @@ struct AttentionBench {
             String(format: "tiles of 32 queries × 64 keys skipped: %.0f%%", 100 * matrix.skippedShare()),
             "", "| pass | threads | dense ms | tiled ms | speed-up |", "|---|---|---|---|---|",
         ]
+        lines += try timings(forward: forward, both: both)
+        lines += ["", "The training bench's attention (`tfs bench --transfusion`): rows of 128 positions (text:48 image:8x8 text:14,",
+                  "BOI and EOI included), mask (causal | same_image) per row, head size 32; batch × heads as in its dim-256 and dim-512 models.", ""]
+        lines += try stepShapes()
+        return lines.joined(separator: "\n")
+    }
+
+    /// Forward and forward+backward of the training step's attention, per model size.
+    func stepShapes() throws -> [String] {
+        let layout = try SequenceLayout(parsing: "text:48 image:8x8 text:14")
+        let row = MaskMatrix(.transfusion, layout).tensorData.values
+        var lines = ["| batch × heads | threads | forward ms | forward + backward ms |", "|---|---|---|---|"]
+        for (batch, heads) in [(16, 8), (8, 16)] {
+            var rng = RNG(seed: 2)
+            func p() -> Tensor { .parameter(TensorData(shape: [batch, heads, 128, 32], values: rng.normal(batch * heads * 128 * 32))) }
+            let (q, k, v) = (p(), p(), p())
+            let mask = Tensor.constant(TensorData(shape: [batch, 128, 128], values: Array([[Float]](repeating: row, count: batch).joined())))
+            let out = try Tensor.attention(q, k, v, mask: mask)
+            let loss = try out.square().sum()
+            let forward = Plan([out.node]), both = Plan([loss.node] + (try loss.gradients(wrt: [q, k, v])).map(\.node))
+            let suite = BenchSuite(size: 0)
+            for threads in [1, 2] {
+                BLAS.setThreads(threads)
+                let f = suite.time { try! forward.run() }, fb = suite.time { try! both.run() }
+                lines.append(String(format: "| %d × %d | %d | %.2f | %.2f |", batch, heads, threads, f * 1e3, fb * 1e3))
+            }
+        }
+        return lines
+    }
+
+    /// Dense against tiled, alternated to even out drift.
+    func timings(forward: Plan, both: Plan) throws -> [String] {
+        var lines: [String] = []
         let suite = BenchSuite(size: 0)
         for threads in [1, 2] {
             BLAS.setThreads(threads)
@@ -38,6 +71,6 @@ struct AttentionBench {
                 lines.append(String(format: "| %@ | %d | %.2f | %.2f | %.2f× |", name, threads, dense * 500, tiled * 500, dense / tiled))
             }
         }
-        return lines.joined(separator: "\n")
+        return lines
     }
 }

@@ -18,11 +18,12 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Measure in this process only (used by the parent run).") var child = false
     @Flag(help: "Measure masked attention with and without tile skipping instead.") var attention = false
     @Flag(help: "Measure a Transfusion training step instead.") var transfusion = false
+    @Flag(help: "With --transfusion: profile every kernel, named by its fused ops and shape.") var detail = false
     @Flag(help: "Measure generation (images and text) with and without the KV cache instead.") var generation = false
 
     func run() throws {
         if attention { print(try AttentionBench().report()); return }
-        if transfusion { print(try TransfusionBench().report()); return }
+        if transfusion { print(try TransfusionBench(detail: detail).report()); return }
         if generation { print(try GenerationBench(rounds: rounds).report()); return }
         if child {
             let rows = BenchSuite(size: size).measure()

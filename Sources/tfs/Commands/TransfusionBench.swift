@@ -7,6 +7,9 @@ import Transfusion
 /// For 1 and 2 threads: ms per step, tokens/s, and model FLOP utilisation against sgemm
 /// measured in the same run with the same threads (n = 1024, tfs's deterministic split).
 struct TransfusionBench {
+    /// Every kernel by its members and shape, instead of the kernels grouped by kind.
+    var detail = false
+
     func report() throws -> String {
         _ = BLAS.load()
         var lines = ["| model | batch | threads | ms/step | tokens/s | GFLOP/s | of sgemm | sgemm GFLOP/s | peak MB | parameters |",
@@ -25,7 +28,7 @@ struct TransfusionBench {
                                     100 * gflops / sgemm, sgemm, Double(step.bytes) / 1e6, Double(step.model.parameters.count) / 1e6))
                 if threads == 2 {
                     profiles += ["", "Where the dim-\(dim) step's time goes at 2 threads (kernels by kind, ms per step):", "",
-                                 "| kernel | ms | calls |", "|---|---|---|"] + (try step.profile())
+                                 "| kernel | ms | calls |", "|---|---|---|"] + (try step.profile(detail: detail))
                 }
             }
         }
@@ -79,11 +82,11 @@ struct TransfusionBench {
 
         func run() { try! plan.run(); optimizer.step(gradients, lr: 1e-4) }
 
-        func profile() throws -> [String] {
+        func profile(detail: Bool) throws -> [String] {
             let start = DispatchTime.now().uptimeNanoseconds
             optimizer.step(gradients, lr: 1e-4)
             let adam = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-            return try plan.profile().prefix(12).map { String(format: "| %@ | %.1f | %d |", $0.kernel, $0.seconds * 1e3, $0.calls) }
+            return try plan.profile(byMembers: detail).prefix(detail ? 60 : 12).map { String(format: "| %@ | %.1f | %d |", $0.kernel, $0.seconds * 1e3, $0.calls) }
                 + [String(format: "| AdamW update | %.1f | 1 |", adam)]
         }
     }
