@@ -1,7 +1,7 @@
 import Testing
 import Foundation
 import AllocCounter
-import TensorGraph
+@testable import TensorGraph
 
 /// A two-layer MLP trained from one planned graph: forward, backward and the optimizer update
 /// run many times with new batches, with nothing allocated per step.
@@ -87,6 +87,33 @@ import TensorGraph
         g.withUnsafeMutableBufferPointer { buf in _ = opt.step([buf], lr: 0.1) }
         // After one step m̂ = g and v̂ = g², so each weight moves by lr·sign(g).
         #expect(abs(w.pointer[0] - 0.9) < 1e-6 && abs(w.pointer[1] + 1.9) < 1e-6)
+    }
+
+    /// Eight lanes at a time and a zero-padded tail give exactly the plain per-weight loop, with
+    /// decay (rank-2 weights only), clipping and bias correction over several steps.
+    @Test func adamWMatchesAPlainLoopOnEveryLengthAndStep() throws {
+        var rng = RNG(seed: 3)
+        let shapes = [[3, 7], [8], [1, 5], [2, 17]]
+        let params = shapes.map { Storage(shape: $0, values: rng.normal(Shape.count($0))) }
+        var want = params.map { Array(UnsafeBufferPointer(start: $0.pointer, count: $0.count)) }
+        var m = want.map { [Float](repeating: 0, count: $0.count) }, v = m
+        let opt = AdamW(params, weightDecay: 0.1, clip: 1.0)
+        for step in 1...4 {
+            var grads = shapes.map { rng.normal(Shape.count($0)).map { $0 * 3 } }
+            let (_, scale) = grads.withBuffers { clipFactor($0, maxNorm: 1.0) }
+            grads.withBuffers { _ = opt.step($0, lr: 0.01) }
+            let c1 = 1 - pow(Float(0.9), Float(step)), c2 = 1 - pow(Float(0.95), Float(step))
+            for j in shapes.indices {
+                let decay: Float = shapes[j].count >= 2 ? 1 - 0.01 * 0.1 : 1
+                for i in want[j].indices {
+                    let gi = grads[j][i] * scale
+                    m[j][i] = 0.9 * m[j][i] + (1 - 0.9) * gi
+                    v[j][i] = 0.95 * v[j][i] + (1 - 0.95) * gi * gi
+                    want[j][i] = want[j][i] * decay - 0.01 * (m[j][i] / c1) / ((v[j][i] / c2).squareRoot() + 1e-8)
+                }
+                #expect(Array(UnsafeBufferPointer(start: params[j].pointer, count: params[j].count)) == want[j], "step \(step), parameter \(j)")
+            }
+        }
     }
 }
 

@@ -91,15 +91,47 @@ public final class AdamW: Optimizer {
         for (j, p) in parameters.enumerated() {
             let w = p.pointer, g = gradients[j], m = self.m[j].pointer, v = self.v[j].pointer
             let decay = p.shape.count >= 2 ? 1 - lr * weightDecay : 1
+            let moments = Moments(b1: b1, b2: b2, c1: c1, c2: c2, eps: eps, lr: lr, decay: decay, scale: scale)
             Parallel.chunks(p.count, work: p.count * 16) { range in
-                for i in range {
-                    let gi = g[i] * scale
-                    m[i] = b1 * m[i] + (1 - b1) * gi
-                    v[i] = b2 * v[i] + (1 - b2) * gi * gi
-                    w[i] = w[i] * decay - lr * (m[i] / c1) / ((v[i] / c2).squareRoot() + eps)
+                var i = range.lowerBound
+                while i + 8 <= range.upperBound {
+                    moments.update(w + i, g.baseAddress! + i, m + i, v + i)
+                    i += 8
                 }
+                if i < range.upperBound { moments.updateTail(w + i, g.baseAddress! + i, m + i, v + i, range.upperBound - i) }
             }
         }
         return norm
+    }
+
+    /// The AdamW update of eight weights at once.
+    struct Moments {
+        let b1: Float, b2: Float, c1: Float, c2: Float, eps: Float, lr: Float, decay: Float, scale: Float
+        typealias V = SIMD8<Float>
+
+        @inline(__always)
+        func update(_ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
+                    _ v: UnsafeMutablePointer<Float>) {
+            func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+            func store(_ x: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: x, as: V.self) }
+            let gi = load(g) * scale
+            let mi = b1 * load(m) + (1 - b1) * gi
+            let vi = b2 * load(v) + (1 - b2) * gi * gi
+            store(mi, m); store(vi, v)
+            store(load(w) * decay - lr * (mi / c1) / ((vi / c2).squareRoot() + eps), w)
+        }
+
+        /// The last n < 8 weights, through zero-padded lanes: the same operations as `update`.
+        func updateTail(_ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
+                        _ v: UnsafeMutablePointer<Float>, _ n: Int) {
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { lanes in
+                let t = lanes.baseAddress!
+                t.update(repeating: 0, count: 32)
+                t.update(from: w, count: n); (t + 8).update(from: g, count: n)
+                (t + 16).update(from: m, count: n); (t + 24).update(from: v, count: n)
+                update(t, t + 8, t + 16, t + 24)
+                w.update(from: t, count: n); m.update(from: t + 16, count: n); v.update(from: t + 24, count: n)
+            }
+        }
     }
 }
