@@ -83,9 +83,14 @@ import TensorGraph
     @Test func interruptStopsALongLoopAndKeepsState() async throws {
         let s = Session()
         _ = runScript("n = 0", in: s)
-        let task = Task.detached { s.run(source: "while True:\n    n += 1", file: "t.tfs") }
-        try await Task.sleep(nanoseconds: 200_000_000)
-        s.interrupt()
+        let finished = Finished()
+        let task = Task.detached { let r = s.run(source: "while True:\n    n += 1", file: "t.tfs"); finished.set(); return r }
+        // A run clears the flag when it starts, so an interrupt that lands before the loop is
+        // lost (on a busy machine the task may not have started yet): interrupt until it ends.
+        repeat {
+            try await Task.sleep(nanoseconds: 100_000_000)
+            s.interrupt()
+        } while !finished.value
         let r = await task.value
         #expect(r.failure == .interrupted)
         #expect(firstError(r).hasSuffix(": interrupted"))
@@ -112,4 +117,12 @@ import TensorGraph
         #expect(r.failure == .static_)
         #expect(errorText(r).contains("invalid --set value for 'lr'"))
     }
+}
+
+/// A flag one task sets and another polls.
+private final class Finished: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+    var value: Bool { lock.lock(); defer { lock.unlock() }; return done }
+    func set() { lock.lock(); done = true; lock.unlock() }
 }

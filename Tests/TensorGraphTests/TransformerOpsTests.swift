@@ -74,6 +74,22 @@ import Testing
         }
     }
 
+    /// Attention's gradients have gradients too (through the composed formula), and the op
+    /// agrees with that formula.
+    @Test func attentionGradientsOfGradients() throws {
+        let (b, h, t, d) = (1, 2, 5, 3)
+        let mask = Tensor.constant(TensorData(shape: [b, t, t], values: NNOpsTests.causalWithBlock(t, 1..<3)))
+        let (q, k, v) = (Tensor.constant(T.rand([b, h, t, d], 24)), Tensor.constant(T.rand([b, h, t, d], 25)), Tensor.constant(T.rand([b, h, t, d], 26)))
+        #expect(try Self.maxDifference(Tensor.attention(q, k, v, mask: mask, scale: 0.8),
+                                       Tensor.attentionComposed(q, k, v, mask: mask, scale: 0.8)) < 1e-5)
+        try T.gradCheck([T.rand([b, h, t, d], 27), T.rand([b, h, t, d], 28), T.rand([b, h, t, d], 29)]) { p in
+            let y = try Tensor.attention(p[0], p[1], p[2], mask: mask)
+            let w = Tensor.constant(T.rand(y.shape, 30))
+            let g = try (y * y * w).sum().gradients(wrt: p)
+            return try g[0] + g[1] * 0.5 + g[2] * 0.25
+        }
+    }
+
     @Test func swigluMatchesSiluTimesUpWithBroadcasting() throws {
         let a = Tensor.constant(T.rand([4, 11], 20, scale: 3)), b = Tensor.constant(T.rand([11], 21))
         #expect(try Self.maxDifference(a.swiglu(b), a.silu() * b) < 1e-6)

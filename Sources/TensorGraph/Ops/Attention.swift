@@ -325,7 +325,29 @@ public struct AttentionBackward: Operation {
     }
 }
 
+extension AttentionBackward {
+    /// Gradients of the gradients, through attention composed from primitives: the packed
+    /// [dq | dk | dv] differentiated with respect to q, k, v and the output gradient.
+    public func gradient(_ node: Node, _ upstream: Node) throws -> [Node?] {
+        let (q, k, v, mask, dOut) = (Tensor(node.inputs[0]), Tensor(node.inputs[1]), Tensor(node.inputs[2]),
+                                     Tensor(node.inputs[3]), node.inputs[4])
+        let out = try Tensor.attentionComposed(q, k, v, mask: mask, scale: scale)
+        let parts = try Autodiff.gradients(of: out.node, wrt: [q.node, k.node, v.node], seed: dOut, wrtAsLeaves: true)
+        let packed = try Tensor.concat(parts.map { try Tensor($0).reshape([-1]) }, axis: 0)
+        let grads = try Autodiff.gradients(of: packed.node, wrt: node.inputs, seed: upstream, wrtAsLeaves: true)
+        return [grads[0], grads[1], grads[2], nil, grads[4]]
+    }
+}
+
 extension Tensor {
+    /// Attention from primitives (scores, masked fill, softmax, product): what the attention
+    /// ops compute, as a graph whose gradients the autodiff derives.
+    static func attentionComposed(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor, scale: Float) throws -> Tensor {
+        let m = mask.rank == 3 ? try mask.reshape([mask.shape[0], 1, mask.shape[1], mask.shape[2]]) : mask
+        let scores = try q.matmul(k, transB: true) * scale
+        return try Tensor.select(m, scores, .scalar(-.infinity)).softmax(axis: -1).matmul(v)
+    }
+
     /// Scaled dot-product attention: q [B, H, T, D], k and v [B, H, S, D], mask [T, S] or
     /// [B, T, S] of 0/1 (1 = may attend) → [B, H, T, D]. `scale` defaults to 1/√D.
     /// A query row whose mask row is all zeros is an error (reported when the plan runs); its
