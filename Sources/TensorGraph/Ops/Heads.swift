@@ -1,9 +1,9 @@
 /// Multi-head layout, with the rotary embedding folded in: [B, T, H·D] ⇄ [B, H, T, D].
 ///
 /// Attention wants each head's queries, keys and values contiguous ([B, H, T, D]); the
-/// projections produce [B, T, H·D]. Splitting the heads is a permute, and RoPE on queries and
-/// keys was six elementwise kernels (two slices, a negation, a concatenation, two products and
-/// a sum) forward and as many backward; here both are one pass over memory.
+/// projections produce [B, T, H·D]. Splitting the heads was a permute, and RoPE on queries and
+/// keys was two slices, a negation, a concatenation, two products and a sum, forward and again
+/// backward; here both are one pass over memory.
 ///
 /// RoPE rotates each pair (j, j + D/2) of a head by its position's angle, with tables cos and
 /// sin of shape [B, 1, T, D] (or [1, 1, T, D] for all rows):

@@ -4,8 +4,8 @@
 ///   dx = r · g · w − x · r³ · (Σⱼ gⱼ wⱼ xⱼ) / D
 ///   dw = Σ over rows of g · x · r
 ///
-/// Composed from primitives, RMSNorm took seven elementwise and reduction kernels forward and
-/// about a dozen backward; each of these ops reads its inputs once. `r` is recomputed (a dot
+/// Composed from primitives, RMSNorm was several elementwise and reduction kernels forward and
+/// more backward, each a pass over memory; each of these ops reads its inputs once. `r` is recomputed (a dot
 /// product per row) rather than stored. The weight gradient is summed over fixed chunks of rows,
 /// then the chunks in order: the same result for any thread count.
 
