@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "tfs", targets: ["tfs"]),
+        .executable(name: "tfs-fuzz", targets: ["Fuzz"]),
         .library(name: "TensorGraph", targets: ["TensorGraph"]),
     ],
     dependencies: [
@@ -29,6 +30,9 @@ let package = Package(
             "Script", "Visual", "TensorGraph", "Transfusion", "CReadline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // The readers tfs exposes to untrusted bytes, as fuzz targets: a corpus replayer in a
+        // plain build, libFuzzer's entry points when built by scripts/fuzz (-sanitize=fuzzer).
+        .executableTarget(name: "Fuzz", dependencies: ["Script", "Visual", "TensorGraph", "Transfusion"]),
         .target(name: "AllocCounter", path: "Tests/AllocCounter"),
         .testTarget(name: "TensorGraphTests", dependencies: ["TensorGraph", "AllocCounter"]),
         .testTarget(name: "VisualTests", dependencies: ["Visual", "TensorGraph"]),
