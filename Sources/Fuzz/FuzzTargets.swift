@@ -19,6 +19,9 @@ enum FuzzTarget: String, CaseIterable {
     case png
     /// JSON Lines: an image folder's metadata.jsonl and a .jsonl text corpus.
     case jsonl
+    /// A checkpoint as `load_model`, `load_vae` and `train(resume=)` read it: config, mask,
+    /// tokenizer and weights, in a session.
+    case checkpoint
 
     func run(_ bytes: Data) {
         switch self {
@@ -27,6 +30,7 @@ enum FuzzTarget: String, CaseIterable {
         case .safetensors: Self.safetensors(bytes)
         case .png: _ = try? PNGDecoder.decode(bytes)
         case .jsonl: Self.jsonl(bytes)
+        case .checkpoint: Self.checkpoint(bytes)
         }
     }
 
@@ -43,15 +47,53 @@ enum FuzzTarget: String, CaseIterable {
         return s
     }()
     nonisolated(unsafe) private static var watchdog: Watchdog?
+    /// TFS_FUZZ_VERBOSE=1 prints what each cell printed and its errors (to read a replay).
+    private static let verbose = ProcessInfo.processInfo.environment["TFS_FUZZ_VERBOSE"] == "1"
 
     private static func script(_ bytes: Data) {
+        inSession([String(decoding: bytes, as: UTF8.self)])
+    }
+
+    /// Runs cells in the session, from a fresh state, each stopped after half a second.
+    private static func inSession(_ cells: [String]) {
         let watchdog = Self.watchdog ?? Watchdog(flag: session.interpreter.interruptFlag)
         Self.watchdog = watchdog
         session.reset()
-        watchdog.arm(seconds: 0.5)
-        _ = session.run(source: String(decoding: bytes, as: UTF8.self), file: "fuzz.tfs")
-        watchdog.disarm()
+        for cell in cells {
+            watchdog.arm(seconds: 0.5)
+            let result = session.run(source: cell, file: "fuzz.tfs")
+            watchdog.disarm()
+            if verbose {
+                for case .text(let t) in result.outputs { print(t) }
+                for case .error(let e) in result.outputs { print(e) }
+            }
+        }
     }
+
+    /// The bytes are a checkpoint's metadata (a JSON object of strings: config, mask, step,
+    /// rng, …) over the weights of a tiny model and a tiny VAE; the file is loaded as a model,
+    /// as a VAE, and resumed by a one-step run. (Mutating whole files spends nearly every
+    /// input on weight bytes; the safetensors target covers the container.)
+    private static func checkpoint(_ bytes: Data) {
+        guard let json = try? JSONSerialization.jsonObject(with: bytes), let metadata = json as? [String: String] else { return }
+        let path = scratch.appendingPathComponent("input.safetensors").path
+        guard (try? Safetensors.write(entries: baseWeights, metadata: metadata, to: path)) != nil else { return }
+        inSession(["m = load_model('\(path)')", "v = load_vae('\(path)')",
+                   "train(m, shapes(size=8), steps=1, batch=1, resume='\(path)')"])
+    }
+
+    /// The weights every checkpoint input is written with: a one-step run of a dim-8 model
+    /// (its AdamW moments too) and a width-4 VAE.
+    private static let baseWeights: [Safetensors.Entry] = {
+        let model = scratch.appendingPathComponent("base-model.safetensors").path
+        let vae = scratch.appendingPathComponent("base-vae.safetensors").path
+        inSession(["m = transfusion(dim=8, layers=1, heads=2, image=8, patch=4)",
+                   "train(m, shapes(size=8), steps=1, batch=1, length=64, checkpoint='\(model)')",
+                   "vae(width=4).save('\(vae)')"])
+        let entries = [model, vae].flatMap { (try? Safetensors.read(path: $0).entries) ?? [] }
+        precondition(!entries.isEmpty, "tfs-fuzz: the base checkpoint was not written")
+        return entries
+    }()
 
     // MARK: files
 

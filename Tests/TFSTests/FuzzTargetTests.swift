@@ -5,10 +5,10 @@ import Testing
 /// crash, and a short libFuzzer run from it finds none. The libFuzzer build is made by
 /// `scripts/fuzz --build`, which scripts/test runs; without it the test fails, never skips.
 @Suite struct FuzzTargetTests {
-    static let targets = ["frontend", "script", "safetensors", "png", "jsonl"]
+    static let targets = ["frontend", "script", "safetensors", "png", "jsonl", "checkpoint"]
     /// Inputs per target in the short run: a few seconds each here (docs/architecture.md has
     /// the long runs' figures).
-    static let runs = ["frontend": 20_000, "script": 1_500, "safetensors": 10_000, "png": 100_000, "jsonl": 10_000]
+    static let runs = ["frontend": 20_000, "script": 1_500, "safetensors": 10_000, "png": 100_000, "jsonl": 10_000, "checkpoint": 1_000]
 
     static func corpus(_ target: String) -> URL {
         Tool.root.appendingPathComponent("Tests/Fuzz/corpus/\(target)")
@@ -18,10 +18,10 @@ import Testing
         try FileManager.default.contentsOfDirectory(atPath: corpus(target).path).filter { !$0.hasPrefix(".") }.count
     }
 
-    /// Runs the script target as `nobody` when the tests run as root (scripts may write
+    /// Runs the script and checkpoint targets as `nobody` when the tests run as root (scripts may write
     /// files), from copies in `work`: the checkout may sit where `nobody` cannot read.
     static func unprivileged(_ target: String, _ binary: URL, _ arguments: [String], work: URL) throws -> (URL, [String]) {
-        guard target == "script", getuid() == 0 else { return (binary, arguments) }
+        guard ["script", "checkpoint"].contains(target), getuid() == 0 else { return (binary, arguments) }
         let setpriv = try #require(Tool.which("setpriv"), "setpriv (util-linux) is needed to fuzz scripts as nobody")
         let copy = work.appendingPathComponent("tfs-fuzz"), seeds = work.appendingPathComponent("seeds")
         try FileManager.default.copyItem(at: binary, to: copy)
@@ -55,7 +55,8 @@ import Testing
         let (executable, arguments) = try Self.unprivileged(target, binary, [
             target, "-runs=\(runs)", "-seed=1", "-timeout=20", "-rss_limit_mb=4096", "-close_fd_mask=3",
             "-artifact_prefix=\(work.path)/", found.path, Self.corpus(target).path], work: work)
-        let r = try Tool.run(executable, arguments, directory: work, timeout: 600)
+        // Swift's own backtracer would catch a crash before libFuzzer could save the input.
+        let r = try Tool.run(executable, arguments, environment: ["SWIFT_BACKTRACE": "enable=no"], directory: work, timeout: 600)
         #expect(r.status == 0 && !r.timedOut, "\(r.both)")
         #expect(r.stderr.contains("Done \(runs) runs"), "\(r.both)")
         let artifacts = try FileManager.default.contentsOfDirectory(atPath: work.path).filter { !["found", "seeds", "tfs-fuzz"].contains($0) }
