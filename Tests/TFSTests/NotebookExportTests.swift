@@ -88,8 +88,8 @@ import Visual
         #expect(ids.count == 6 && Set(ids).count == 6)
     }
 
-    @Test(.enabled(if: Tool.hasNbformat, "needs python3 with `pip install nbformat`"))
-    func nbformatValidatesTheExport() throws {
+    @Test func nbformatValidatesTheExport() throws {
+        try #require(Tool.pythonProblem("nbformat") == nil, "\(Tool.pythonProblem("nbformat") ?? "")")
         let dir = try Tool.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("sample.ipynb").path

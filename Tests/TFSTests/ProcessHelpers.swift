@@ -86,11 +86,25 @@ enum Tool {
         try run(tfs!, arguments, input: input, environment: environment, directory: directory, timeout: timeout)
     }
 
-    /// Runs `python3 -c script args…`; nil if python3 cannot be started.
+    /// The test Python that scripts/setup makes: `$TFS_VENV/bin/python`, else
+    /// `~/.cache/tfs/venv/bin/python`.
+    static let pythonExecutable: URL = {
+        let env = ProcessInfo.processInfo.environment
+        let venv = env["TFS_VENV"] ?? (env["HOME"] ?? NSHomeDirectory()) + "/.cache/tfs/venv"
+        return URL(fileURLWithPath: venv + "/bin/python")
+    }()
+
+    /// Runs `python -c script args…` with the test Python; nil if it cannot be started.
     static func python(_ script: String, _ args: [String] = [], environment: [String: String] = [:],
                        timeout: Double = 120) -> Result? {
-        guard let python = which("python3") else { return nil }
-        return try? run(python, ["-c", script] + args, environment: environment, timeout: timeout)
+        try? run(pythonExecutable, ["-c", script] + args, environment: environment, timeout: timeout)
+    }
+
+    /// Why the test Python cannot import `modules`, or nil when it can: tests that need it
+    /// `#require` this to be nil, so a missing environment fails them instead of skipping.
+    static func pythonProblem(_ modules: String) -> String? {
+        guard let r = python("import \(modules)") else { return "cannot start \(pythonExecutable.path): run scripts/setup" }
+        return r.status == 0 ? nil : "\(pythonExecutable.path) cannot import \(modules): run scripts/setup\n\(r.stderr)"
     }
 
     static func which(_ name: String) -> URL? {
@@ -101,8 +115,6 @@ enum Tool {
         return nil
     }
 
-    static let hasNbformat: Bool = python("import nbformat")?.status == 0
-    static let hasPexpect: Bool = python("import pexpect")?.status == 0
 
     /// A fresh temporary directory.
     static func temporaryDirectory(_ name: String = "tfs-test") throws -> URL {

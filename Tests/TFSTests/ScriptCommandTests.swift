@@ -159,10 +159,8 @@ struct ScriptCommandTests {
         #expect(page.contains("class=\"cell code failed\"") && page.contains("<pre class=\"error\">"))
         #expect(page.contains("<pre class=\"stream\">after</pre>"), "\(page)")
 
-        if Tool.hasNbformat {
-            let problem = Tool.nbformatProblem(ipynb)
-            #expect(problem == nil, "\(problem ?? "")")
-        }
+        let problem = Tool.nbformatProblem(ipynb)
+        #expect(problem == nil, "\(problem ?? "")")
 
         // --stop-on-error keeps the rest, marked not run.
         let stopped = try Tool.tfs(["notebook", path, "-o", ipynb, "--stop-on-error", "--quiet"])
@@ -182,9 +180,7 @@ struct ScriptCommandTests {
 
     static let tensorsExample = Tool.root.appendingPathComponent("examples/tensors.tfs")
 
-    @Test(.enabled(if: Tool.hasNbformat, "needs python3 with `pip install nbformat`"),
-          .enabled(if: FileManager.default.fileExists(atPath: tensorsExample.path), "examples/tensors.tfs is not written yet"))
-    func theTensorsExampleExportsAsValidNbformat() throws {
+    @Test func theTensorsExampleExportsAsValidNbformat() throws {
         let example = Self.tensorsExample
         let dir = try Tool.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -234,11 +234,14 @@ import TensorGraph
 
     // MARK: - Python compatibility
 
-    /// Runs `python3 -c script args...`; nil if python3 cannot be started.
+    /// Runs `python -c script args...` with the test Python scripts/setup makes
+    /// (`$TFS_VENV`, else ~/.cache/tfs/venv); nil if it cannot be started.
     private static func runPython(_ script: String, _ args: [String] = []) -> (status: Int32, out: Data, err: String)? {
+        let env = ProcessInfo.processInfo.environment
+        let venv = env["TFS_VENV"] ?? (env["HOME"] ?? NSHomeDirectory()) + "/.cache/tfs/venv"
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script] + args
+        process.executableURL = URL(fileURLWithPath: venv + "/bin/python")
+        process.arguments = ["-c", script] + args
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -249,10 +252,14 @@ import TensorGraph
         return (process.terminationStatus, outData, String(decoding: errData, as: UTF8.self))
     }
 
-    static let pythonHasSafetensors: Bool = runPython("import safetensors, numpy")?.status == 0
+    /// Nil when the test Python has safetensors and numpy; else why not (the tests fail on it).
+    static let pythonProblem: String? = {
+        guard let r = runPython("import safetensors, numpy") else { return "the test Python does not start: run scripts/setup" }
+        return r.status == 0 ? nil : "the test Python cannot import safetensors, numpy: run scripts/setup\n\(r.err)"
+    }()
 
-    @Test(.enabled(if: SafetensorsTests.pythonHasSafetensors, "needs python3 with `pip install safetensors numpy`"))
-    func pythonReadsWhatSwiftWrites() throws {
+    @Test func pythonReadsWhatSwiftWrites() throws {
+        try #require(Self.pythonProblem == nil, "\(Self.pythonProblem ?? "")")
         let path = dir + "/from-swift.safetensors"
         let weights = TensorData(shape: [2, 3], values: [-1.5, 0, 0.25, 3e-8, 1e30, -7])
         try Safetensors.write(entries: [
@@ -291,8 +298,8 @@ import TensorGraph
         check("ids", "uint8", [3], [0, 7, 255])
     }
 
-    @Test(.enabled(if: SafetensorsTests.pythonHasSafetensors, "needs python3 with `pip install safetensors numpy`"))
-    func swiftReadsWhatPythonWrites() throws {
+    @Test func swiftReadsWhatPythonWrites() throws {
+        try #require(Self.pythonProblem == nil, "\(Self.pythonProblem ?? "")")
         let path = dir + "/from-python.safetensors"
         let script = """
         import sys, numpy as np
