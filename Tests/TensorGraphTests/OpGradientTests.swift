@@ -1,5 +1,5 @@
 import Testing
-import TensorGraph
+@testable import TensorGraph
 
 /// Every op's gradient against central finite differences (see GradCheck for the tolerance).
 @Suite struct OpGradientTests {
@@ -85,6 +85,38 @@ import TensorGraph
     @Test func gatherScatter() throws {
         let idx = Tensor.constant(TensorData(shape: [2, 3], values: [0, 4, 2, 4, 4, 1]))
         try check([[5, 3]]) { try $0[0].gather(idx) }
+        // scatter_add (gather's gradient) has its own rule: rows 4 and 2 collect several values,
+        // row 3 none.
+        try check([[2, 3, 3]]) { try Tensor.make(ScatterAdd(rows: 5), [$0[0], idx]) }
+        // So gradients of gradients go through gather: d/dtable of Σ w·(∂Σ(gather(table)²)/∂table).
+        try check([[5, 3]]) { p in
+            let inner = try (p[0].gather(idx).square()).sum()
+            return try inner.gradients(wrt: [p[0]])[0]
+        }
+    }
+
+    /// An op with a rule that refuses, and one whose rule gives the wrong number of gradients:
+    /// autodiff throws an error located where the node was made, and never crashes or zeroes.
+    struct Refuses: Operation {
+        var wrongCount = false
+        var label: String { wrongCount ? "miscounts" : "refuses" }
+        func shape(_ s: [[Int]]) throws -> [Int] { s[0] }
+        func run(_ k: Kernel) { k.output.update(from: k.input(0), count: k.node.count) }
+        func gradient(_ node: Node, _ g: Node) throws -> [Node?] {
+            if wrongCount { return [g, g] }
+            throw notDifferentiable(node, "a test op")
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func aRuleThatFailsIsALocatedError(_ wrongCount: Bool) throws {
+        let x = Tensor.parameter(TensorData(shape: [3], values: [1, 2, 3]))
+        let span = SourceSpan(file: "rule.tfs", line: 4, column: 2, length: 5)
+        let y = try BuildContext.with(span) { try Tensor.make(Refuses(wrongCount: wrongCount), [x]) }
+        let error = #expect(throws: TensorGraphError.self) { try y.sum().gradients(wrt: [x]) }
+        #expect(error?.span == span)
+        #expect(error?.message.contains(wrongCount ? "miscounts gave 2 gradients for 1 inputs" : "refuses is not differentiable (a test op)") == true,
+                "\(error?.message ?? "")")
     }
 
     @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])

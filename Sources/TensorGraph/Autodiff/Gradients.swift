@@ -19,8 +19,13 @@ public enum Autodiff {
             guard let contributions = parts[node], !node.isLeaf, needed.contains(node), !stops.contains(node) else { continue }
             let g = try combined(contributions)
             let inputGrads: [Node?]
-            do { inputGrads = try node.op.gradient(node, g) } catch {
-                fatalError("internal error in the gradient rule of \(node.op.label): \(error)")
+            do { inputGrads = try node.op.gradient(node, g) } catch var error as TensorGraphError {
+                error.span = error.span ?? node.span ?? BuildContext.span
+                throw error
+            }
+            guard inputGrads.count == node.inputs.count else {
+                throw TensorGraphError("internal error: the gradient rule of \(node.op.label) gave \(inputGrads.count) gradients for \(node.inputs.count) inputs",
+                                       span: node.span ?? BuildContext.span)
             }
             for (input, dx) in zip(node.inputs, inputGrads) {
                 guard let dx, needed.contains(input) else { continue }

@@ -30,10 +30,17 @@ public enum Graph {
         return node
     }
 
-    /// For ops whose shape rule cannot fail given already-checked inputs (gradient rules).
-    static func build(_ op: any Operation, _ inputs: [Node]) -> Node {
+    /// A leaf node (its shape rule returns its fixed shape and cannot fail).
+    static func leaf(_ op: any LeafOperation) -> Node {
+        guard let node = try? make(op, []) else { preconditionFailure("a leaf's shape rule failed") }
+        return node
+    }
+
+    /// For gradient rules, whose shape rules should not fail given already-checked inputs: if
+    /// one does, it is an internal error, thrown (autodiff adds where the node was made).
+    static func build(_ op: any Operation, _ inputs: [Node]) throws -> Node {
         do { return try make(op, inputs) } catch {
-            fatalError("internal shape error in a gradient rule: \(error)")
+            throw TensorGraphError("internal shape error in a gradient rule (\(op.label)): \(error)")
         }
     }
 

@@ -8,7 +8,10 @@ public protocol Operation: Hashable {
     /// The kernel: reads the inputs, writes the output (never allocates).
     func run(_ k: Kernel)
     /// The gradient rule: given the node and the gradient of its output, the gradients of its
-    /// inputs as new lazy nodes (nil where an input gets none).
+    /// inputs as new lazy nodes. Every op writes one — there is no default, so a new op cannot
+    /// silently pass zero gradients. nil declares an input that carries no gradient by nature
+    /// (indices, a selection's condition); an op that cannot be differentiated at all throws
+    /// `notDifferentiable`.
     func gradient(_ node: Node, _ upstream: Node) throws -> [Node?]
     /// Floats of scratch memory the kernel needs (taken from the plan's arena).
     func scratch(_ node: Node) -> Int
@@ -19,7 +22,17 @@ public protocol Operation: Hashable {
 public extension Operation {
     func scratch(_ node: Node) -> Int { 0 }
     var isView: Bool { false }
-    func gradient(_ node: Node, _ upstream: Node) throws -> [Node?] { node.inputs.map { _ in nil } }
+}
+
+/// A leaf: no inputs, so nothing to pass a gradient to (autodiff stops at leaves).
+public protocol LeafOperation: Operation {}
+public extension LeafOperation {
+    func gradient(_ node: Node, _ upstream: Node) throws -> [Node?] { [] }
+}
+
+/// The error of an op that has no gradient: autodiff reports it at the place that made the node.
+public func notDifferentiable(_ node: Node, _ why: String) -> TensorGraphError {
+    TensorGraphError("grad: \(node.op.label) is not differentiable (\(why))", span: node.span)
 }
 
 /// What a kernel sees: its node and raw pointers to planned buffers.

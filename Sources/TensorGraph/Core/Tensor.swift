@@ -16,17 +16,17 @@ public struct Tensor: CustomStringConvertible {
 
     // MARK: leaves
 
-    public static func scalar(_ v: Float) -> Tensor { Tensor(Graph.build(Fill(value: v, fillShape: []), [])) }
+    public static func scalar(_ v: Float) -> Tensor { Tensor(Graph.leaf(Fill(value: v, fillShape: []))) }
     public static func full(_ shape: [Int], _ v: Float) -> Tensor {
-        Tensor(Graph.build(Fill(value: v, fillShape: shape), []))
+        Tensor(Graph.leaf(Fill(value: v, fillShape: shape)))
     }
     public static func constant(_ data: TensorData) -> Tensor {
-        Tensor(Graph.build(Constant(Storage(data)), []))
+        Tensor(Graph.leaf(Constant(Storage(data))))
     }
     /// A value read in place from `storage` at every run: writes to the storage between runs
     /// are seen by every plan that uses it (a KV cache).
     public static func constant(_ storage: Storage) -> Tensor {
-        Tensor(Graph.build(Constant(storage), []))
+        Tensor(Graph.leaf(Constant(storage)))
     }
     public static func input(_ name: String, _ shape: [Int]) -> Tensor {
         Tensor(try! Graph.make(Input(name: name, shape: shape), [], name: name))

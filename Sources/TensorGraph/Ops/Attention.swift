@@ -228,7 +228,7 @@ public struct Attention: Operation {
 
     public func gradient(_ node: Node, _ g: Node) throws -> [Node?] {
         let a = AttentionDims(node)
-        let packed = Tensor(Graph.build(AttentionBackward(scale: scale), node.inputs + [g]))
+        let packed = Tensor(try Graph.build(AttentionBackward(scale: scale), node.inputs + [g]))
         let nq = a.pairs * a.t * a.d, nk = a.pairs * a.s * a.d
         let dq = try packed.slice(axis: 0, 0, nq).reshape(node.inputs[0].shape)
         let dk = try packed.slice(axis: 0, nq, nq + nk).reshape(node.inputs[1].shape)

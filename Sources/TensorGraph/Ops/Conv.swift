@@ -191,9 +191,9 @@ public struct Conv2D: Operation {
         let x = node.inputs[0].shape, w = node.inputs[1].shape
         // Rows and columns a strided window never reached: the transpose must give them back.
         let extraH = (x[2] + 2 * padding - w[2]) % stride, extraW = (x[3] + 2 * padding - w[3]) % stride
-        let dx = Graph.build(ConvTranspose2D(stride: stride, padding: padding, extraH: extraH, extraW: extraW),
+        let dx = try Graph.build(ConvTranspose2D(stride: stride, padding: padding, extraH: extraH, extraW: extraW),
                              [upstream, node.inputs[1]])
-        let dw = Graph.build(Conv2DFilterGrad(stride: stride, padding: padding, kh: w[2], kw: w[3]),
+        let dw = try Graph.build(Conv2DFilterGrad(stride: stride, padding: padding, kh: w[2], kw: w[3]),
                              [node.inputs[0], upstream])
         return [dx, dw]
     }
@@ -281,8 +281,8 @@ public struct ConvTranspose2D: Operation {
 
     public func gradient(_ node: Node, _ upstream: Node) throws -> [Node?] {
         let w = node.inputs[1].shape
-        let dx = Graph.build(Conv2D(stride: stride, padding: padding), [upstream, node.inputs[1]])
-        let dw = Graph.build(Conv2DFilterGrad(stride: stride, padding: padding, kh: w[2], kw: w[3]),
+        let dx = try Graph.build(Conv2D(stride: stride, padding: padding), [upstream, node.inputs[1]])
+        let dw = try Graph.build(Conv2DFilterGrad(stride: stride, padding: padding, kh: w[2], kw: w[3]),
                              [upstream, node.inputs[0]])
         return [dx, dw]
     }
@@ -340,9 +340,9 @@ public struct Conv2DFilterGrad: Operation {
     public func gradient(_ node: Node, _ upstream: Node) throws -> [Node?] {
         let x = node.inputs[0].shape
         let extraH = (x[2] + 2 * padding - kh) % stride, extraW = (x[3] + 2 * padding - kw) % stride
-        let dImage = Graph.build(ConvTranspose2D(stride: stride, padding: padding, extraH: extraH, extraW: extraW),
+        let dImage = try Graph.build(ConvTranspose2D(stride: stride, padding: padding, extraH: extraH, extraW: extraW),
                                  [node.inputs[1], upstream])
-        let dGrad = Graph.build(Conv2D(stride: stride, padding: padding), [node.inputs[0], upstream])
+        let dGrad = try Graph.build(Conv2D(stride: stride, padding: padding), [node.inputs[0], upstream])
         return [dImage, dGrad]
     }
 }

@@ -89,7 +89,7 @@ public struct HeadLayout: Operation {
     public func gradient(_ node: Node, _ g: Node) throws -> [Node?] {
         let back: Rotation = switch rotation { case .none: .none; case .rope: .transposedRope; case .transposedRope: .rope }
         let op = HeadLayout(direction: direction == .split ? .merge : .split, rotation: back, heads: heads)
-        return [Graph.build(op, [g] + node.inputs.dropFirst())] + node.inputs.dropFirst().map { _ in nil }
+        return [try Graph.build(op, [g] + node.inputs.dropFirst())] + node.inputs.dropFirst().map { _ in nil }
     }
 }
 

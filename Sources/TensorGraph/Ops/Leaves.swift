@@ -1,7 +1,7 @@
 /// Leaves of the graph: inputs fed at each run, parameters and constants held in `Storage`.
 
 /// A placeholder fed with a new value at each run of a plan (a batch, a timestep).
-public struct Input: Operation {
+public struct Input: LeafOperation {
     public let name: String
     public let fixedShape: [Int]
     let unique = UniqueID()
@@ -21,7 +21,7 @@ final class UniqueID: Hashable {
 }
 
 /// A trainable value. Gradients are taken with respect to these.
-public struct Parameter: Operation {
+public struct Parameter: LeafOperation {
     public let storage: Storage
     public init(_ storage: Storage) { self.storage = storage }
     public var label: String { "param" }
@@ -32,7 +32,7 @@ public struct Parameter: Operation {
 }
 
 /// A fixed value (a literal, a random draw, a mask).
-public struct Constant: Operation {
+public struct Constant: LeafOperation {
     public let storage: Storage
     public init(_ storage: Storage) { self.storage = storage }
     public var label: String { storage.count == 1 ? "const \(storage.pointer[0])" : "const" }
@@ -43,7 +43,7 @@ public struct Constant: Operation {
 }
 
 /// A scalar known when the graph is built: fused into elementwise kernels as a literal.
-public struct Fill: Operation {
+public struct Fill: LeafOperation {
     public let value: Float
     public let fillShape: [Int]
     public var label: String { "\(value)" }

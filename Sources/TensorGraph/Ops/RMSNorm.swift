@@ -36,8 +36,8 @@ public struct RMSNorm: Operation {
 
     public func gradient(_ node: Node, _ g: Node) throws -> [Node?] {
         let inputs = node.inputs + [g]
-        return [Graph.build(RMSNormGradient(eps: eps, of: .input), inputs),
-                Graph.build(RMSNormGradient(eps: eps, of: .weight), inputs)]
+        return [try Graph.build(RMSNormGradient(eps: eps, of: .input), inputs),
+                try Graph.build(RMSNormGradient(eps: eps, of: .weight), inputs)]
     }
 }
 

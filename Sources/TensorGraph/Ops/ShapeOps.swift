@@ -218,6 +218,11 @@ public struct ScatterAdd: Operation {
             for j in 0..<width { dst[j] += src[j] }
         }
     }
+    /// Each value went to one row of the table: its gradient is that row of the upstream
+    /// gradient (gather). The indices carry none.
+    public func gradient(_ node: Node, _ g: Node) throws -> [Node?] {
+        [try Tensor(g).gather(Tensor(node.inputs[1])).node, nil]
+    }
 }
 
 /// 1 at the integer value of each input, along a new last axis of size `depth`.
@@ -233,6 +238,8 @@ public struct OneHot: Operation {
             if c >= 0 && c < depth { o[i * depth + c] = 1 }
         }
     }
+    /// Piecewise constant in its input, which holds class indices: no gradient.
+    public func gradient(_ node: Node, _ g: Node) throws -> [Node?] { [nil] }
 }
 
 extension Tensor {
