@@ -16,11 +16,31 @@ enum Interrupts {
     nonisolated(unsafe) static var readFD: Int32 = -1
     nonisolated(unsafe) static var writeFD: Int32 = -1
     nonisolated(unsafe) private static var installed = false
+    /// Whether a SIGTERM arrived (once it has, every later cell is interrupted at once too).
+    nonisolated(unsafe) private(set) static var terminated = false
+
+    /// Makes SIGTERM interrupt like Ctrl-C, remembered for the rest of the process (`tfs run`:
+    /// a training run saves its checkpoint, then the command exits with 143).
+    static func installTermination() {
+        install()
+        var action = sigaction()
+        #if canImport(Glibc)
+        action.__sigaction_handler.sa_handler = sigtermHandler
+        #else
+        action.__sigaction_u.__sa_handler = sigtermHandler
+        #endif
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = 0
+        sigaction(SIGTERM, &action, nil)
+    }
 
     /// Installs the SIGINT handler (once). Without SA_RESTART, so a blocking `poll` wakes.
+    /// SIGXFSZ is ignored: a write past the file-size limit (`ulimit -f`) then fails with EFBIG
+    /// and is reported like any write failure instead of killing tfs.
     static func install() {
         guard !installed else { return }
         installed = true
+        signal(SIGXFSZ, SIG_IGN)
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { return }
         for fd in fds {
@@ -45,13 +65,18 @@ enum Interrupts {
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
-    /// Empties the pipe; true if at least one Ctrl-C had arrived.
+    /// Empties the pipe; true if at least one Ctrl-C (or SIGTERM) had arrived.
     @discardableResult
     static func drain() -> Bool {
         guard readFD >= 0 else { return false }
         var buffer = [UInt8](repeating: 0, count: 64)
         var any = false
-        while read(readFD, &buffer, buffer.count) > 0 { any = true }
+        while true {
+            let n = read(readFD, &buffer, buffer.count)
+            guard n > 0 else { break }
+            any = true
+            if buffer[0..<n].contains(UInt8(SIGTERM)) { terminated = true }
+        }
         return any
     }
 }
@@ -62,6 +87,14 @@ nonisolated(unsafe) private var sigintWriteFD: Int32 = -1
 private let sigintHandler: @convention(c) (Int32) -> Void = { _ in
     let saved = errno
     var byte: UInt8 = 3
+    _ = write(sigintWriteFD, &byte, 1)
+    errno = saved
+}
+
+/// SIGTERM writes its number, so `drain` can tell it from Ctrl-C.
+private let sigtermHandler: @convention(c) (Int32) -> Void = { _ in
+    let saved = errno
+    var byte = UInt8(SIGTERM)
     _ = write(sigintWriteFD, &byte, 1)
     errno = saved
 }
@@ -93,6 +126,7 @@ enum Evaluation {
         }
         thread.stackSize = stackSize
         thread.start()
+        if Interrupts.terminated { onInterrupt() }   // SIGTERM ends every cell, even one not yet started
         var fds = [pollfd(fd: donePipe[0], events: Int16(POLLIN), revents: 0),
                    pollfd(fd: Interrupts.readFD, events: Int16(POLLIN), revents: 0)]
         while true {
