@@ -23,15 +23,7 @@ enum Interrupts {
     /// a training run saves its checkpoint, then the command exits with 143).
     static func installTermination() {
         install()
-        var action = sigaction()
-        #if canImport(Glibc)
-        action.__sigaction_handler.sa_handler = sigtermHandler
-        #else
-        action.__sigaction_u.__sa_handler = sigtermHandler
-        #endif
-        sigemptyset(&action.sa_mask)
-        action.sa_flags = 0
-        sigaction(SIGTERM, &action, nil)
+        handle(SIGTERM)
     }
 
     /// Installs the SIGINT handler (once). Without SA_RESTART, so a blocking `poll` wakes.
@@ -49,19 +41,24 @@ enum Interrupts {
         }
         readFD = fds[0]; writeFD = fds[1]
         sigintWriteFD = fds[1]
+        handle(SIGINT)
+    }
+
+    /// Routes `signal` to the self-pipe (its number is the byte written), unblocked: a parent (a
+    /// test runner, a job-control shell) may hand it down blocked.
+    private static func handle(_ signal: Int32) {
         var action = sigaction()
         #if canImport(Glibc)
-        action.__sigaction_handler.sa_handler = sigintHandler
+        action.__sigaction_handler.sa_handler = signalHandler
         #else
-        action.__sigaction_u.__sa_handler = sigintHandler
+        action.__sigaction_u.__sa_handler = signalHandler
         #endif
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
-        sigaction(SIGINT, &action, nil)
-        // A parent (a test runner, a job-control shell) may hand down SIGINT blocked.
+        sigaction(signal, &action, nil)
         var set = sigset_t()
         sigemptyset(&set)
-        sigaddset(&set, SIGINT)
+        sigaddset(&set, signal)
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
@@ -84,17 +81,10 @@ enum Interrupts {
 /// The write end of the self-pipe, as a plain global the C handler can reach.
 nonisolated(unsafe) private var sigintWriteFD: Int32 = -1
 
-private let sigintHandler: @convention(c) (Int32) -> Void = { _ in
+/// Writes the signal's number (SIGINT or SIGTERM) to the pipe, so `drain` can tell them apart.
+private let signalHandler: @convention(c) (Int32) -> Void = { signal in
     let saved = errno
-    var byte: UInt8 = 3
-    _ = write(sigintWriteFD, &byte, 1)
-    errno = saved
-}
-
-/// SIGTERM writes its number, so `drain` can tell it from Ctrl-C.
-private let sigtermHandler: @convention(c) (Int32) -> Void = { _ in
-    let saved = errno
-    var byte = UInt8(SIGTERM)
+    var byte = UInt8(truncatingIfNeeded: signal)
     _ = write(sigintWriteFD, &byte, 1)
     errno = saved
 }

@@ -116,11 +116,7 @@ extension Interpreter {
         case .function(let f):
             return try callFunction(f, args)
         case .builtin(let b):
-            do { return try building(args.span) { try b.invoke(args, self) } } catch let stop as Cancelled {
-                // A library loop (sampling, k-means, evaluation) saw Ctrl-C between its steps.
-                interruptFlag.clear()
-                throw Interrupted(span: args.span, reason: "interrupted: \(b.name): \(stop)")
-            }
+            return try building(args.span) { try b.invoke(args, self) }
         case .object(let o):
             if let r = try building(args.span, { try o.call(args) }) { return r }
         default: break

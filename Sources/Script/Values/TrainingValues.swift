@@ -165,8 +165,7 @@ struct TrainingLoop {
                 let r = try trainer.trainStep()
                 progress.update(step: r.step, lm: r.lm, diffusion: r.diffusion)
                 if trainer.skippedSteps > skipped {
-                    progress.note(String(format: "train: step %d had a non-finite loss or gradient (loss %g: LM %g, diffusion %g); its update was skipped (%d skipped so far)",
-                                         r.step + 1, r.total, r.lm, r.diffusion, trainer.skippedSteps))
+                    progress.note("train: step \(r.step + 1) had a non-finite loss or gradient (\(r.summary)); its update was skipped (\(trainer.skippedSteps) skipped so far)")
                 }
                 afterStep(trainer)
                 if evalEvery > 0 && (trainer.step % evalEvery == 0 || trainer.step == steps) { try evaluate() }

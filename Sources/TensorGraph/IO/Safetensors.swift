@@ -315,7 +315,7 @@ extension Safetensors {
     /// (kill -9, power loss) before renaming it. Such files are `.NAME.<pid>.<random>.tmp` next to
     /// `path`; one is stale when its process is gone, or when it is over an hour old and not
     /// this process's (a pid can be reused).
-    static func removeStaleTemporaries(of path: String) {
+    public static func removeStaleTemporaries(of path: String) {
         let url = URL(fileURLWithPath: path)
         let dir = url.deletingLastPathComponent().path, prefix = ".\(url.lastPathComponent)."
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }

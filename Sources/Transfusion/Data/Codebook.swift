@@ -26,6 +26,17 @@ public struct Codebook: Equatable, Sendable, Codable {
         return nil
     }
 
+    enum CodingKeys: String, CodingKey { case side, patch, channels, centroids }
+
+    /// A saved codebook is checked as it is read: its sizes divide one another (`size`
+    /// divides by the patch's values).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        side = try c.decode(Int.self, forKey: .side); patch = try c.decode(Int.self, forKey: .patch)
+        channels = try c.decode(Int.self, forKey: .channels); centroids = try c.decode([Float].self, forKey: .centroids)
+        if let problem { throw DecodingError.dataCorruptedError(forKey: .patch, in: c, debugDescription: "the codebook: \(problem)") }
+    }
+
     public init(side: Int, patch: Int, channels: Int = 3, centroids: [Float]) {
         precondition(centroids.count % (patch * patch * channels) == 0, "centroids must be whole patches")
         self.side = side; self.patch = patch; self.channels = channels; self.centroids = centroids

@@ -15,14 +15,20 @@ public struct CheckpointSeries: Sendable {
 
     public init(path: String, keep: Int = 3) { self.path = path; self.keep = keep }
 
-    var url: URL { URL(fileURLWithPath: path) }
-    var folder: String { url.deletingLastPathComponent().path }
+    /// The folder as the path gives it ("" for a bare name: paths stay as relative as the user's).
+    var directory: String { (path as NSString).deletingLastPathComponent }
+    var folder: String { directory.isEmpty ? "." : directory }
     /// `x` of `x.safetensors` (the whole name when it has another extension).
-    var stem: String { url.pathExtension == "safetensors" ? url.deletingPathExtension().lastPathComponent : url.lastPathComponent }
+    var stem: String {
+        let name = (path as NSString).lastPathComponent
+        return name.hasSuffix(".safetensors") ? String(name.dropLast(".safetensors".count)) : name
+    }
+    /// A file next to the run's checkpoint.
+    func sibling(_ name: String) -> String { directory.isEmpty ? name : "\(directory)/\(name)" }
 
     /// Where the periodic checkpoint after `step` steps goes.
     public func periodicPath(step: Int) -> String {
-        "\(folder)/\(stem).step-\(String(format: "%08d", step)).safetensors"
+        sibling("\(stem).step-\(String(format: "%08d", step)).safetensors")
     }
 
     /// The periodic checkpoints on disk, oldest first.
@@ -32,15 +38,22 @@ public struct CheckpointSeries: Sendable {
         return names.compactMap { name -> (step: Int, path: String)? in
             guard name.hasPrefix(prefix), name.hasSuffix(suffix),
                   let step = Int(name.dropFirst(prefix.count).dropLast(suffix.count)), step >= 0 else { return nil }
-            return (step, "\(folder)/\(name)")
+            return (step, sibling(name))
         }.sorted { $0.step < $1.step }
     }
 
-    /// Writes a periodic checkpoint with `save`, then deletes all but the newest `keep`.
+    /// Writes a periodic checkpoint with `save`, then deletes all but the newest `keep`, and
+    /// the temp files of periodic writes that a kill cut short (no later write has their name).
     public func savePeriodic(step: Int, _ save: (String) throws -> Void) throws -> String {
         let target = periodicPath(step: step)
         try save(target)
         for old in periodic().dropLast(keep) { try? FileManager.default.removeItem(atPath: old.path) }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        let cut = Set(names.compactMap { name -> String? in
+            guard name.hasPrefix(".\(stem).step-"), name.hasSuffix(".tmp"), let end = name.range(of: ".safetensors.") else { return nil }
+            return String(name[name.index(after: name.startIndex)..<end.lowerBound]) + ".safetensors"
+        })
+        for name in cut { Safetensors.removeStaleTemporaries(of: sibling(name)) }
         return target
     }
 

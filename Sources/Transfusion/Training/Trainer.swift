@@ -30,6 +30,11 @@ public final class Trainer {
     public struct Record: Equatable, Sendable {
         public let step: Int; public let total, lm, diffusion: Float
         public var isFinite: Bool { total.isFinite && lm.isFinite && diffusion.isFinite }
+        /// "loss 10.5 (LM 5.56, diffusion nan)", for messages.
+        public var summary: String {
+            func show(_ x: Float) -> String { x.isNaN ? "nan" : x.isFinite ? String(format: "%.6g", x) : "\(x)" }
+            return "loss \(show(total)) (LM \(show(lm)), diffusion \(show(diffusion)))"
+        }
     }
     public enum NonFinitePolicy: String, Sendable { case stop, skip }
     /// Mean losses over the held-out set after `step` steps (each loss averaged over all its
@@ -145,12 +150,10 @@ public final class Trainer {
         public let policy: NonFinitePolicy
 
         public var description: String {
-            func show(_ x: Float) -> String { x.isFinite ? String(format: "%.6g", x) : "\(x)" }
-            let loss = "loss \(show(record.total)) (LM \(show(record.lm)), diffusion \(show(record.diffusion)))"
-            let norm = gradientNorm.map { ", gradient norm \(show($0))" } ?? ""
+            let norm = gradientNorm.map { ", gradient norm \($0.isNaN ? "nan" : "\($0)")" } ?? ""
             let what = policy == .skip ? "\(skipsInARow) steps in a row up to step \(step + 1) had non-finite losses or gradients"
                                        : "the run diverged at step \(step + 1)"
-            return "\(what): \(loss)\(norm); the weights after step \(step) are unchanged. "
+            return "\(what): \(record.summary)\(norm); the weights after step \(step) are unchanged. "
                 + "Try a lower lr, a longer warmup (warmup(N) >> ...), a smaller clip=, or on_nonfinite=\"skip\" to skip such steps"
         }
     }
