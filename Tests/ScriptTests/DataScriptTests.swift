@@ -175,6 +175,38 @@ import Transfusion
         }
     }
 
+    /// save_minutes: an interval shorter than a step saves after every step but the last (whose
+    /// state is the final file's); keep=2 leaves the newest two step-numbered files.
+    @Test func timedSavesKeepTheNewestAndTheFinalFileHoldsTheLastStep() throws {
+        let s = Scratch()
+        let r = s.run("\(Self.tinyModel)\nrun = train(m, shapes(size=16), steps=5, batch=2, checkpoint=dir + \"/t/x.safetensors\", save_minutes=1e-9, keep=2)")
+        #expect(r.failure == nil, "\(errorText(r))")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: s.path + "/t").sorted()
+                == ["x.safetensors", "x.step-00000003.safetensors", "x.step-00000004.safetensors"])
+        #expect(try Safetensors.readMetadata(path: s.path + "/t/x.safetensors")["step"] == "5")
+        #expect(try Safetensors.readMetadata(path: s.path + "/t/x.step-00000004.safetensors")["step"] == "4")
+    }
+
+    /// Ctrl-C during a held-out evaluation inside the run stops it like Ctrl-C between steps:
+    /// the checkpoint of the steps done is written.
+    @Test func ctrlCDuringAnEvaluationStopsTheRunAndSaves() throws {
+        let s = Scratch(), path = s.path + "/eval.safetensors"
+        _ = s.run("\(Self.tinyModel)")
+        guard case .object(let o)? = s.session.interpreter.global("m"), let model = o as? ModelValue else { Issue.record("no model"); return }
+        var options = Trainer.Options()
+        options.steps = 8; options.batch = 2; options.loss = model.loss
+        let trainer = try Trainer(model: model.model, data: Shapes(side: 16), options: options)
+        try trainer.holdOut(batches: 2)
+        let flag = InterruptFlag()
+        trainer.cancellation = flag.cancellation
+        var loop = TrainingLoop(trainer: trainer, steps: 8, evalEvery: 1, series: CheckpointSeries(path: path), interrupt: flag,
+                                progress: Progress(total: 8, every: 100, tokensPerStep: 1))
+        loop.afterStep = { if $0.step == 2 { flag.raise() } }   // the evaluation after step 2 sees it
+        let run = try loop.run(record: { _ in })
+        #expect(run.stoppedEarly && trainer.step == 2 && trainer.evaluations.map(\.step) == [0, 1])
+        #expect(try Safetensors.readMetadata(path: path)["step"] == "2")
+    }
+
     /// Ctrl-C mid-run: the loop stops at a step boundary, writes the checkpoint and says it
     /// stopped early; `train(..., resume=)` then finishes the run step for step as if it had
     /// never stopped.

@@ -250,6 +250,43 @@ struct CheckpointFaultTests {
         #expect(!run.stdout.contains("not reached"))
     }
 
+    /// F19 in the REPL: Ctrl-C during draw stops it between denoising steps, says how far it
+    /// got, and the session goes on with its variables.
+    @Test(.enabled(if: Tool.hasPexpect, "needs python3 with pexpect"))
+    func ctrlCStopsDrawInTheREPLAndTheSessionGoesOn() throws {
+        let script = #"""
+        import os, sys, io, time, pexpect
+        log = io.StringIO()
+        env = dict(os.environ, TERM="xterm", NO_COLOR="1", TFS_THREADS="1")
+        try:
+            c = pexpect.spawn(os.environ["TFS_BIN"], [], env=env, encoding="utf-8", timeout=60, dimensions=(40, 200))
+            c.logfile_read = log
+            c.expect_exact("In [1]: ")
+            c.sendline("x = 41"); c.expect_exact("In [2]: ")
+            c.sendline("big = transfusion(dim=128, layers=2, heads=2, image=16)"); c.expect_exact("In [3]: ")
+            c.sendline('images = draw(big, ["a"] * 16, steps=1000)')
+            # Ctrl-C until draw reports it (the first may come before the cell starts).
+            for attempt in range(30):
+                time.sleep(0.2); c.sendintr()
+                if c.expect([r"interrupted: draw: drawing stopped after (\d+) of 1000 denoising steps", pexpect.TIMEOUT], timeout=1) == 0: break
+            else:
+                raise AssertionError("Ctrl-C did not stop draw")
+            c.expect_exact("In [4]: ")
+            c.sendline("x + 1"); c.expect_exact("Out[4]: 42"); c.expect_exact("In [5]: ")
+            c.sendline(":quit"); c.expect(pexpect.EOF)
+            print("ok")
+        except Exception as e:
+            print("FAILED:", type(e).__name__, e)
+            print(log.getvalue()[-3000:])
+            sys.exit(1)
+        """#
+        let dir = try Tool.temporaryDirectory("tfs-repl-draw")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try #require(Tool.python(script, environment: ["TFS_BIN": Tool.tfs!.path, "TFS_HISTORY": dir.appendingPathComponent("history").path],
+                                         timeout: 120))
+        #expect(r.status == 0 && r.stdout.hasSuffix("ok\n"), "\(r.both)")
+    }
+
     /// F13 at the command line: a crafted checkpoint is a located error (exit 70), not a crash.
     @Test func aCraftedCheckpointIsALocatedError() throws {
         let dir = try Tool.temporaryDirectory("tfs-crafted")
