@@ -16,7 +16,7 @@ enum Interrupts {
     nonisolated(unsafe) static var readFD: Int32 = -1
     nonisolated(unsafe) static var writeFD: Int32 = -1
     nonisolated(unsafe) private static var installed = false
-    /// Whether a SIGTERM arrived (once it has, every later cell is interrupted at once too).
+    /// Whether a SIGTERM arrived (`tfs run` then runs no further cell).
     nonisolated(unsafe) private(set) static var terminated = false
 
     /// Makes SIGTERM interrupt like Ctrl-C, remembered for the rest of the process (`tfs run`:
@@ -116,7 +116,6 @@ enum Evaluation {
         }
         thread.stackSize = stackSize
         thread.start()
-        if Interrupts.terminated { onInterrupt() }   // SIGTERM ends every cell, even one not yet started
         var fds = [pollfd(fd: donePipe[0], events: Int16(POLLIN), revents: 0),
                    pollfd(fd: Interrupts.readFD, events: Int16(POLLIN), revents: 0)]
         while true {

@@ -60,10 +60,11 @@ final class RunValue: ScriptObject {
         if let e = trainer.evaluations.last {
             parts.append(String(format: "held-out LM %.4f, diffusion %.4f", e.lm, e.diffusion))
         }
+        if trainer.skippedSteps > 0 { parts.append("\(trainer.skippedSteps) non-finite steps skipped") }
         if let checkpoint, stoppedEarly { parts.append("checkpoint \(checkpoint)") }
         return "run(" + parts.joined(separator: ", ") + ")"
     }
-    var memberNames: [String] { ["loss", "lm", "diffusion", "steps", "eval_lm", "eval_diffusion", "eval_steps", "stopped_early"] }
+    var memberNames: [String] { ["loss", "lm", "diffusion", "steps", "eval_lm", "eval_diffusion", "eval_steps", "stopped_early", "skipped"] }
 
     func member(_ name: String) throws -> Value? {
         func list<T>(_ items: [T], _ value: (T) -> Value) -> Value { .list(ListRef(items.map(value))) }
@@ -77,6 +78,7 @@ final class RunValue: ScriptObject {
         case "eval_diffusion": return list(trainer.evaluations) { .float(Double($0.diffusion)) }
         case "eval_steps": return list(trainer.evaluations) { .int($0.step) }
         case "stopped_early": return .bool(stoppedEarly)
+        case "skipped": return .int(trainer.skippedSteps)
         default: return nil
         }
     }
@@ -302,7 +304,7 @@ enum TrainingBuiltins {
         Builtin("constant", "rate", help: "LR schedule: the same rate throughout.",
                 example: "constant(1e-3)") { a in .object(ScheduleValue(.constant(try rate(a, "rate")))) },
         Builtin("train", "model, data, steps=100, batch=16, length=64, lr=None, seed=1, checkpoint=None, resume=None, save_every=0, save_minutes=0, keep=3, on_nonfinite='stop', clip=1.0, every=0, eval_every=0, eval_batches=2, eval_data=None, image_first=0.2, caption_noise=500, cfg_dropout=0.1",
-                help: "Trains model on a dataset (shapes, images, text or a mixture) with the model's loss (e.g. lm + 5 * diffusion) and returns the run. lr is a schedule (warmup(100) >> cosine(1e-3), the default) or a number for a constant rate. A captioned image comes before its caption (captioning) with probability image_first, its diffusion step then drawn from 0…caption_noise (None: no limit, 1…T like the others); otherwise after it, the caption dropped with probability cfg_dropout (for classifier-free guidance). It returns the run: its .loss, .lm and .diffusion curves, and with eval_every=N the held-out losses every N steps (.eval_lm, .eval_diffusion, .eval_steps) over eval_batches fixed batches of eval_data (default: fresh draws of data with another seed); show(run) plots them all. checkpoint=\"runs/x.safetensors\" saves there at the end and on Ctrl-C or SIGTERM (the run then says it stopped early); save_every=N steps and/or save_minutes=M also save runs/x.step-<step>.safetensors while it runs, keeping the newest `keep`. resume= continues exactly from a checkpoint file, the newest one in a folder, or with resume=\"latest\" the newest of checkpoint='s own (a fresh start when there is none yet). A step whose loss or gradient norm is NaN or infinite stops the run with an error and keeps the last good checkpoint; on_nonfinite=\"skip\" skips that step's update instead (10 such steps in a row stop the run). clip is the gradient norm AdamW clips to (None: no clipping).",
+                help: "Trains model on a dataset (shapes, images, text or a mixture) with the model's loss (e.g. lm + 5 * diffusion) and returns the run. lr is a schedule (warmup(100) >> cosine(1e-3), the default) or a number for a constant rate. A captioned image comes before its caption (captioning) with probability image_first, its diffusion step then drawn from 0…caption_noise (None: no limit, 1…T like the others); otherwise after it, the caption dropped with probability cfg_dropout (for classifier-free guidance). It returns the run: its .loss, .lm and .diffusion curves, and with eval_every=N the held-out losses every N steps (.eval_lm, .eval_diffusion, .eval_steps) over eval_batches fixed batches of eval_data (default: fresh draws of data with another seed); show(run) plots them all. checkpoint=\"runs/x.safetensors\" saves there at the end and on Ctrl-C or SIGTERM (the run then says it stopped early); save_every=N steps and/or save_minutes=M also save runs/x.step-<step>.safetensors while it runs, keeping the newest `keep`. resume= continues exactly from a checkpoint file, the newest one in a folder, or with resume=\"latest\" the newest of checkpoint='s own (a fresh start when there is none yet). A step whose loss or gradient norm is NaN or infinite stops the run with an error and keeps the last good checkpoint; on_nonfinite=\"skip\" skips that step's update instead (counted in run.skipped; 10 such steps in a row stop the run). clip is the gradient norm AdamW clips to (None: no clipping).",
                 example: "m = transfusion(dim=32, layers=1, heads=2)\nrun = train(m, shapes(size=16), steps=3, batch=2, lr=1e-3, eval_every=2)\nprint(run.steps, run.eval_steps)") { a in
             let (model, data) = try modelAndData(a)
             let options = try trainingOptions(a, model: model.model, loss: model.loss)

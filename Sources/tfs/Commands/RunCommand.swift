@@ -67,6 +67,8 @@ struct RunCommand: ParsableCommand {
         var first = true
         for (index, cell) in script.cells.prefix(count).enumerated() {
             guard cell.kind == .code, !cell.isBlank else { continue }
+            Interrupts.drain()   // a SIGTERM between cells ends the run here (a Ctrl-C then is dropped, as at any cell's start)
+            if Interrupts.terminated { status = 143; break }
             if !first { print("") }
             first = false
             print(ScriptFile.header(number: index + 1, title: cell.title, style: style))
