@@ -16,11 +16,23 @@ enum Interrupts {
     nonisolated(unsafe) static var readFD: Int32 = -1
     nonisolated(unsafe) static var writeFD: Int32 = -1
     nonisolated(unsafe) private static var installed = false
+    /// Whether a SIGTERM arrived (`tfs run` then runs no further cell).
+    nonisolated(unsafe) private(set) static var terminated = false
+
+    /// Makes SIGTERM interrupt like Ctrl-C, remembered for the rest of the process (`tfs run`:
+    /// a training run saves its checkpoint, then the command exits with 143).
+    static func installTermination() {
+        install()
+        handle(SIGTERM)
+    }
 
     /// Installs the SIGINT handler (once). Without SA_RESTART, so a blocking `poll` wakes.
+    /// SIGXFSZ is ignored: a write past the file-size limit (`ulimit -f`) then fails with EFBIG
+    /// and is reported like any write failure instead of killing tfs.
     static func install() {
         guard !installed else { return }
         installed = true
+        signal(SIGXFSZ, SIG_IGN)
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { return }
         for fd in fds {
@@ -29,29 +41,39 @@ enum Interrupts {
         }
         readFD = fds[0]; writeFD = fds[1]
         sigintWriteFD = fds[1]
+        handle(SIGINT)
+    }
+
+    /// Routes `signal` to the self-pipe (its number is the byte written), unblocked: a parent (a
+    /// test runner, a job-control shell) may hand it down blocked.
+    private static func handle(_ signal: Int32) {
         var action = sigaction()
         #if canImport(Glibc)
-        action.__sigaction_handler.sa_handler = sigintHandler
+        action.__sigaction_handler.sa_handler = signalHandler
         #else
-        action.__sigaction_u.__sa_handler = sigintHandler
+        action.__sigaction_u.__sa_handler = signalHandler
         #endif
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
-        sigaction(SIGINT, &action, nil)
-        // A parent (a test runner, a job-control shell) may hand down SIGINT blocked.
+        sigaction(signal, &action, nil)
         var set = sigset_t()
         sigemptyset(&set)
-        sigaddset(&set, SIGINT)
+        sigaddset(&set, signal)
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
-    /// Empties the pipe; true if at least one Ctrl-C had arrived.
+    /// Empties the pipe; true if at least one Ctrl-C (or SIGTERM) had arrived.
     @discardableResult
     static func drain() -> Bool {
         guard readFD >= 0 else { return false }
         var buffer = [UInt8](repeating: 0, count: 64)
         var any = false
-        while read(readFD, &buffer, buffer.count) > 0 { any = true }
+        while true {
+            let n = read(readFD, &buffer, buffer.count)
+            guard n > 0 else { break }
+            any = true
+            if buffer[0..<n].contains(UInt8(SIGTERM)) { terminated = true }
+        }
         return any
     }
 }
@@ -59,9 +81,10 @@ enum Interrupts {
 /// The write end of the self-pipe, as a plain global the C handler can reach.
 nonisolated(unsafe) private var sigintWriteFD: Int32 = -1
 
-private let sigintHandler: @convention(c) (Int32) -> Void = { _ in
+/// Writes the signal's number (SIGINT or SIGTERM) to the pipe, so `drain` can tell them apart.
+private let signalHandler: @convention(c) (Int32) -> Void = { signal in
     let saved = errno
-    var byte: UInt8 = 3
+    var byte = UInt8(truncatingIfNeeded: signal)
     _ = write(sigintWriteFD, &byte, 1)
     errno = saved
 }

@@ -136,6 +136,77 @@ import Transfusion
             .hasSuffix("the images of shapes(size=32) are 32×32; the model draws 16×16 images (transfusion(image=16))"))
     }
 
+    /// A number for lr is a constant rate (the same run as constant(rate), bit for bit); rates
+    /// and the other training arguments are checked where they are written.
+    @Test func aNumberForLRIsAConstantRateAndTrainingArgumentsAreChecked() {
+        let s = Scratch()
+        let r = s.run("""
+            \(Self.tinyModel)
+            a = train(m, shapes(size=16), steps=3, batch=2, lr=1e-3).loss
+            \(Self.tinyModel)
+            b = train(m, shapes(size=16), steps=3, batch=2, lr=constant(1e-3)).loss
+            \(Self.tinyModel)
+            c = train(m, shapes(size=16), steps=3, batch=2, lr=0).loss
+            print(a == b, a[1:] != c[1:], len(a), a[0] == c[0])
+            """)
+        #expect(r.failure == nil, "\(errorText(r))")
+        #expect(r.outputs == [.text("True True 3 True")])
+        let train = "train(m, shapes(size=16), batch=2"   // every case fails before the first step
+        for (arguments, message) in [
+            ("lr=-1", "train: must be a finite learning rate ≥ 0, got -1.0"),
+            ("lr=\"fast\"", "train: must be a number (a constant rate) or a schedule, e.g. 1e-3 or warmup(100) >> cosine(1e-3)"),
+            ("lr=constant(-0.5)", "constant: must be a finite learning rate ≥ 0, got -0.5"),
+            ("lr=cosine(1e-3, floor=2)", "cosine: must be a fraction of the peak in [0, 1], got 2.0"),
+            ("lr=warmup(10) >> cosine(-1)", "cosine: must be a finite learning rate ≥ 0, got -1.0"),
+            ("save_every=5", "train: periodic saves need checkpoint=\"runs/NAME.safetensors\" (they are written next to it)"),
+            ("save_minutes=10", "train: periodic saves need checkpoint=\"runs/NAME.safetensors\" (they are written next to it)"),
+            ("save_minutes=-1", "train: must be a number of minutes ≥ 0, got -1.0"),
+            ("save_every=-1", "train: must be from 0 to 1000000000, got -1"),
+            ("keep=0", "train: must be positive, got 0"),
+            ("on_nonfinite=\"ignore\"", "train: must be 'stop' or 'skip', not 'ignore'"),
+            ("clip=0", "train: must be a positive gradient norm (or None for no clipping), got 0.0"),
+            ("steps=2000000000", "train: must be at most 1000000000, got 2000000000"),
+            ("eval_every=-2", "train: must be from 0 to 1000000000, got -2"),
+            ("resume=\"latest\"", "train: resume=\"latest\" continues the run of checkpoint=...: give checkpoint= too"),
+            ("resume=dir", "train: the folder \(s.path) holds no tfs training checkpoint"),
+        ] {
+            let error = firstError(s.run("\(Self.tinyModel)\n\(train), \(arguments))"))
+            #expect(error.hasPrefix("2:") && error.hasSuffix(": " + message), "\(arguments): \(error)")
+        }
+    }
+
+    /// save_minutes: an interval shorter than a step saves after every step but the last (whose
+    /// state is the final file's); keep=2 leaves the newest two step-numbered files.
+    @Test func timedSavesKeepTheNewestAndTheFinalFileHoldsTheLastStep() throws {
+        let s = Scratch()
+        let r = s.run("\(Self.tinyModel)\nrun = train(m, shapes(size=16), steps=5, batch=2, checkpoint=dir + \"/t/x.safetensors\", save_minutes=1e-9, keep=2)")
+        #expect(r.failure == nil, "\(errorText(r))")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: s.path + "/t").sorted()
+                == ["x.safetensors", "x.step-00000003.safetensors", "x.step-00000004.safetensors"])
+        #expect(try Safetensors.readMetadata(path: s.path + "/t/x.safetensors")["step"] == "5")
+        #expect(try Safetensors.readMetadata(path: s.path + "/t/x.step-00000004.safetensors")["step"] == "4")
+    }
+
+    /// Ctrl-C during a held-out evaluation inside the run stops it like Ctrl-C between steps:
+    /// the checkpoint of the steps done is written.
+    @Test func ctrlCDuringAnEvaluationStopsTheRunAndSaves() throws {
+        let s = Scratch(), path = s.path + "/eval.safetensors"
+        _ = s.run("\(Self.tinyModel)")
+        guard case .object(let o)? = s.session.interpreter.global("m"), let model = o as? ModelValue else { Issue.record("no model"); return }
+        var options = Trainer.Options()
+        options.steps = 8; options.batch = 2; options.loss = model.loss
+        let trainer = try Trainer(model: model.model, data: Shapes(side: 16), options: options)
+        try trainer.holdOut(batches: 2)
+        let flag = InterruptFlag()
+        trainer.cancellation = flag.cancellation
+        var loop = TrainingLoop(trainer: trainer, steps: 8, evalEvery: 1, series: CheckpointSeries(path: path), interrupt: flag,
+                                progress: Progress(total: 8, every: 100, tokensPerStep: 1))
+        loop.afterStep = { if $0.step == 2 { flag.raise() } }   // the evaluation after step 2 sees it
+        let run = try loop.run(record: { _ in })
+        #expect(run.stoppedEarly && trainer.step == 2 && trainer.evaluations.map(\.step) == [0, 1])
+        #expect(try Safetensors.readMetadata(path: path)["step"] == "2")
+    }
+
     /// Ctrl-C mid-run: the loop stops at a step boundary, writes the checkpoint and says it
     /// stopped early; `train(..., resume=)` then finishes the run step for step as if it had
     /// never stopped.
@@ -150,7 +221,7 @@ import Transfusion
         options.steps = 8; options.batch = 2; options.loss = model.loss   // train()'s defaults otherwise
         let trainer = try Trainer(model: model.model, data: Shapes(side: 16), options: options)
         let flag = InterruptFlag()
-        var loop = TrainingLoop(trainer: trainer, steps: 8, evalEvery: 0, checkpoint: path, interrupt: flag,
+        var loop = TrainingLoop(trainer: trainer, steps: 8, evalEvery: 0, series: CheckpointSeries(path: path), interrupt: flag,
                                 progress: Progress(total: 8, every: 100, tokensPerStep: 1))
         loop.afterStep = { if $0.step == 3 { flag.raise() } }
         let run = try loop.run(record: { _ in })

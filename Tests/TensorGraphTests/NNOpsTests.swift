@@ -286,6 +286,30 @@ import Testing
         #expect(out[0..<d].contains { $0 != 0 })
     }
 
+    /// F18: NaN or ±Inf in the queries or keys is reported as non-finite scores, not as an
+    /// empty mask row, and the empty-row message stays for real empty rows.
+    @Test func attentionTellsNonFiniteScoresFromAnEmptyMaskRow() throws {
+        let (t, d) = (4, 3)
+        let mask = TensorData(shape: [t, t], values: Self.causalWithBlock(t, 0..<0))
+        let k = Self.rand([1, 2, t, d], 47), v = Self.rand([1, 2, t, d], 48)
+        func failure(_ q: TensorData, _ mask: TensorData) throws -> String? {
+            let y = try Tensor.attention(.constant(q), .constant(k), .constant(v), mask: .constant(mask))
+            do { try Plan([y.node]).run(); return nil } catch let error as TensorGraphError { return error.message }
+        }
+        for bad in [Float.nan, .infinity, -.infinity] {
+            var q = Self.rand([1, 2, t, d], 46).values
+            q[1 * d] = bad                                    // head 0, query row 1
+            let message = try failure(TensorData(shape: [1, 2, t, d], values: q), mask)
+            #expect(message == "attention: query row 1 (batch 0, head 0) has non-finite scores — its queries or keys hold NaN or ±Inf (the mask is not the cause; in training this means the run diverged)",
+                    "\(bad): \(message ?? "no error")")
+        }
+        var empty = mask.values
+        for j in 0..<t { empty[3 * t + j] = 0 }
+        #expect(try failure(Self.rand([1, 2, t, d], 46), TensorData(shape: [t, t], values: empty))
+                == "attention: query row 3 (batch 0, head 0) may attend to no key — its mask row is all zeros; its output was set to zeros")
+        #expect(try failure(Self.rand([1, 2, t, d], 46), mask) == nil)
+    }
+
     /// One thread or several: bit-identical values and gradients (each output has one writer).
     /// A batch too wide for one product goes through in groups (the filter gradient summing
     /// over them): the same values as the naive convolution and the finite differences.

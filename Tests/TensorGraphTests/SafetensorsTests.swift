@@ -149,6 +149,64 @@ import TensorGraph
         #expect(error?.message.contains(unwritable) == true)
     }
 
+    /// A folder that cannot take the temp file: a clear error naming the path and the cause,
+    /// and the file already there is unchanged.
+    @Test func aFailedWriteSaysWhyAndLeavesThePreviousFile() throws {
+        let folder = dir + "/locked", path = folder + "/ckpt.safetensors"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try Safetensors.write([("w", TensorData(shape: [2], values: [1, 2]))], metadata: ["step": "1"], to: path)
+        chmod(folder, 0o500)
+        defer { chmod(folder, 0o700) }
+        guard access(folder, W_OK) != 0 else { return }   // root writes anywhere: nothing to test
+        let error = #expect(throws: TensorGraphError.self) {
+            try Safetensors.write([("w", TensorData(shape: [2], values: [3, 4]))], metadata: ["step": "2"], to: path)
+        }
+        #expect(error?.message == "safetensors '\(path)': its folder \(folder) is not writable")
+        #expect(try Safetensors.readTensors(path: path) == ["w": TensorData(shape: [2], values: [1, 2])])
+        #expect(try Safetensors.readMetadata(path: path) == ["step": "1"])
+    }
+
+    /// A rename that fails (the target is a folder that holds a file) removes the temp file and
+    /// says which step failed.
+    @Test func aFailedRenameRemovesItsTempFile() throws {
+        let path = dir + "/taken.safetensors"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: path + "/inside", contents: Data([1]))
+        let error = #expect(throws: TensorGraphError.self) { try Safetensors.write([("w", TensorData(shape: [1], values: [1]))], to: path) }
+        #expect(error?.message.hasPrefix("cannot write '\(path)': rename failed: ") == true, "\(error?.message ?? "")")
+        #expect(error?.message.hasSuffix("; the file there before, if any, is unchanged") == true)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["taken.safetensors"])
+    }
+
+    /// F20: temp files left by writers that were killed mid-write (their process is gone, or
+    /// they are over an hour old) are removed by the next write to the same path; a live
+    /// writer's, this process's and another target's are left alone.
+    @Test func theNextWriteRemovesStaleTempFilesOfItsTarget() throws {
+        let path = dir + "/ckpt.safetensors"
+        let finished = Process()
+        finished.executableURL = URL(fileURLWithPath: "/bin/true")
+        try finished.run(); finished.waitUntilExit()
+        let dead = finished.processIdentifier, live = getppid()
+        let names = [".ckpt.safetensors.\(dead).17.tmp", ".ckpt.safetensors.\(live).18.tmp", ".ckpt.safetensors.\(live).19.tmp",
+                     ".ckpt.safetensors.\(getpid()).20.tmp", ".other.safetensors.\(dead).21.tmp", ".ckpt.safetensors.notes.tmp"]
+        for name in names { #expect(FileManager.default.createFile(atPath: dir + "/" + name, contents: Data([1, 2, 3]))) }
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -7200)], ofItemAtPath: dir + "/" + names[2])
+        try Safetensors.write([("w", TensorData(shape: [1], values: [1]))], to: path)
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: dir))
+        #expect(left == ["ckpt.safetensors", names[1], names[3], names[4], names[5]])
+    }
+
+    @Test func readsTheMetadataAloneFromTheHeader() throws {
+        let path = dir + "/m.safetensors"
+        try Safetensors.write([("w", TensorData(shape: [2], values: [1, 2]))], metadata: ["step": "7", "format": "x"], to: path)
+        #expect(try Safetensors.readMetadata(path: path) == ["step": "7", "format": "x"])
+        try Safetensors.write([("w", TensorData(shape: [2], values: [1, 2]))], to: path)
+        #expect(try Safetensors.readMetadata(path: path) == [:])
+        FileManager.default.createFile(atPath: path, contents: Data([1, 2, 3]))
+        let error = #expect(throws: TensorGraphError.self) { try Safetensors.readMetadata(path: path) }
+        #expect(error?.message.contains("truncated") == true)
+    }
+
     // MARK: - Corrupt files
 
     /// A file with the given header text; `length` overrides the header length prefix.

@@ -122,6 +122,23 @@ import AllocCounter
         #expect(abs(w.pointer[0] - 0.9) < 1e-6 && abs(w.pointer[1] + 1.9) < 1e-6)
     }
 
+    /// A NaN or infinite gradient changes nothing: not the weights, the moments or the step
+    /// count (it would poison them for good); its norm is returned for the caller to report.
+    @Test func adamWAppliesNothingOnANonFiniteGradient() throws {
+        for bad in [Float.nan, .infinity] {
+            let w = Storage(shape: [2, 2], values: [1, -2, 3, 4])
+            let opt = AdamW([w], clip: 1.0)
+            var g: [Float] = [0.5, -1, 0.25, 2]
+            g.withUnsafeMutableBufferPointer { buf in _ = opt.step([buf], lr: 0.1) }
+            let before = (w.data, opt.m[0].data, opt.v[0].data)
+            var poisoned: [Float] = [0.5, bad, 0.25, 2]
+            let norm = poisoned.withUnsafeMutableBufferPointer { buf in opt.step([buf], lr: 0.1) }
+            #expect(!norm.isFinite)
+            #expect(w.data == before.0 && opt.m[0].data == before.1 && opt.v[0].data == before.2)
+            #expect(opt.steps == 1)
+        }
+    }
+
     /// Eight lanes at a time and a zero-padded tail give exactly the plain per-weight loop, with
     /// decay (rank-2 weights only), clipping and bias correction over several steps.
     @Test func adamWMatchesAPlainLoopOnEveryLengthAndStep() throws {

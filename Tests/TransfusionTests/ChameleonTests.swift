@@ -22,6 +22,14 @@ import TensorGraph
         for i in 0..<400 { #expect(owner[i] == owner[i % 4]) }
     }
 
+    /// A stop request (Ctrl-C) ends k-means between iterations (F19).
+    @Test func aStopRequestEndsLearningACodebook() throws {
+        let error = #expect(throws: Cancelled.self) {
+            try Codebook.learn(from: Shapes(side: 16), size: 8, patch: 4, images: 20, iterations: 10, cancellation: Cancellation { true })
+        }
+        #expect(error?.description == "codebook stopped after drawing 20 images")
+    }
+
     @Test func codesRoundTripImagesMadeOfCentroids() throws {
         let shapes = Shapes(side: 16)
         let book = try Codebook.learn(from: shapes, size: 64, patch: 4, images: 200, iterations: 10, seed: 1)

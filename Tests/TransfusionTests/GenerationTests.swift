@@ -13,6 +13,21 @@ import TensorGraph
         return m
     }
 
+    /// A stop request (Ctrl-C) ends drawing between denoising steps and says how far it got (F19).
+    @Test func aStopRequestEndsDrawingBetweenDenoisingSteps() throws {
+        final class Asked: @unchecked Sendable { var count = 0 }
+        let asked = Asked()
+        var options = GenerationOptions()
+        options.sampler = .ddim(steps: 50, eta: 0)
+        let generator = try Generator(model: Self.model(), options: options)
+        generator.cancellation = Cancellation { asked.count += 1; return asked.count > 5 }
+        let error = #expect(throws: Cancelled.self) { try generator.images(for: ["a"]) }
+        #expect(error?.description == "drawing stopped after 4 of 50 denoising steps")
+        generator.cancellation = Cancellation { true }
+        let text = #expect(throws: Cancelled.self) { try generator.generate(["a"]) }
+        #expect(text?.description == "generation stopped after 0 tokens")
+    }
+
     /// The cache must not change what the model computes: a prompt, a token at a time, then an
     /// image block, run with and without the cache, gives the same logits and predictions.
     @Test func cachedAndUncachedStepsAgree() throws {

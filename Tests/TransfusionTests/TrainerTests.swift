@@ -40,6 +40,16 @@ import TensorGraph
         #expect(mean(last, \.diffusion) < mean(first, \.diffusion) * 0.8, "diffusion \(mean(first, \.diffusion)) → \(mean(last, \.diffusion))")
     }
 
+    /// A stop request (Ctrl-C) ends a held-out evaluation between batches (F19), recording nothing.
+    @Test func aStopRequestEndsAnEvaluationBetweenBatches() throws {
+        let trainer = try Trainer(model: Self.model(), data: Shapes(side: 16), options: Self.options(steps: 2))
+        try trainer.holdOut(batches: 3)
+        trainer.cancellation = Cancellation { true }
+        let error = #expect(throws: Cancelled.self) { try trainer.evaluate() }
+        #expect(error?.description == "evaluation stopped after 0 of 3 held-out batches")
+        #expect(trainer.evaluations.isEmpty)
+    }
+
     @Test func aResumedRunMatchesAnUninterruptedOneStepForStep() throws {
         let path = NSTemporaryDirectory() + "tfs-resume-\(getpid()).safetensors"
         defer { try? FileManager.default.removeItem(atPath: path) }

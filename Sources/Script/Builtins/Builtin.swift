@@ -61,6 +61,10 @@ public final class Builtin {
         } catch let error as RuntimeError { throw error
         } catch let error as TensorGraphError { throw error
         } catch let error as Interrupted { throw error
+        } catch let stop as Cancelled {
+            // A library loop (sampling, k-means, evaluation) saw Ctrl-C between its steps.
+            interpreter.interruptFlag.clear()
+            throw Interrupted(span: args.span, reason: "interrupted: \(qualifiedName): \(stop)")
         } catch {
             // Foundation's file errors and the like: keep the message, locate it at the call.
             throw RuntimeError("\(qualifiedName): \(error.localizedDescription)")

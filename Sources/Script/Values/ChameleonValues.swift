@@ -45,7 +45,8 @@ enum ChameleonBuiltins {
             let seed = UInt64(max(0, try a.int("seed")))
             let book = try MaskBuiltins.located {
                 try Codebook.learn(from: data, size: k, patch: patch, images: try MaskBuiltins.positive(a, "images"),
-                                   iterations: try MaskBuiltins.positive(a, "iterations"), seed: seed)
+                                   iterations: try MaskBuiltins.positive(a, "iterations"), seed: seed,
+                                   cancellation: a.interpreter.interruptFlag.cancellation)
             }
             var rng = RNG(seed: seed &+ 0x5EED), held: [[Float]] = []
             var draws = 0

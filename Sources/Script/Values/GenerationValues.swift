@@ -175,6 +175,7 @@ enum GenerationBuiltins {
         }
         o.cfg = try a.double("cfg"); o.seed = UInt64(max(0, try a.int("seed"))); o.cached = try a.bool("cache")
         let generator = try MaskBuiltins.located { try Generator(model: model, options: o) }
+        generator.cancellation = a.interpreter.interruptFlag.cancellation
         // A latent model draws latents, which its VAE decodes (and encodes the images it reads).
         generator.latents = try modelValue(a).vae.map(Latents.init)
         return (model, generator)

@@ -25,6 +25,11 @@ struct Progress {
         if terminal && step < total { write("\n") }
     }
 
+    /// A line of its own (a skipped step, where a run resumes), clear of the bar.
+    func note(_ line: String) {
+        write((terminal ? "\r\u{1B}[K" : "") + line + "\n")
+    }
+
     private func write(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }
 
     static func clock(_ seconds: Double) -> String {

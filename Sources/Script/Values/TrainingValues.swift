@@ -60,10 +60,11 @@ final class RunValue: ScriptObject {
         if let e = trainer.evaluations.last {
             parts.append(String(format: "held-out LM %.4f, diffusion %.4f", e.lm, e.diffusion))
         }
+        if trainer.skippedSteps > 0 { parts.append("\(trainer.skippedSteps) non-finite steps skipped") }
         if let checkpoint, stoppedEarly { parts.append("checkpoint \(checkpoint)") }
         return "run(" + parts.joined(separator: ", ") + ")"
     }
-    var memberNames: [String] { ["loss", "lm", "diffusion", "steps", "eval_lm", "eval_diffusion", "eval_steps", "stopped_early"] }
+    var memberNames: [String] { ["loss", "lm", "diffusion", "steps", "eval_lm", "eval_diffusion", "eval_steps", "stopped_early", "skipped"] }
 
     func member(_ name: String) throws -> Value? {
         func list<T>(_ items: [T], _ value: (T) -> Value) -> Value { .list(ListRef(items.map(value))) }
@@ -77,6 +78,7 @@ final class RunValue: ScriptObject {
         case "eval_diffusion": return list(trainer.evaluations) { .float(Double($0.diffusion)) }
         case "eval_steps": return list(trainer.evaluations) { .int($0.step) }
         case "stopped_early": return .bool(stoppedEarly)
+        case "skipped": return .int(trainer.skippedSteps)
         default: return nil
         }
     }
@@ -130,19 +132,25 @@ final class ProfileValue: ScriptObject {
     }
 }
 
-/// The loop of `train`: steps until the run is done or Ctrl-C raises the interrupt flag
+/// The loop of `train`: steps until the run is done or Ctrl-C/SIGTERM raises the interrupt flag
 /// (checked at each step boundary, so a step is never cut in half), held-out evaluations on
-/// schedule, and the checkpoint — written however the loop ended.
+/// schedule, periodic checkpoints, and the checkpoint — written however the loop ended, unless
+/// the run diverged (then the last good checkpoint stays as it is).
 struct TrainingLoop {
     let trainer: Trainer
     let steps: Int
     /// Evaluate before the first step, every `evalEvery` steps and after the last; 0: never.
     let evalEvery: Int
-    let checkpoint: String?
+    /// The run's checkpoints (nil: none are written).
+    let series: CheckpointSeries?
+    /// Periodic checkpoints every `saveEvery` steps and every `saveSeconds` seconds (0: never).
+    var saveEvery = 0, saveSeconds = 0.0
     let interrupt: InterruptFlag
     let progress: Progress
     /// Called after each step (tests raise the interrupt flag here).
     var afterStep: (Trainer) -> Void = { _ in }
+
+    var checkpoint: String? { series?.path }
 
     func run(record: (Metric) -> Void) throws -> RunValue {
         func evaluate() throws {
@@ -150,18 +158,50 @@ struct TrainingLoop {
             record(Metric(name: "eval_lm", value: Double(e.lm), step: e.step))
             record(Metric(name: "eval_diffusion", value: Double(e.diffusion), step: e.step))
         }
-        if evalEvery > 0 { try evaluate() }
-        var stoppedEarly = false
-        while trainer.step < steps {
-            if interrupt.isRaised { stoppedEarly = true; break }
-            let r = try trainer.trainStep()
-            progress.update(step: r.step, lm: r.lm, diffusion: r.diffusion)
-            afterStep(trainer)
-            if evalEvery > 0 && (trainer.step % evalEvery == 0 || trainer.step == steps) { try evaluate() }
+        var stoppedEarly = false, lastSave = Date()
+        do {
+            if evalEvery > 0 { try evaluate() }
+            while trainer.step < steps {
+                if interrupt.isRaised { stoppedEarly = true; break }
+                let skipped = trainer.skippedSteps
+                let r = try trainer.trainStep()
+                progress.update(step: r.step, lm: r.lm, diffusion: r.diffusion)
+                if trainer.skippedSteps > skipped {
+                    progress.note("train: step \(r.step + 1) had a non-finite loss or gradient (\(r.summary)); its update was skipped (\(trainer.skippedSteps) skipped so far)")
+                }
+                afterStep(trainer)
+                if evalEvery > 0 && (trainer.step % evalEvery == 0 || trainer.step == steps) { try evaluate() }
+                // The last step's state is the final checkpoint's.
+                if let series, trainer.step < steps,
+                   (saveEvery > 0 && trainer.step % saveEvery == 0) || (saveSeconds > 0 && Date().timeIntervalSince(lastSave) >= saveSeconds) {
+                    try save { _ = try series.savePeriodic(step: trainer.step) { try trainer.save($0) } }
+                    lastSave = Date()
+                }
+            }
+        } catch is Cancelled {
+            stoppedEarly = true   // Ctrl-C during a held-out evaluation: the training state is whole
+        } catch let divergence as Trainer.Divergence {
+            progress.finish(stoppedAt: trainer.step)
+            throw TensorGraphError("\(divergence). \(kept())")
         }
         progress.finish(stoppedAt: trainer.step)
-        if let checkpoint { try trainer.save(checkpoint) }
+        if let series { try save { try trainer.save(series.path) } }
         return RunValue(trainer, target: steps, stoppedEarly: stoppedEarly, checkpoint: checkpoint)
+    }
+
+    /// Saves with `write`; a failure names the step, what failed, and the checkpoint that is
+    /// still intact.
+    private func save(_ write: () throws -> Void) throws {
+        do { try write() } catch let error as TensorGraphError {
+            throw TensorGraphError("could not save the checkpoint after step \(trainer.step): \(error.message). \(kept())")
+        }
+    }
+
+    /// Which checkpoint a stopped run leaves.
+    private func kept() -> String {
+        guard let series else { return "No checkpoint was written (checkpoint= and save_every= keep one)" }
+        guard let last = series.latest() else { return "No checkpoint of \(series.path) was written yet" }
+        return "The last good checkpoint, \(last.path) (step \(last.step)), is kept"
     }
 }
 
@@ -170,6 +210,7 @@ enum TrainingBuiltins {
     static func trainingOptions(_ a: Arguments, model: TransfusionModel, loss: LossWeights) throws -> Trainer.Options {
         var options = try batchOptions(a, model: model, loss: loss)
         options.steps = try MaskBuiltins.positive(a, "steps")
+        guard options.steps <= maxSteps else { throw a.error("steps", "must be at most \(maxSteps), got \(options.steps)") }
         options.imageFirst = try probability(a, "image_first"); options.conditionDropout = try probability(a, "cfg_dropout")
         if let cap = try a.optionalInt("caption_noise") {
             guard cap >= 0 else { throw a.error("caption_noise", "caption_noise must be a diffusion step ≥ 0 (or None for no limit), got \(cap)") }
@@ -177,11 +218,55 @@ enum TrainingBuiltins {
         } else {
             options.captionStepCap = Int.max
         }
-        if a.has("lr") {
-            guard case .object(let o) = a["lr"], let s = o as? ScheduleValue else { throw a.error("lr", "must be a schedule, e.g. warmup(100) >> cosine(1e-3)") }
-            options.lr = s.schedule
+        switch a["lr"] {
+        case .none: break
+        case .int, .float: options.lr = .constant(try rate(a, "lr"))
+        case .object(let o as ScheduleValue): options.lr = o.schedule
+        default: throw a.error("lr", "must be a number (a constant rate) or a schedule, e.g. 1e-3 or warmup(100) >> cosine(1e-3)")
         }
+        if let clip = try a.optionalDouble("clip") {
+            guard clip.isFinite && clip > 0 else { throw a.error("clip", "must be a positive gradient norm (or None for no clipping), got \(clip)") }
+            options.clip = Float(clip)
+        } else {
+            options.clip = nil
+        }
+        guard let policy = Trainer.NonFinitePolicy(rawValue: try a.string("on_nonfinite")) else {
+            throw a.error("on_nonfinite", "must be 'stop' or 'skip', not '\(try a.string("on_nonfinite"))'")
+        }
+        options.onNonFinite = policy
         return options
+    }
+
+    /// A learning rate: a finite number ≥ 0.
+    static func rate(_ a: Arguments, _ p: String) throws -> Double {
+        let r = try a.double(p)
+        guard r.isFinite && r >= 0 else { throw a.error(p, "must be a finite learning rate ≥ 0, got \(r)") }
+        return r
+    }
+
+    /// A count argument that may be 0 (for "never"), bounded like a run's steps.
+    static func count(_ a: Arguments, _ p: String) throws -> Int {
+        let n = try a.int(p)
+        guard (0...maxSteps).contains(n) else { throw a.error(p, "must be from 0 to \(maxSteps), got \(n)") }
+        return n
+    }
+
+    static let maxSteps = 1_000_000_000
+
+    /// Where `resume=` continues from: a checkpoint file, the newest checkpoint in a folder, or
+    /// with "latest" the newest of the run's own (nil when it has none yet: a fresh start).
+    static func resumePath(_ a: Arguments, checkpoint: String?) throws -> String? {
+        guard let resume = try a.optionalString("resume") else { return nil }
+        if resume == "latest" {
+            guard let checkpoint else { throw a.error("resume", "resume=\"latest\" continues the run of checkpoint=...: give checkpoint= too") }
+            return CheckpointSeries(path: checkpoint).latest()?.path
+        }
+        var folder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: resume, isDirectory: &folder), folder.boolValue else { return resume }
+        guard let newest = CheckpointSeries.newest(inFolder: resume) else {
+            throw a.error("resume", "the folder \(resume) holds no tfs training checkpoint")
+        }
+        return newest.path
     }
 
     /// What train and profile share: the batch, its rows' length, the model's patches and loss, the seed.
@@ -211,28 +296,47 @@ enum TrainingBuiltins {
         Builtin("warmup", "steps", help: "LR schedule: a linear warmup over `steps`, into the schedule after >>.",
                 example: "warmup(100) >> cosine(3e-4)") { a in .object(ScheduleValue(.warmup(steps: try MaskBuiltins.positive(a, "steps")))) },
         Builtin("cosine", "peak, floor=0.05", help: "LR schedule: cosine decay from `peak` to floor·peak over the rest of the run.",
-                example: "cosine(1e-3)") { a in .object(ScheduleValue(.cosine(peak: try a.double("peak"), floor: try a.double("floor")))) },
+                example: "cosine(1e-3)") { a in
+            let floor = try a.double("floor")
+            guard (0...1).contains(floor) else { throw a.error("floor", "must be a fraction of the peak in [0, 1], got \(floor)") }
+            return .object(ScheduleValue(.cosine(peak: try rate(a, "peak"), floor: floor)))
+        },
         Builtin("constant", "rate", help: "LR schedule: the same rate throughout.",
-                example: "constant(1e-3)") { a in .object(ScheduleValue(.constant(try a.double("rate")))) },
-        Builtin("train", "model, data, steps=100, batch=16, length=64, lr=None, seed=1, checkpoint=None, resume=None, every=0, eval_every=0, eval_batches=2, eval_data=None, image_first=0.2, caption_noise=500, cfg_dropout=0.1",
-                help: "Trains model on a dataset (shapes, images, text or a mixture) with the model's loss (e.g. lm + 5 * diffusion) and returns the run. A captioned image comes before its caption (captioning) with probability image_first, its diffusion step then drawn from 0…caption_noise (None: no limit, 1…T like the others); otherwise after it, the caption dropped with probability cfg_dropout (for classifier-free guidance). It returns the run: its .loss, .lm and .diffusion curves, and with eval_every=N the held-out losses every N steps (.eval_lm, .eval_diffusion, .eval_steps) over eval_batches fixed batches of eval_data (default: fresh draws of data with another seed); show(run) plots them all. checkpoint= saves at the end and on Ctrl-C (the run then says it stopped early); resume= continues from one.",
-                example: "m = transfusion(dim=32, layers=1, heads=2)\nrun = train(m, shapes(size=16), steps=3, batch=2, eval_every=2)\nprint(run.steps, run.eval_steps)") { a in
+                example: "constant(1e-3)") { a in .object(ScheduleValue(.constant(try rate(a, "rate")))) },
+        Builtin("train", "model, data, steps=100, batch=16, length=64, lr=None, seed=1, checkpoint=None, resume=None, save_every=0, save_minutes=0, keep=3, on_nonfinite='stop', clip=1.0, every=0, eval_every=0, eval_batches=2, eval_data=None, image_first=0.2, caption_noise=500, cfg_dropout=0.1",
+                help: "Trains model on a dataset (shapes, images, text or a mixture) with the model's loss (e.g. lm + 5 * diffusion) and returns the run. lr is a schedule (warmup(100) >> cosine(1e-3), the default) or a number for a constant rate. A captioned image comes before its caption (captioning) with probability image_first, its diffusion step then drawn from 0…caption_noise (None: no limit, 1…T like the others); otherwise after it, the caption dropped with probability cfg_dropout (for classifier-free guidance). It returns the run: its .loss, .lm and .diffusion curves, and with eval_every=N the held-out losses every N steps (.eval_lm, .eval_diffusion, .eval_steps) over eval_batches fixed batches of eval_data (default: fresh draws of data with another seed); show(run) plots them all. checkpoint=\"runs/x.safetensors\" saves there at the end and on Ctrl-C or SIGTERM (the run then says it stopped early); save_every=N steps and/or save_minutes=M also save runs/x.step-<step>.safetensors while it runs, keeping the newest `keep`. resume= continues exactly from a checkpoint file, the newest one in a folder, or with resume=\"latest\" the newest of checkpoint='s own (a fresh start when there is none yet). A step whose loss or gradient norm is NaN or infinite stops the run with an error and keeps the last good checkpoint; on_nonfinite=\"skip\" skips that step's update instead (counted in run.skipped; 10 such steps in a row stop the run). clip is the gradient norm AdamW clips to (None: no clipping).",
+                example: "m = transfusion(dim=32, layers=1, heads=2)\nrun = train(m, shapes(size=16), steps=3, batch=2, lr=1e-3, eval_every=2)\nprint(run.steps, run.eval_steps)") { a in
             let (model, data) = try modelAndData(a)
             let options = try trainingOptions(a, model: model.model, loss: model.loss)
+            let checkpoint = try a.optionalString("checkpoint")
+            let saveEvery = try count(a, "save_every"), minutes = try a.double("save_minutes"), keep = try MaskBuiltins.positive(a, "keep")
+            guard minutes.isFinite && minutes >= 0 else { throw a.error("save_minutes", "must be a number of minutes ≥ 0, got \(minutes)") }
+            for p in ["save_every", "save_minutes"] where checkpoint == nil && (p == "save_every" ? saveEvery > 0 : minutes > 0) {
+                throw a.error(p, "periodic saves need checkpoint=\"runs/NAME.safetensors\" (they are written next to it)")
+            }
             let trainer = try MaskBuiltins.located { try Trainer(model: model.model, data: data, options: options) }
-            if let path = try a.optionalString("resume") { try MaskBuiltins.located { try trainer.resume(from: path) } }
-            let evalEvery = max(0, try a.int("eval_every"))
+            let flag = a.interpreter.interruptFlag
+            trainer.cancellation = flag.cancellation
+            let every = try count(a, "every") > 0 ? try a.int("every") : max(1, options.steps / 10)
+            let progress = Progress(total: options.steps, every: every, tokensPerStep: options.batch * options.length)
+            if let path = try resumePath(a, checkpoint: checkpoint) {
+                try MaskBuiltins.located { try trainer.resume(from: path) }
+                progress.note("train: resuming from \(path) at step \(trainer.step)")
+            } else if try a.optionalString("resume") == "latest" {
+                progress.note("train: no checkpoint of \(checkpoint ?? "") yet; starting at step 0")
+            }
+            let evalEvery = try count(a, "eval_every")
             if evalEvery > 0 {
                 let heldOut = try a.has("eval_data") ? DatasetBuiltins.dataset(a, "eval_data") : nil
                 let batches = try MaskBuiltins.positive(a, "eval_batches")
                 try MaskBuiltins.located { try trainer.holdOut(heldOut, batches: batches) }
             }
-            let every = try a.int("every") > 0 ? try a.int("every") : max(1, options.steps / 10)
             // A checkpoint that cannot be written fails now, not after the run.
-            if let path = try a.optionalString("checkpoint") { try MaskBuiltins.located { try Safetensors.checkWritable(path) } }
-            let loop = TrainingLoop(trainer: trainer, steps: options.steps, evalEvery: evalEvery, checkpoint: try a.optionalString("checkpoint"),
-                                    interrupt: a.interpreter.interruptFlag,
-                                    progress: Progress(total: options.steps, every: every, tokensPerStep: options.batch * options.length))
+            if let checkpoint { try MaskBuiltins.located { try Safetensors.checkWritable(checkpoint) } }
+            var loop = TrainingLoop(trainer: trainer, steps: options.steps, evalEvery: evalEvery,
+                                    series: checkpoint.map { CheckpointSeries(path: $0, keep: keep) },
+                                    interrupt: flag, progress: progress)
+            loop.saveEvery = saveEvery; loop.saveSeconds = minutes * 60
             let run = try MaskBuiltins.located { try loop.run(record: a.interpreter.record) }
             if run.stoppedEarly {
                 a.interpreter.write("train: stopped early at step \(trainer.step) of \(options.steps)" +

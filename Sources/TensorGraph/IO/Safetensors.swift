@@ -184,6 +184,26 @@ extension Safetensors {
         return SafetensorsFile(entries: located.map(\.entry), metadata: metadata)
     }
 
+    /// The string metadata of a file, reading its header alone (choosing the newest of several
+    /// checkpoints need not read their tensors).
+    public static func readMetadata(path: String) throws -> [String: String] {
+        func corrupt(_ problem: String) -> TensorGraphError { TensorGraphError("safetensors file '\(path)': \(problem)") }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw corrupt("cannot read: \(String(cString: strerror(errno)))") }
+        defer { try? handle.close() }
+        let prefix = (try? handle.read(upToCount: 8)) ?? Data()
+        guard prefix.count == 8 else { throw corrupt("truncated: shorter than the 8-byte header length") }
+        let n = prefix.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        guard n <= UInt64(maxHeaderBytes) else { throw corrupt("header length \(n) is absurd (limit \(maxHeaderBytes))") }
+        let header = (try? handle.read(upToCount: Int(n))) ?? Data()
+        guard header.count == Int(n), let json = try? JSONSerialization.jsonObject(with: header) as? [String: Any] else {
+            throw corrupt("header is not a JSON object")
+        }
+        guard let strings = (json["__metadata__"] ?? [String: String]()) as? [String: String] else {
+            throw corrupt("__metadata__ must map strings to strings")
+        }
+        return strings
+    }
+
     /// Every tensor converted to Float, by name.
     public static func readTensors(path: String) throws -> [String: TensorData] {
         Dictionary(uniqueKeysWithValues: try read(path: path).entries.map { ($0.name, $0.tensorData) })
@@ -254,29 +274,60 @@ extension Safetensors {
         guard access(dir, W_OK) == 0 else { throw TensorGraphError("safetensors '\(path)': its folder \(dir) is not writable") }
     }
 
-    /// Temp file in the same directory (so rename stays on one filesystem), fsync, rename(2), fsync the directory.
+    /// Temp file in the same directory (so rename stays on one filesystem), fsync, rename(2),
+    /// fsync the directory. Any failure (no space, a file-size limit, an unwritable folder)
+    /// removes the temp file and leaves the file at `path`, if any, as it was.
     static func writeAtomically(_ data: Data, to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let dir = url.deletingLastPathComponent().path
         try checkWritable(path)
+        removeStaleTemporaries(of: path)
         let temp = "\(dir)/.\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw TensorGraphError("safetensors '\(path)': cannot create temp file: \(String(cString: strerror(errno)))")
+            throw TensorGraphError("cannot write '\(path)': cannot create a temp file in \(dir): \(String(cString: strerror(errno)))")
         }
-        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
-        do {
-            try handle.write(contentsOf: data)
-            try handle.synchronize()
-            try handle.close()
-            guard rename(temp, path) == 0 else { throw TensorGraphError(String(cString: strerror(errno))) }
-        } catch {
+        var failure = data.withUnsafeBytes { raw -> String? in
+            var written = 0
+            while written < raw.count {
+                let n = systemWrite(fd, raw.baseAddress! + written, raw.count - written)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else {
+                    return "writing failed after \(written) of \(raw.count) bytes: \(String(cString: strerror(n < 0 ? errno : EIO)))"
+                }
+                written += n
+            }
+            return nil
+        }
+        if failure == nil && fsync(fd) != 0 { failure = "fsync failed: \(String(cString: strerror(errno)))" }
+        if close(fd) != 0 && failure == nil { failure = "close failed: \(String(cString: strerror(errno)))" }
+        if failure == nil && rename(temp, path) != 0 { failure = "rename failed: \(String(cString: strerror(errno)))" }
+        if let failure {
             unlink(temp)
-            throw TensorGraphError("safetensors '\(path)': write failed: \(error)")
+            throw TensorGraphError("cannot write '\(path)': \(failure); the file there before, if any, is unchanged")
         }
         // Make the rename itself durable; failure here does not undo a completed write.
         let dirFD = open(dir, O_RDONLY)
         if dirFD >= 0 { fsync(dirFD); close(dirFD) }
+    }
+
+    /// A temp file of an earlier write to `path` that will never finish: its writer was killed
+    /// (kill -9, power loss) before renaming it. Such files are `.NAME.<pid>.<random>.tmp` next to
+    /// `path`; one is stale when its process is gone, or when it is over an hour old and not
+    /// this process's (a pid can be reused).
+    public static func removeStaleTemporaries(of path: String) {
+        let url = URL(fileURLWithPath: path)
+        let dir = url.deletingLastPathComponent().path, prefix = ".\(url.lastPathComponent)."
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
+        for name in names where name.hasPrefix(prefix) && name.hasSuffix(".tmp") {
+            let middle = name.dropFirst(prefix.count).dropLast(4).split(separator: ".", omittingEmptySubsequences: false)
+            guard middle.count == 2, let pid = pid_t(middle[0]), pid > 0, UInt32(middle[1]) != nil, pid != getpid() else { continue }
+            let file = "\(dir)/\(name)"
+            let gone = kill(pid, 0) != 0 && errno == ESRCH
+            let modified = (try? FileManager.default.attributesOfItem(atPath: file)[.modificationDate]) as? Date
+            let old = modified.map { Date().timeIntervalSince($0) > 3600 } ?? false
+            if gone || old { unlink(file) }
+        }
     }
 
     private static func jsonString(_ s: String) -> String {
@@ -291,4 +342,13 @@ extension Safetensors {
         }
         return out + "\""
     }
+}
+
+/// write(2) (inside `Safetensors`, `write` names its own methods).
+private func systemWrite(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    Glibc.write(fd, bytes, count)
+    #else
+    Darwin.write(fd, bytes, count)
+    #endif
 }

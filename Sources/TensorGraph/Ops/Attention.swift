@@ -128,27 +128,47 @@ public enum AttentionTiles {
     /// P = softmax(scale · q kᵀ with masked scores at −∞) for query rows t0 ..< t0 + rows of one
     /// (batch, head), into `p` (rows × s, leading dimension s). Only the keys of non-empty tiles
     /// are written: every later use of P reads those runs alone. A row that may attend to no key
-    /// gets all-zero probabilities; the first such row (absolute index) is returned.
+    /// gets all-zero probabilities; a row whose scores are not finite (NaN or ±Inf queries or
+    /// keys) keeps its non-finite values. The first problem row (absolute index) is returned.
     static func probabilities(q: UnsafePointer<Float>, k: UnsafePointer<Float>, mask: UnsafePointer<Float>,
                               t0: Int, rows: Int, s: Int, d: Int, scale: Float,
-                              classes: UnsafePointer<TileClass>, p: UnsafeMutablePointer<Float>) -> Int? {
+                              classes: UnsafePointer<TileClass>, p: UnsafeMutablePointer<Float>) -> RowProblem? {
         scores(q: q, k: k, mask: mask, t0: t0, rows: rows, s: s, d: d, scale: scale, classes: classes, p: p)
-        var empty: Int?
+        var problem: RowProblem?
         for r in 0..<rows {
             let row = p + r * s
             var m = -Float.infinity
             runs(classes, s) { s0, width in m = Swift.max(m, VectorMath.maximum(row + s0, width)) }
             if m == -.infinity {
-                row.update(repeating: 0, count: s)
-                if empty == nil { empty = t0 + r }
+                // No finite score: either the mask allows no key, or every allowed score is NaN/−Inf.
+                let allowed = (0..<s).contains { mask[(t0 + r) * s + $0] != 0 }
+                if problem == nil { problem = allowed ? .nonFinite(row: t0 + r) : .noKey(row: t0 + r) }
+                if !allowed { row.update(repeating: 0, count: s) }
                 continue
             }
             var total: Float = 0
             runs(classes, s) { s0, width in total += VectorMath.expShifted(row + s0, width, minus: m) }
+            if !(m.isFinite && total.isFinite), problem == nil { problem = .nonFinite(row: t0 + r) }
             let inv = 1 / total
             runs(classes, s) { s0, width in VectorMath.map(row + s0, row + s0, width) { $0 * inv } }
         }
-        return empty
+        return problem
+    }
+
+    /// What can be wrong with a query row of attention: its mask row allows no key, or its
+    /// scores are not finite (the queries or keys hold NaN or ±Inf).
+    enum RowProblem: Equatable {
+        case noKey(row: Int), nonFinite(row: Int)
+
+        /// The run failure's message for this row of (batch, head).
+        func message(batch: Int, head: Int) -> String {
+            switch self {
+            case .noKey(let row):
+                return "attention: query row \(row) (batch \(batch), head \(head)) may attend to no key — its mask row is all zeros; its output was set to zeros"
+            case .nonFinite(let row):
+                return "attention: query row \(row) (batch \(batch), head \(head)) has non-finite scores — its queries or keys hold NaN or ±Inf (the mask is not the cause; in training this means the run diverged)"
+            }
+        }
     }
 
     /// Masked, scaled scores: one product per run of non-empty tiles, then the partial tiles
@@ -211,9 +231,9 @@ public struct Attention: Operation {
                 let t0 = block * bq, rows = Swift.min(bq, a.t - t0)
                 let p = scratch + slot * bq * a.s, classes = map.row(pair: pair, block: block)
                 let qp = a.q(q, pair), kp = a.kv(key, pair), vp = a.kv(v, pair)
-                if let row = AttentionTiles.probabilities(q: qp, k: kp, mask: a.mask(mask, pair), t0: t0, rows: rows,
-                                                          s: a.s, d: a.d, scale: scale, classes: classes, p: p) {
-                    k.fail("attention: query row \(row) (batch \(pair / a.h), head \(pair % a.h)) may attend to no key — its mask row is all zeros; its output was set to zeros")
+                if let problem = AttentionTiles.probabilities(q: qp, k: kp, mask: a.mask(mask, pair), t0: t0, rows: rows,
+                                                              s: a.s, d: a.d, scale: scale, classes: classes, p: p) {
+                    k.fail(problem.message(batch: pair / a.h, head: pair % a.h))
                 }
                 // out rows = P · v over the runs of non-empty tiles.
                 let o = out + pair * a.t * a.d + t0 * a.d

@@ -5,7 +5,7 @@ import Foundation
 public protocol Optimizer: AnyObject {
     var parameters: [Storage] { get }
     /// One update; `gradients[i]` belongs to `parameters[i]`. Returns the gradient norm
-    /// before clipping.
+    /// before clipping. AdamW applies nothing when that norm is not finite.
     @discardableResult
     func step(_ gradients: [UnsafeMutableBufferPointer<Float>], lr: Float) -> Float
 }
@@ -85,6 +85,9 @@ public final class AdamW: Optimizer {
     @discardableResult
     public func step(_ gradients: [UnsafeMutableBufferPointer<Float>], lr: Float) -> Float {
         let (norm, scale) = clipFactor(gradients, maxNorm: clip)
+        // A NaN or infinite gradient would poison the weights and both moments for good: such a
+        // step changes nothing (not even the step count) and reports its norm to the caller.
+        guard norm.isFinite else { return norm }
         steps += 1
         let c1 = 1 - Foundation.pow(beta1, Float(steps)), c2 = 1 - Foundation.pow(beta2, Float(steps))
         let (b1, b2, eps) = (beta1, beta2, self.eps)

@@ -14,6 +14,29 @@ public struct Codebook: Equatable, Sendable, Codable {
     /// Tokens an image takes (its patches).
     public var tokensPerImage: Int { patchifier.patchCount }
 
+    /// Why a (saved) codebook is unusable, or nil.
+    public var problem: String? {
+        guard (1...4096).contains(side) else { return "side must be from 1 to 4096, got \(side)" }
+        guard (1...side).contains(patch), side % patch == 0 else { return "patch must divide the side \(side), got \(patch)" }
+        guard (1...64).contains(channels) else { return "channels must be from 1 to 64, got \(channels)" }
+        guard centroids.count % patchValues == 0, (2...(1 << 16)).contains(size) else {
+            return "it must hold 2 to 65536 whole centroids of \(patchValues) values, got \(centroids.count) values"
+        }
+        guard centroids.allSatisfy(\.isFinite) else { return "its centroids hold NaN or ±Inf" }
+        return nil
+    }
+
+    enum CodingKeys: String, CodingKey { case side, patch, channels, centroids }
+
+    /// A saved codebook is checked as it is read: its sizes divide one another (`size`
+    /// divides by the patch's values).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        side = try c.decode(Int.self, forKey: .side); patch = try c.decode(Int.self, forKey: .patch)
+        channels = try c.decode(Int.self, forKey: .channels); centroids = try c.decode([Float].self, forKey: .centroids)
+        if let problem { throw DecodingError.dataCorruptedError(forKey: .patch, in: c, debugDescription: "the codebook: \(problem)") }
+    }
+
     public init(side: Int, patch: Int, channels: Int = 3, centroids: [Float]) {
         precondition(centroids.count % (patch * patch * channels) == 0, "centroids must be whole patches")
         self.side = side; self.patch = patch; self.channels = channels; self.centroids = centroids
@@ -73,7 +96,7 @@ extension Codebook {
     /// A codebook of `size` centroids learned by k-means (k-means++ seeding, then Lloyd
     /// iterations) on the patches of `images` images drawn from `data` with `seed`.
     public static func learn(from data: any Dataset, size: Int, patch: Int, images: Int = 2000,
-                             iterations: Int = 20, seed: UInt64 = 0) throws -> Codebook {
+                             iterations: Int = 20, seed: UInt64 = 0, cancellation: Cancellation = .never) throws -> Codebook {
         guard let side = data.imageSide else { throw TensorGraphError("\(data) has no images to learn a codebook from") }
         guard side % patch == 0 else { throw TensorGraphError("patch \(patch) must divide the image side \(side)") }
         guard size >= 2 else { throw TensorGraphError("a codebook needs at least 2 centroids, got \(size)") }
@@ -87,8 +110,12 @@ extension Codebook {
         guard drawn > 0 else { throw TensorGraphError("\(data) gave no images in \(tries) draws") }
         let d = patchifier.patchValues
         var means = KMeans(points: points, dim: d)
+        try cancellation.check("codebook", "after drawing \(drawn) images")
         means.seed(size, rng: &rng)
-        for _ in 0..<iterations { if !means.iterate() { break } }
+        for i in 0..<iterations {
+            try cancellation.check("codebook", "after \(i) of \(iterations) k-means iterations")
+            if !means.iterate() { break }
+        }
         return Codebook(side: side, patch: patch, centroids: means.centroids)
     }
 }

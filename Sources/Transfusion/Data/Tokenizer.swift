@@ -39,14 +39,21 @@ public struct Tokenizer: Sendable, Equatable {
     /// token; a pair merged twice), or nil.
     static func problem(_ merges: [Pair]) -> String? {
         var seen = Set<Pair>()
+        var lengths: [Int] = []   // bytes each merge spells: a crafted vocabulary could double them 60 times
         for (k, pair) in merges.enumerated() {
             for part in [pair.left, pair.right] where !(0..<256).contains(part) && !(firstMerge..<(firstMerge + k)).contains(part) {
                 return "merge \(k) joins token \(part), which is neither a byte nor an earlier merge"
             }
             guard seen.insert(pair).inserted else { return "merge \(k) joins \(pair.left) and \(pair.right) a second time" }
+            let length = [pair.left, pair.right].reduce(0) { $0 + ($1 < 256 ? 1 : lengths[$1 - firstMerge]) }
+            guard length <= maxSpelling else { return "merge \(k) spells \(length) bytes (at most \(maxSpelling))" }
+            lengths.append(length)
         }
         return nil
     }
+
+    /// The longest text a single token may stand for.
+    static let maxSpelling = 1 << 16
 
     public static func == (a: Tokenizer, b: Tokenizer) -> Bool { a.merges == b.merges }
 

@@ -37,6 +37,9 @@ public final class Generator {
     /// to the generator are encoded with it, drawn latents are decoded to pixels; without it a
     /// latent model's images are its latent grids.
     public var latents: Latents?
+    /// Asked between decoding steps and between denoising steps: a stop request (Ctrl-C)
+    /// ends generation there with `Cancelled`.
+    public var cancellation = Cancellation.never
 
     public init(model: TransfusionModel, options: GenerationOptions) throws {
         let c = model.config
@@ -140,6 +143,7 @@ public final class Generator {
         let companions: [[SequenceDecoder.Position]] = guideText ? Array(repeating: [.token(Tokenizer.bos)], count: n) : []
         var logits = try decoder.step(padded(prompts + companions, rows: decoder.batch), commit: true).map(\.logits)
         while done.contains(false) {
+            try cancellation.check("generation", "after \(produced.max() ?? 0) tokens")
             // Rows whose last position is BOI draw their image now; the others wait.
             let drawing = (0..<n).filter { !done[$0] && decoder.rows[$0].last?.kind == .boi }
             if !drawing.isEmpty {
@@ -228,8 +232,10 @@ public final class Generator {
             _ = try decoder.step(companions, commit: true)
         }
         let imageIndex = drawing.map { r in decoder.rows[r].last!.image ?? 0 }
-        var x = rng.normal(drawing.count * size)
+        var x = rng.normal(drawing.count * size), denoised = 0
         try options.sampler.run(&x, process: model.process, clip: options.clip && !model.config.latent, rng: &rng) { values, t in
+            try cancellation.check("drawing", "after \(denoised) of \(options.sampler.steps) denoising steps")
+            denoised += 1
             var pending = Array(repeating: [SequenceDecoder.Position](), count: decoder.batch)
             for (i, r) in drawing.enumerated() {
                 let block = (0..<patchCount).map { k -> SequenceDecoder.Position in

@@ -22,6 +22,9 @@ public struct ShapesClassifierConfig: Equatable, Sendable, Codable, CheckedConfi
         if side < 4 || side % 4 != 0 { return "the classifier's image side must be a positive multiple of 4, got \(side)" }
         if channels < 1 { return "the classifier's channels must be positive, got \(channels)" }
         if width < 1 { return "the classifier's width must be positive, got \(width)" }
+        if side > 1024 || channels > 1024 || width > 65_536 || 2 * channels * (side / 4) * (side / 4) * width > 1 << 28 {
+            return "the classifier's side \(side), channels \(channels) and width \(width) make more than 2²⁸ weights"
+        }
         if !(noise >= 0) { return "the classifier's training noise must not be negative, got \(noise)" }
         return nil
     }

@@ -13,6 +13,11 @@ extension TransfusionModel {
         do { config = try JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8)) } catch {
             throw TensorGraphError("\(path): the model config in its metadata is unreadable (\(error))")
         }
+        if let problem = config.problem { throw TensorGraphError("\(path): \(problem)") }
+        let stored = file.entries.reduce(0) { $0 + $1.shape.reduce(1, *) }
+        guard config.transformerWeights <= stored else {
+            throw TensorGraphError("\(path): its model config (dim \(config.dim), \(config.layers) layers) describes \(config.transformerWeights) weights, but the file holds \(stored) values")
+        }
         let model = TransfusionModel(config, mask: mask)
         for name in model.parameters.names {
             guard let entry = file[name] else { throw TensorGraphError("\(path) has no tensor '\(name)'") }
@@ -24,5 +29,15 @@ extension TransfusionModel {
     /// The mask as the checkpoint's metadata names it (`causal | same_image`), if it does.
     public static func savedMask(_ path: String) throws -> String? {
         try Safetensors.read(path: path).metadata["mask"]
+    }
+}
+
+extension ModelConfig {
+    /// The weights of the embeddings, blocks and heads (not a U-Net's): what a checkpoint of
+    /// this config holds at least. Exact for valid configs (bounded sizes cannot overflow).
+    var transformerWeights: Int {
+        let d = dim, block = 4 * d * d + 3 * d * hidden + 2 * d
+        let patches = codebook == nil ? timeFeatures * d + (encoder == .linear ? 3 * d * patchSize : 0) : 0
+        return 2 * vocabulary * d + layers * block + d + patches
     }
 }

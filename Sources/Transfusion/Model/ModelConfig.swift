@@ -55,6 +55,45 @@ public struct ModelConfig: Equatable, Sendable, Codable {
         self.encoder = encoder
     }
 
+    /// Why this config cannot make a model (nil when it can), naming the field. A saved config
+    /// is untrusted input: every size is bounded before anything is allocated from it.
+    public var problem: String? {
+        func outside(_ field: String, _ value: Int, _ range: ClosedRange<Int>) -> String? {
+            range.contains(value) ? nil : "the model config's \(field) must be from \(range.lowerBound) to \(range.upperBound), got \(value)"
+        }
+        if let p = outside("dim", dim, 2...Self.maxDim) ?? outside("layers", layers, 1...Self.maxLayers)
+            ?? outside("heads", heads, 1...dim) ?? outside("patchSize", patchSize, 1...Self.maxPatchSize)
+            ?? outside("timeFeatures", timeFeatures, 1...Self.maxDim) ?? outside("imageSide", imageSide, 1...Self.maxImageSide)
+            ?? outside("channels", channels, 1...Self.maxChannels)
+            ?? outside("schedule steps", schedule.steps, 1...Self.maxDiffusionSteps)
+            ?? outside("tokenizer merges", tokenizer.merges.count, 0...Self.maxMerges) { return p }
+        guard dim % heads == 0, headDim % 2 == 0 else { return "the model config's dim \(dim) must split into \(heads) heads of an even size" }
+        if case .cosine(_, let offset) = schedule, !(0..<1).contains(offset) {
+            return "the model config's cosine schedule offset must be in [0, 1), got \(offset)"
+        }
+        if let n = patchesPerImage, n > Self.maxPatchesPerImage {
+            return "the model config's imageSide \(imageSide) makes \(n) patches per image (at most \(Self.maxPatchesPerImage))"
+        }
+        if let codebook, let problem = codebook.problem { return "the model config's codebook: \(problem)" }
+        if encoder == .unet, let problem = UNet.problem(self) { return "the model config: \(problem)" }
+        return nil
+    }
+
+    /// Bounds of a valid config (far above any model tfs trains on a CPU).
+    public static let maxDim = 16_384, maxLayers = 1024, maxPatchSize = 65_536, maxImageSide = 4096, maxPatchesPerImage = 16_384
+    public static let maxChannels = 1024, maxDiffusionSteps = 100_000, maxMerges = 1 << 20
+
+    /// The first field (of those that shape the weights) where `self` differs from `other`.
+    public func firstDifference(from other: ModelConfig) -> (name: String, saved: String, current: String)? {
+        let fields: [(String, String, String)] = [
+            ("dim", "\(dim)", "\(other.dim)"), ("layers", "\(layers)", "\(other.layers)"), ("heads", "\(heads)", "\(other.heads)"),
+            ("vocabulary", "\(vocabulary)", "\(other.vocabulary)"), ("patchSize", "\(patchSize)", "\(other.patchSize)"),
+            ("timeFeatures", "\(timeFeatures)", "\(other.timeFeatures)"), ("imageSide", "\(imageSide)", "\(other.imageSide)"),
+            ("channels", "\(channels)", "\(other.channels)"), ("encoder", encoder.rawValue, other.encoder.rawValue),
+        ]
+        return fields.first { $0.1 != $0.2 }.map { (name: $0.0, saved: $0.1, current: $0.2) }
+    }
+
     enum CodingKeys: String, CodingKey {
         case dim, layers, heads, vocabulary, tokenizer, patchSize, timeFeatures, imageSide, channels, latent, schedule, objective, encoder, codebook
     }

@@ -23,7 +23,10 @@ public struct VAEConfig: Equatable, Sendable, Codable, CheckedConfig {
     public var problem: String? {
         if ![2, 4].contains(factor) { return "the VAE's factor must be 2 or 4, got \(factor)" }
         if channels < 1 { return "the VAE needs at least one latent channel, got \(channels)" }
-        if width < 1 { return "the VAE's width must be positive, got \(width)" }
+        if !(1...256).contains(width) { return "the VAE's width must be from 1 to 256, got \(width)" }
+        if channels > 1024 { return "the VAE's latent channels must be at most 1024, got \(channels)" }
+        if !(1...64).contains(imageChannels) { return "the VAE's imageChannels must be from 1 to 64, got \(imageChannels)" }
+        if !(beta.isFinite && beta >= 0) { return "the VAE's beta must be finite and not negative, got \(beta)" }
         return nil
     }
 }

@@ -13,6 +13,12 @@ public final class Trainer {
         public var loss = LossWeights()
         public var imageFirst = 0.2, captionStepCap = 500, conditionDropout = 0.1
         public var seed: UInt64 = 1
+        /// What a step with a non-finite loss or gradient norm does: stop the run (throwing
+        /// `Divergence`) or skip its update — until `maxSkipsInARow` steps in a row were skipped.
+        public var onNonFinite = NonFinitePolicy.stop
+        public var maxSkipsInARow = 10
+        /// The global gradient norm AdamW clips to (nil: no clipping).
+        public var clip: Float? = 1.0
         public init() {}
         func policy(codebook: Codebook?) -> ExamplePolicy {
             var policy = ExamplePolicy(imageFirst: imageFirst, captionStepCap: captionStepCap, conditionDropout: conditionDropout)
@@ -21,7 +27,16 @@ public final class Trainer {
         }
     }
 
-    public struct Record: Equatable, Sendable { public let step: Int; public let total, lm, diffusion: Float }
+    public struct Record: Equatable, Sendable {
+        public let step: Int; public let total, lm, diffusion: Float
+        public var isFinite: Bool { total.isFinite && lm.isFinite && diffusion.isFinite }
+        /// "loss 10.5 (LM 5.56, diffusion nan)", for messages.
+        public var summary: String {
+            func show(_ x: Float) -> String { x.isNaN ? "nan" : x.isFinite ? String(format: "%.6g", x) : "\(x)" }
+            return "loss \(show(total)) (LM \(show(lm)), diffusion \(show(diffusion)))"
+        }
+    }
+    public enum NonFinitePolicy: String, Sendable { case stop, skip }
     /// Mean losses over the held-out set after `step` steps (each loss averaged over all its
     /// targets: LM over tokens, diffusion over patch values; 0 when the set has none).
     public struct Evaluation: Equatable, Sendable { public let step: Int; public let lm, diffusion: Float }
@@ -33,6 +48,11 @@ public final class Trainer {
     public private(set) var step = 0
     public private(set) var history: [Record] = []
     public private(set) var evaluations: [Evaluation] = []
+    /// Steps whose update was skipped for a non-finite loss or gradient (`onNonFinite = .skip`),
+    /// in all and in a row up to now.
+    public private(set) var skippedSteps = 0, skipsInARow = 0
+    /// Asked between held-out batches: a stop request (Ctrl-C) ends an evaluation there.
+    public var cancellation = Cancellation.never
     var rng: RNG
     let inputs: BatchInputs
     let losses: TransfusionModel.Losses
@@ -63,7 +83,7 @@ public final class Trainer {
         losses = try model.losses(inputs, weights: options.loss)
         let params = model.parameters.all
         plan = Plan([losses.total.node, losses.lm.node, losses.diffusion.node] + (try losses.total.gradients(wrt: params)).map(\.node))
-        optimizer = AdamW(params.map { $0.node.storage! })
+        optimizer = AdamW(params.map { $0.node.storage! }, clip: options.clip)
         gradients = (0..<params.count).map { [plan] in plan.outputBuffer($0 + 3) }
         feeder = BatchFeeder(model: model)
         policy = options.policy(codebook: model.config.codebook)
@@ -92,16 +112,50 @@ public final class Trainer {
         return patchifier
     }
 
-    /// One step; returns its losses (measured before the update).
+    /// One step; returns its losses (measured before the update). A non-finite loss or gradient
+    /// norm never reaches the weights: the step throws `Divergence` (nothing updated, the step
+    /// not counted), or with `onNonFinite = .skip` counts as a step without an update.
     @discardableResult
     public func trainStep() throws -> Record {
         try feedBatch()
-        try plan.run()
+        // A kernel's report (attention meeting NaN scores) is the divergence's symptom when
+        // the losses are not finite, and a real failure otherwise.
+        var failure: Error?
+        do { try plan.run() } catch { failure = error }
         let record = Record(step: step, total: plan.scalar(0), lm: plan.scalar(1), diffusion: plan.scalar(2))
-        optimizer.step(gradients, lr: Float(options.lr.rate(step, total: options.steps)))
+        if let failure, record.isFinite { throw failure }
+        // AdamW applies nothing when the gradient norm is not finite.
+        let norm = record.isFinite ? optimizer.step(gradients, lr: Float(options.lr.rate(step, total: options.steps))) : .nan
+        if record.isFinite && norm.isFinite {
+            skipsInARow = 0
+        } else {
+            let divergence = Divergence(step: step, record: record, gradientNorm: record.isFinite ? norm : nil,
+                                        skipsInARow: skipsInARow + 1, policy: options.onNonFinite)
+            guard options.onNonFinite == .skip && skipsInARow + 1 < options.maxSkipsInARow else { throw divergence }
+            skipsInARow += 1; skippedSteps += 1
+        }
         step += 1
         history.append(record)
         return record
+    }
+
+    /// A step whose loss or gradient norm is not finite: the run diverged. `step` is the
+    /// 0-based index of the step (the weights are those after `step` steps, all finite).
+    public struct Divergence: Error, CustomStringConvertible {
+        public let step: Int
+        public let record: Record
+        /// Nil when the loss was already non-finite (the gradients were then not used).
+        public let gradientNorm: Float?
+        public let skipsInARow: Int
+        public let policy: NonFinitePolicy
+
+        public var description: String {
+            let norm = gradientNorm.map { ", gradient norm \($0.isNaN ? "nan" : "\($0)")" } ?? ""
+            let what = policy == .skip ? "\(skipsInARow) steps in a row up to step \(step + 1) had non-finite losses or gradients"
+                                       : "the run diverged at step \(step + 1)"
+            return "\(what): \(record.summary)\(norm); the weights after step \(step) are unchanged. "
+                + "Try a lower lr, a longer warmup (warmup(N) >> ...), a smaller clip=, or on_nonfinite=\"skip\" to skip such steps"
+        }
     }
 
     /// Draws the next batch and feeds it to the step's plan.
@@ -161,6 +215,7 @@ public final class Trainer {
         guard let set = heldOut else { throw TensorGraphError("no held-out set: call holdOut(...) first") }
         var lm = 0.0, diffusion = 0.0
         for (i, feed) in set.feeds.enumerated() {
+            try cancellation.check("evaluation", "after \(i) of \(set.feeds.count) held-out batches")
             for (node, value) in feed { try set.plan.set(node, value) }
             try set.plan.run()
             lm += Double(set.plan.scalar(1)) * Double(set.lmTargets[i])
@@ -175,27 +230,40 @@ public final class Trainer {
     // MARK: checkpoints
 
     /// Weights, AdamW moments, step and RNG state in one safetensors file, written atomically.
+    /// A checkpoint never holds NaN or ±Inf: such a state is refused (the file is not touched).
     public func save(_ path: String) throws {
         var tensors: [(String, TensorData)] = []
         for (i, name) in model.parameters.names.enumerated() {
-            tensors.append((name, model.parameters[name].node.storage!.data))
-            tensors.append(("optimizer.m." + name, optimizer.m[i].data))
-            tensors.append(("optimizer.v." + name, optimizer.v[i].data))
+            for (key, storage) in [(name, model.parameters[name].node.storage!), ("optimizer.m." + name, optimizer.m[i]),
+                                   ("optimizer.v." + name, optimizer.v[i])] {
+                let data = storage.data
+                guard data.values.allSatisfy(\.isFinite) else {
+                    throw TensorGraphError("refusing to write the checkpoint \(path) at step \(step): '\(key)' holds NaN or ±Inf values")
+                }
+                tensors.append((key, data))
+            }
         }
         let config = String(decoding: try JSONEncoder().encode(model.config), as: UTF8.self)
         try Safetensors.write(tensors, metadata: [
             "format": "tfs-checkpoint-1", "step": String(step), "optimizer_steps": String(optimizer.steps),
+            "skipped_steps": String(skippedSteps),
             "rng": rng.stateWords.map(String.init).joined(separator: ","), "config": config, "mask": model.mask.description,
         ], to: path)
     }
 
-    /// Continues exactly where a checkpoint of the same model and options stopped.
+    /// Continues exactly where a checkpoint of the same model and options stopped. The file is
+    /// untrusted: its counters, generator state and model must make sense before anything is used.
     public func resume(from path: String) throws {
         let file = try Safetensors.read(path: path)
-        guard file.metadata["format"] == "tfs-checkpoint-1", let step = file.metadata["step"].flatMap(Int.init),
-              let optSteps = file.metadata["optimizer_steps"].flatMap(Int.init),
-              let words = file.metadata["rng"]?.split(separator: ",").compactMap({ UInt64($0) }), words.count == 4 else {
-            throw TensorGraphError("\(path) is not a tfs checkpoint (missing format, step or rng metadata)")
+        let state = try ResumeState(file.metadata, path: path)
+        if let json = file.metadata["config"] {
+            let saved: ModelConfig
+            do { saved = try JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8)) } catch {
+                throw TensorGraphError("\(path): the model config in its metadata is unreadable (\(error))")
+            }
+            if let field = saved.firstDifference(from: model.config) {
+                throw TensorGraphError("\(path) holds another model: its \(field.name) is \(field.saved), this model's is \(field.current)")
+            }
         }
         for (i, name) in model.parameters.names.enumerated() {
             for (key, storage) in [(name, model.parameters[name].node.storage!), ("optimizer.m." + name, optimizer.m[i]),
@@ -204,8 +272,43 @@ public final class Trainer {
                 try storage.assign(entry.tensorData)
             }
         }
-        self.step = step
-        optimizer.restore(steps: optSteps)
-        rng = RNG(state: words)
+        step = state.step
+        skippedSteps = state.skipped; skipsInARow = 0
+        optimizer.restore(steps: state.optimizerSteps)
+        rng = RNG(state: state.rng)
+    }
+
+    /// The counters and generator state of a checkpoint, checked.
+    struct ResumeState {
+        let step: Int, optimizerSteps: Int, skipped: Int, rng: [UInt64]
+        /// No run is longer than this; larger counts are damage.
+        static let maxSteps = 1_000_000_000
+
+        init(_ metadata: [String: String], path: String) throws {
+            func fail(_ problem: String) -> TensorGraphError { TensorGraphError("\(path): \(problem)") }
+            guard metadata["format"] == "tfs-checkpoint-1" else {
+                throw fail("not a tfs training checkpoint (its format metadata is \(metadata["format"].map { "'\($0)'" } ?? "missing"), not 'tfs-checkpoint-1')")
+            }
+            func count(_ key: String, default value: Int? = nil) throws -> Int {
+                guard let text = metadata[key] else {
+                    if let value { return value }
+                    throw fail("the checkpoint has no '\(key)' metadata")
+                }
+                guard let n = Int(text), (0...Self.maxSteps).contains(n) else {
+                    throw fail("the checkpoint's '\(key)' must be a whole number from 0 to \(Self.maxSteps), got '\(text.prefix(40))'")
+                }
+                return n
+            }
+            step = try count("step")
+            optimizerSteps = try count("optimizer_steps")
+            skipped = try count("skipped_steps", default: 0)
+            guard optimizerSteps <= step else { throw fail("the checkpoint's optimizer_steps (\(optimizerSteps)) exceeds its step (\(step))") }
+            guard skipped <= step else { throw fail("the checkpoint's skipped_steps (\(skipped)) exceeds its step (\(step))") }
+            let words = (metadata["rng"] ?? "").split(separator: ",", omittingEmptySubsequences: false).map { UInt64($0) }
+            guard words.count == 4, words.allSatisfy({ $0 != nil }), words.contains(where: { $0 != 0 }) else {
+                throw fail("the checkpoint's 'rng' must be four unsigned 64-bit words, not all zero")
+            }
+            rng = words.map { $0! }
+        }
     }
 }

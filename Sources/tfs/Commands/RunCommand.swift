@@ -9,14 +9,15 @@ import Script
 /// Exit status: 0 when every cell ran; 65 for a script error found before running (a syntax
 /// error anywhere in the selected cells, checked before the first cell runs, or a name or
 /// argument error in a cell, found before that cell runs); 70 for an error while running;
-/// 130 when interrupted with Ctrl-C. The first failing cell stops the run.
+/// 130 when interrupted with Ctrl-C, 143 after SIGTERM (which interrupts like Ctrl-C, so a
+/// training run saves its checkpoint). The first failing cell stops the run.
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run a .tfs script's cells in order, printing each cell's output under its title.",
         discussion: """
         Exit status: 0 success, 65 script error found before running, 70 runtime error, \
-        130 interrupted. Images (PNG) and drawings (SVG) are written next to the script, or \
+        130 interrupted (Ctrl-C), 143 terminated (SIGTERM: a training run saves its checkpoint first). Images (PNG) and drawings (SVG) are written next to the script, or \
         into --out DIR, as <script>-<cell>-<k>.png|svg.
         """)
 
@@ -35,7 +36,9 @@ struct RunCommand: ParsableCommand {
     var check = false
 
     func run() throws {
-        Interrupts.install()   // Ctrl-C interrupts the running cell (exit status 130)
+        // Ctrl-C interrupts the running cell (exit status 130); SIGTERM too (exit status 143),
+        // so a training run saves its checkpoint before the process ends.
+        Interrupts.installTermination()
         let script = try ScriptFile(path: file)
         let count = try script.cellCount(upTo: selection.cell)
         let overrides = try ScriptFile.overrides(selection.settings)
@@ -64,6 +67,8 @@ struct RunCommand: ParsableCommand {
         var first = true
         for (index, cell) in script.cells.prefix(count).enumerated() {
             guard cell.kind == .code, !cell.isBlank else { continue }
+            Interrupts.drain()   // a SIGTERM between cells ends the run here (a Ctrl-C then is dropped, as at any cell's start)
+            if Interrupts.terminated { status = 143; break }
             if !first { print("") }
             first = false
             print(ScriptFile.header(number: index + 1, title: cell.title, style: style))
@@ -86,12 +91,15 @@ struct RunCommand: ParsableCommand {
                 if failure == .interrupted && !result.outputs.contains(where: { if case .error = $0 { return true }; return false }) {
                     printError("interrupted")
                 }
+                if Interrupts.terminated { status = 143 }
                 break
             }
+            if Interrupts.terminated { status = 143; break }
         }
         fflush(stdout)
         if status == 0 { warnUnusedOverrides(session) }
         try appendMetrics(session, to: selection.metrics)
+        if status == 143 { printError("terminated by SIGTERM") }
         if status != 0 { throw ExitCode(status) }
     }
 }
