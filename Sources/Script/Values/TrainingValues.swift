@@ -169,7 +169,7 @@ enum TrainingBuiltins {
     /// The trainer's options from `train`'s arguments.
     static func trainingOptions(_ a: Arguments, model: TransfusionModel, loss: LossWeights) throws -> Trainer.Options {
         var options = try batchOptions(a, model: model, loss: loss)
-        options.steps = try MaskBuiltins.positive(a, "steps")
+        options.steps = try a.size("steps")
         options.imageFirst = try probability(a, "image_first"); options.conditionDropout = try probability(a, "cfg_dropout")
         if let cap = try a.optionalInt("caption_noise") {
             guard cap >= 0 else { throw a.error("caption_noise", "caption_noise must be a diffusion step ≥ 0 (or None for no limit), got \(cap)") }
@@ -187,7 +187,7 @@ enum TrainingBuiltins {
     /// What train and profile share: the batch, its rows' length, the model's patches and loss, the seed.
     static func batchOptions(_ a: Arguments, model: TransfusionModel, loss: LossWeights) throws -> Trainer.Options {
         var options = Trainer.Options()
-        options.batch = try MaskBuiltins.positive(a, "batch"); options.length = try MaskBuiltins.positive(a, "length")
+        options.batch = try a.size("batch"); options.length = try a.size("length")
         options.patch = model.config.patchSide ?? options.patch   // the model's patches, as transfusion(patch=) set them
         options.loss = loss; options.seed = UInt64(max(0, try a.int("seed")))
         return options
@@ -209,7 +209,7 @@ enum TrainingBuiltins {
 
     static let all: [Builtin] = [
         Builtin("warmup", "steps", help: "LR schedule: a linear warmup over `steps`, into the schedule after >>.",
-                example: "warmup(100) >> cosine(3e-4)") { a in .object(ScheduleValue(.warmup(steps: try MaskBuiltins.positive(a, "steps")))) },
+                example: "warmup(100) >> cosine(3e-4)") { a in .object(ScheduleValue(.warmup(steps: try a.size("steps")))) },
         Builtin("cosine", "peak, floor=0.05", help: "LR schedule: cosine decay from `peak` to floor·peak over the rest of the run.",
                 example: "cosine(1e-3)") { a in .object(ScheduleValue(.cosine(peak: try a.double("peak"), floor: try a.double("floor")))) },
         Builtin("constant", "rate", help: "LR schedule: the same rate throughout.",
@@ -220,17 +220,17 @@ enum TrainingBuiltins {
             let (model, data) = try modelAndData(a)
             let options = try trainingOptions(a, model: model.model, loss: model.loss)
             let trainer = try MaskBuiltins.located { try Trainer(model: model.model, data: data, options: options) }
-            if let path = try a.optionalString("resume") { try MaskBuiltins.located { try trainer.resume(from: path) } }
+            if let path = try a.optionalPath("resume") { try MaskBuiltins.located { try trainer.resume(from: path) } }
             let evalEvery = max(0, try a.int("eval_every"))
             if evalEvery > 0 {
                 let heldOut = try a.has("eval_data") ? DatasetBuiltins.dataset(a, "eval_data") : nil
-                let batches = try MaskBuiltins.positive(a, "eval_batches")
+                let batches = try a.size("eval_batches")
                 try MaskBuiltins.located { try trainer.holdOut(heldOut, batches: batches) }
             }
             let every = try a.int("every") > 0 ? try a.int("every") : max(1, options.steps / 10)
             // A checkpoint that cannot be written fails now, not after the run.
-            if let path = try a.optionalString("checkpoint") { try MaskBuiltins.located { try Safetensors.checkWritable(path) } }
-            let loop = TrainingLoop(trainer: trainer, steps: options.steps, evalEvery: evalEvery, checkpoint: try a.optionalString("checkpoint"),
+            if let path = try a.optionalPath("checkpoint") { try MaskBuiltins.located { try Safetensors.checkWritable(path) } }
+            let loop = TrainingLoop(trainer: trainer, steps: options.steps, evalEvery: evalEvery, checkpoint: try a.optionalPath("checkpoint"),
                                     interrupt: a.interpreter.interruptFlag,
                                     progress: Progress(total: options.steps, every: every, tokensPerStep: options.batch * options.length))
             let run = try MaskBuiltins.located { try loop.run(record: a.interpreter.record) }
@@ -245,7 +245,7 @@ enum TrainingBuiltins {
                 example: "m = transfusion(dim=32, layers=1, heads=2)\nprint(profile(m, shapes(size=16), batch=2, runs=1).total > 0)") { a in
             let (model, data) = try modelAndData(a)
             let options = try batchOptions(a, model: model.model, loss: model.loss)
-            let runs = try MaskBuiltins.positive(a, "runs")
+            let runs = try a.size("runs")
             let trainer = try MaskBuiltins.located { try Trainer(model: model.model, data: data, options: options) }
             let kernels = try MaskBuiltins.located { try trainer.profile(runs: runs) }
             return .object(ProfileValue(kernels.map { ($0.kernel, $0.seconds * 1e3, $0.calls) }, tokens: options.batch * options.length))
