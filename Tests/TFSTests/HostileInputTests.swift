@@ -81,6 +81,21 @@ struct HostileInputTests {
         #expect(Set(scripts) == listed)
     }
 
+    /// F22: piped REPL input grows linearly with the number of variables: 4× the lines take
+    /// well under 16× the time (quadratic growth made 10,000 lines take 36 s). A ratio of two
+    /// runs on this machine, with slack for a busy one, never a wall-clock figure.
+    @Test func pipedREPLInputScalesLinearly() throws {
+        func seconds(_ lines: Int) throws -> Double {
+            let input = (0..<lines).map { "x\($0) = \($0)\n" }.joined() + "print(x\(lines - 1))\n"
+            let start = Date()
+            let r = try Tool.tfs([], input: input, timeout: 600)
+            #expect(r.status == 0 && r.stdout == "\(lines - 1)\n", "\(r.both.prefix(500))")
+            return Date().timeIntervalSince(start)
+        }
+        let small = try seconds(2000), large = try seconds(8000)
+        #expect(large < 8 * small, "2,000 lines: \(small) s; 8,000 lines: \(large) s")
+    }
+
     /// F1–F3 at the reproducers' sizes, and every other way to nest, through `tfs run`,
     /// `tfs run --check` and the piped REPL: one "nested too deeply" error, exit 65.
     static let deep: [(name: String, source: String)] = [
