@@ -81,6 +81,35 @@ struct HostileInputTests {
         #expect(Set(scripts) == listed)
     }
 
+    /// F23: an output file that cannot be written is found before anything runs, with a
+    /// message naming the option and the system's reason, and exit 73 (EX_CANTCREAT).
+    @Test func unwritableOutputsAreRefusedBeforeTheRun() throws {
+        let dir = try Tool.temporaryDirectory("tfs-unwritable")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let blocker = dir.appendingPathComponent("a-file").path
+        try "".write(toFile: blocker, atomically: true, encoding: .utf8)
+        let script = Self.fixtures.appendingPathComponent("F23-metrics-unwritable.tfs").path
+        let cases: [([String], String)] = [
+            (["run", script, "--metrics", "/proc/m.jsonl"], "tfs: cannot write --metrics '/proc/m.jsonl': No such file or directory"),
+            (["run", script, "--metrics", "\(blocker)/m.jsonl"], "tfs: cannot write --metrics '\(blocker)/m.jsonl': cannot create its folder"),
+            (["notebook", script, "-o", "/proc/n.ipynb"], "tfs: cannot write -o '/proc/n.ipynb': No such file or directory"),
+            (["notebook", script, "--metrics", "/proc/m.jsonl"], "tfs: cannot write --metrics '/proc/m.jsonl'"),
+            (["mask", "text:3", "-o", "/proc/m.png"], "tfs: cannot write -o '/proc/m.png': No such file or directory"),
+            (["mask", "text:3", "-o", dir.path], "tfs: cannot write -o '\(dir.path)': it is a folder"),
+        ]
+        for (arguments, message) in cases {
+            let r = try Tool.tfs(arguments)
+            #expect(r.status == 73, "\(arguments): \(r.both)")
+            #expect(r.stderr.contains(message), "\(arguments): \(r.stderr)")
+            #expect(!r.stdout.contains("script finished") && !r.stderr.contains("NSCocoaErrorDomain"), "\(arguments): \(r.both)")
+        }
+        // A writable --metrics (in a folder that does not exist yet) still gets the metrics.
+        let metrics = dir.appendingPathComponent("new/m.jsonl").path
+        let r = try Tool.tfs(["run", script, "--metrics", metrics])
+        #expect(r.status == 0 && r.stdout.contains("script finished"), "\(r.both)")
+        #expect(try String(contentsOfFile: metrics, encoding: .utf8).contains("\"m\""))
+    }
+
     /// F22: piped REPL input grows linearly with the number of variables: 4× the lines take
     /// well under 16× the time (quadratic growth made 10,000 lines take 36 s). A ratio of two
     /// runs on this machine, with slack for a busy one, never a wall-clock figure.

@@ -118,8 +118,7 @@ enum DatasetBuiltins {
         Builtin("images", "folder, size=16",
                 help: "Captioned images from a Hugging Face style image folder: metadata.jsonl with a file_name and a text per line, PNG files beside it. Images must be square: size×size is used as it is, a multiple of size (e.g. 64×64 for size=16) is shrunk by averaging each block of pixels, any other size is an error naming the file and its line.",
                 example: "shapes(size=16).take(8).save(\"/tmp/tfs-folder\")\ndata = images(\"/tmp/tfs-folder\", size=16)\nshow(data.take(4))") { a in
-            let size = try a.size("size")
-            guard size <= 1024 else { throw a.error("size", "must be at most 1024, got \(size)") }
+            let size = try a.size("size", atMost: 1024)
             let dataset = try MaskBuiltins.located {
                 try ImageFolder.load(try a.path("folder"), size: size) { url in
                     let image = try PNGDecoder.decode(contentsOf: url)
