@@ -1,5 +1,6 @@
 import CZlib
 import Foundation
+import TensorGraph
 
 /// A decoded PNG: 8-bit samples, `channels` per pixel — 1 gray, 2 gray + alpha, 3 RGB, 4 RGBA
 /// (palette images come out as RGB, or RGBA when their palette has transparency).
@@ -183,7 +184,8 @@ struct PNGHeader {
         let b = Array(ihdr.body)
         width = PNGChunks.u32(b, 0); height = PNGChunks.u32(b, 4); bitDepth = Int(b[8]); colourType = Int(b[9])
         guard width > 0, height > 0 else { throw PNGError("the image is \(width)×\(height): both sides must be positive") }
-        guard width * height <= PNGDecoder.maxPixels else {
+        // Overflow-checked: two 32-bit sides multiply past Int.max (0xC0000000²).
+        guard let pixels = MemoryLimit.count([width, height]), pixels <= PNGDecoder.maxPixels else {
             throw PNGError("the image is \(width)×\(height), more than the \(PNGDecoder.maxPixels) pixels this decoder accepts")
         }
         guard let allowed = Self.depths[colourType] else { throw PNGError("colour type \(colourType) is not a PNG colour type") }

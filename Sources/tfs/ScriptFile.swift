@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Script
+import TensorGraph
 import Visual
 
 /// A `.tfs` script read from disk and split into `# %%` cells, plus what `tfs run` and
@@ -85,15 +86,19 @@ func appendMetrics(_ session: Session, to path: String?) throws {
     guard let path else { return }
     let lines = SessionBridge.metricJSONLines(session)
     let url = URL(fileURLWithPath: path)
-    if !FileManager.default.fileExists(atPath: path) {
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        _ = FileManager.default.createFile(atPath: path, contents: nil)
+    try OutputFile.writing(path, option: "--metrics") {
+        if !FileManager.default.fileExists(atPath: path) {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+            }
+        }
+        guard !lines.isEmpty else { return }
+        let handle = try FileHandle(forWritingTo: url)
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(lines.map { $0 + "\n" }.joined().utf8))
     }
-    guard !lines.isEmpty else { return }
-    let handle = try FileHandle(forWritingTo: url)
-    defer { try? handle.close() }
-    try handle.seekToEnd()
-    try handle.write(contentsOf: Data(lines.map { $0 + "\n" }.joined().utf8))
 }
 
 /// Warns about `--set` names that no top-level assignment used.
@@ -107,4 +112,47 @@ func warnUnusedOverrides(_ session: Session) {
 func printError(_ text: String) {
     fflush(stdout)
     FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+}
+
+/// Output files named on the command line (`--metrics`, `notebook -o`, `mask -o`): checked
+/// before any work, so an unwritable path costs nothing, and written with a clear message
+/// if writing still fails at the end (disk full, file size limit). Both exit 73 (EX_CANTCREAT).
+enum OutputFile {
+    /// Creates the folder if needed and proves the file can be opened for writing: an
+    /// existing file is opened for appending (not truncated), a new one created and removed.
+    static func checkWritable(_ path: String, option: String) throws {
+        let url = URL(fileURLWithPath: path)
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        } catch {
+            throw failure(option, path, "cannot create its folder (\(reason(error)))")
+        }
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        if exists && isDirectory.boolValue { throw failure(option, path, "it is a folder") }
+        let fd = exists ? open(path, O_WRONLY | O_APPEND) : open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        if fd < 0 { throw failure(option, path, String(cString: strerror(errno))) }
+        close(fd)
+        if !exists { unlink(path) }
+    }
+
+    /// Runs a write, turning its failure into the same kind of message.
+    static func writing(_ path: String, option: String, _ body: () throws -> Void) throws {
+        do { try body() } catch { throw failure(option, path, reason(error)) }
+    }
+
+    /// The system's words for a Foundation error that wraps an errno, else its description.
+    private static func reason(_ error: Error) -> String {
+        if let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? Error,
+           (underlying as NSError).domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32((underlying as NSError).code)))
+        }
+        if let e = error as? TensorGraphError { return e.message }
+        return (error as NSError).localizedDescription
+    }
+
+    private static func failure(_ option: String, _ path: String, _ why: String) -> ExitCode {
+        printError("tfs: cannot write \(option) '\(path)': \(why)")
+        return ExitCode(73)
+    }
 }

@@ -227,6 +227,34 @@ func thrownMessage(_ body: () throws -> Any) -> String {
         #expect(thrownMessage { try ImageFolder.load(folder.path, size: 4, decode: failing) } == "\(meta):1: wide.img: not a PNG file")
     }
 
+    /// Issue 20: a metadata line may only name files inside the folder — `..`, an absolute
+    /// path, or a symbolic link (to a file or a folder) leading out is an error naming the line;
+    /// links and `..` that stay inside are fine.
+    @Test func filesOutsideTheFolderAreRefused() throws {
+        let outside = ScratchFolder(), folder = ScratchFolder(), meta = folder.path + "/metadata.jsonl"
+        let secret = outside.write("secret.img", Self.image(2) { _, _, _ in 1 })
+        folder.write("small.img", Self.image(2) { _, _, _ in 0 })
+        try FileManager.default.createDirectory(atPath: folder.path + "/sub", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: folder.path + "/link.img", withDestinationPath: secret)
+        try FileManager.default.createSymbolicLink(atPath: folder.path + "/out", withDestinationPath: outside.path)
+        try FileManager.default.createSymbolicLink(atPath: folder.path + "/alias.img", withDestinationPath: "small.img")
+        let resolvedSecret = DataFiles.realPath(secret)!
+        let refused = [
+            ("\"file_name\": \"../\(URL(fileURLWithPath: outside.path).lastPathComponent)/secret.img\"", "\"file_name\" '../\(URL(fileURLWithPath: outside.path).lastPathComponent)/secret.img' leads outside \(folder.path) (to \(resolvedSecret))"),
+            ("\"file_name\": \"\(secret)\"", "\"file_name\" is an absolute path ('\(secret)'); it must name a file inside \(folder.path)"),
+            ("\"file_name\": \"link.img\"", "\"file_name\" 'link.img' leads outside \(folder.path) (to \(resolvedSecret))"),
+            ("\"file_name\": \"out/secret.img\"", "\"file_name\" 'out/secret.img' leads outside \(folder.path) (to \(resolvedSecret))"),
+            ("\"file_name\": \"small.img\", \"edited_file_name\": \"../../../../../../etc/passwd\"", "\"edited_file_name\" '../../../../../../etc/passwd' leads outside \(folder.path) (to /etc/passwd)"),
+        ]
+        for (fields, expected) in refused {
+            folder.write("metadata.jsonl", "{\"file_name\": \"small.img\", \"text\": \"ok\"}\n{\(fields), \"text\": \"x\"}")
+            #expect(thrownMessage { try ImageFolder.load(folder.path, size: 2, decode: Self.decode) } == "\(meta):2: \(expected)")
+        }
+        folder.write("metadata.jsonl", ["alias.img", "./small.img", "sub/../small.img"].map { "{\"file_name\": \"\($0)\", \"text\": \"in\"}" }.joined(separator: "\n"))
+        let inside = try ImageFolder.load(folder.path, size: 2, decode: Self.decode)
+        #expect(inside.pairs.map(\.pixels) == Array(repeating: Self.raster(2) { _, _, _ in 0 }, count: 3))
+    }
+
     @Test func writtenFoldersLoadBack() throws {
         let folder = ScratchFolder(), shapes = Shapes(side: 8)
         var rng = RNG(seed: 1)

@@ -124,7 +124,7 @@ import TensorGraph
         let patches = (0..<4).map { _ in rng.normal(c.patchSize) }
         let step = 321.0
         // Training-side inputs, built from the packed row as BatchFeeder builds them.
-        let x = BatchInputs(batch: 1, length: n, config: c)
+        let x = try BatchInputs(batch: 1, length: n, config: c)
         var patchValues = [Float](repeating: 0, count: n * c.patchSize), isPatch = [Float](repeating: 0, count: n)
         var time = [Float](repeating: 0, count: n * c.timeFeatures)
         var k = 0

@@ -12,7 +12,7 @@ import TensorGraph
     static func naiveNats(_ model: TransfusionModel, _ text: String) throws -> Double {
         let length = text.utf8.count + 2
         let row = try Packer(length: length).pack([[.text(text)]])[0]
-        let x = BatchInputs(batch: 1, length: length, config: model.config)
+        let x = try BatchInputs(batch: 1, length: length, config: model.config)
         let logits = try model.tokenLogits(model.forward(x).hidden)
         let plan = Plan([logits.node])
         var rng = RNG(seed: 0)

@@ -32,7 +32,7 @@ import TensorGraph
         let config = ModelConfig(dim: 8, layers: 1, heads: 2, patchSize: 2, timeFeatures: 4)
         let model = TransfusionModel(config, seed: 1)
         let (rows, images) = try Self.batch(config, length: 14)
-        let x = BatchInputs(batch: 2, length: 14, config: config)
+        let x = try BatchInputs(batch: 2, length: 14, config: config)
         var rng = RNG(seed: 2)
         let feeds = try BatchFeeder(model: model).values(rows, images: images, inputs: x, rng: &rng)
         // Small initial weights (embeddings at std 0.02, then RMSNorm) make the loss far from
@@ -76,7 +76,7 @@ import TensorGraph
     /// noise and timesteps every step, so the batch can be memorised).
     static func overfit(_ model: TransfusionModel) throws -> (lm: (before: Float, after: Float), diffusion: (before: Float, after: Float)) {
         let (rows, images) = try batch(model.config, length: 16)
-        let x = BatchInputs(batch: 2, length: 16, config: model.config)
+        let x = try BatchInputs(batch: 2, length: 16, config: model.config)
         let losses = try model.losses(x)
         let params = model.parameters.all
         let plan = Plan([losses.total.node, losses.lm.node, losses.diffusion.node] + (try losses.total.gradients(wrt: params)).map(\.node))

@@ -42,7 +42,7 @@ import TensorGraph
         let batch = try ExamplePolicy().batch(2, from: edits, packer: Packer(length: 80), patchifier: Patchifier(side: 16, patch: 4), rng: &rng)
         #expect(batch.stepLimits == [[0, Int.max], [0, Int.max]])
         #expect(batch.patchValues == 2 * 16 * 48)
-        let x = BatchInputs(batch: 2, length: 80, config: config)
+        let x = try BatchInputs(batch: 2, length: 80, config: config)
         let feeds = try BatchFeeder(model: model).values(batch.rows, images: batch.images, inputs: x, stepLimits: batch.stepLimits, rng: &rng)
         let isPatch = feeds[x.isPatch.node]!.values, learned = feeds[x.learned.node]!.values
         #expect(isPatch.filter { $0 == 1 }.count == 2 * 32)

@@ -16,8 +16,8 @@ import TensorGraph
         let model = TransfusionModel(c, seed: 1)
         let (rows, images) = try ModelTests.batch(c, length: k + 8)
         // By default as many slots as images could fit in the rows; here one per row.
-        #expect(BatchInputs(batch: 2, length: k + 8, config: c).imageSlots == 2 * max(1, (k + 8) / (k + 2)))
-        let x = BatchInputs(batch: 2, length: k + 8, imageSlots: 2, config: c)
+        #expect(try BatchInputs(batch: 2, length: k + 8, config: c).imageSlots == 2 * max(1, (k + 8) / (k + 2)))
+        let x = try BatchInputs(batch: 2, length: k + 8, imageSlots: 2, config: c)
         let f = try model.forward(x)
         #expect(f.encoding!.embeddings.shape == [2 * k, 16])
         #expect(f.encoding!.skips.count == patch.trailingZeroBitCount + 1)
@@ -41,7 +41,7 @@ import TensorGraph
         let c = Self.config(dim: 8, side: 4, patch: 2)
         let model = TransfusionModel(c, seed: 1)
         let (rows, images) = try ModelTests.batch(c, length: 12)
-        let x = BatchInputs(batch: 2, length: 12, config: c)
+        let x = try BatchInputs(batch: 2, length: 12, config: c)
         var rng = RNG(seed: 2)
         let feeds = try BatchFeeder(model: model).values(rows, images: images, inputs: x, rng: &rng)
         // Token embeddings scaled up (as in ModelTests) so the loss is near-linear over a step.
@@ -135,7 +135,7 @@ import TensorGraph
         let row = rows[0], n = row.count
         var rng = RNG(seed: 21)
         let image = rng.normal(4 * c.patchSize)
-        let x = BatchInputs(batch: 1, length: n, config: c)
+        let x = try BatchInputs(batch: 1, length: n, config: c)
         // BatchFeeder at a fixed step: the clean image and zero noise make x_t = signal · image.
         let step = 321
         let feeds = try BatchFeeder(model: m).values(rows, images: [[image]], inputs: x, stepLimits: [[step]], rng: &rng)

@@ -106,6 +106,15 @@ import TensorGraph
         #expect(Self.message(depth) == "bit depth 4 is not allowed for colour type 2 (allowed: 8, 16)")
     }
 
+    /// A header whose sides multiply past Int.max (0xC0000000² = 2⁶³ + 2⁶²) is refused by the
+    /// size check, not trapped by the multiplication before it.
+    @Test func refusesSidesWhoseProductOverflows() {
+        let side = 0xC000_0000
+        let png = Data(PNGChunks.signature + TestPNG.chunk("IHDR", TestPNG.be(side) + TestPNG.be(side) + [8, 2, 0, 0, 0])
+                       + TestPNG.chunk("IEND", []))
+        #expect(Self.message(png) == "the image is \(side)×\(side), more than the \(PNGDecoder.maxPixels) pixels this decoder accepts")
+    }
+
     /// Every prefix of a file, and random byte changes with the CRCs repaired (so they reach
     /// the header, zlib and filter checks), give a PNGError or an image — never a crash.
     @Test func damagedFilesNeverCrash() {

@@ -1,3 +1,4 @@
+import Foundation
 import TensorGraph
 
 /// What a builtin's body receives: its arguments matched to its spec (defaults filled in),
@@ -39,6 +40,39 @@ public struct Arguments {
 
     public func optionalInt(_ p: String) throws -> Int? { has(p) ? try int(p) : nil }
 
+    /// The default ceiling of `size`: 2²⁴, far above any size tfs can use, far enough below
+    /// `Int.max` that sums and products of a few sizes cannot overflow.
+    public static let maxSize = 1 << 24
+
+    /// A finite number argument that `valid` accepts (`allowed` says which ones do, for the
+    /// error): sampler settings, rates, weights.
+    public func number(_ p: String, _ allowed: String, _ valid: (Double) -> Bool) throws -> Double {
+        let d = try double(p)
+        guard d.isFinite, valid(d) else { throw error(p, "'\(p)' must be \(allowed), got \(d)") }
+        return d
+    }
+
+    /// How many steps of `step` fit from `start` up to (excluding) `stop` — `range`'s and
+    /// `arange`'s length — refused if it is not finite or above `limit` (blamed on `p`).
+    public func count(from start: Double, to stop: Double, by step: Double, atMost limit: Int,
+                      _ p: String, _ what: String) throws -> Int {
+        let n = ((stop - start) / step).rounded(.up)
+        guard !n.isNaN else { throw error(p, "\(what) of a NaN length") }
+        guard n <= Double(limit) else {
+            throw error(p, "\(what) of \(n.isInfinite ? "infinitely many" : String(format: "%.3g", n)) values is too large (at most \(limit))")
+        }
+        return Swift.max(0, Int(n))
+    }
+
+    /// A positive size argument (a count, width, length, number of steps…) up to `limit`:
+    /// sizes from scripts are bounded where they enter.
+    public func size(_ p: String, atLeast least: Int = 1, atMost limit: Int = Arguments.maxSize) throws -> Int {
+        let n = try int(p)
+        guard n >= least else { throw error(p, "'\(p)' must be \(least == 1 ? "positive" : "at least \(least)"), got \(n)") }
+        guard n <= limit else { throw error(p, "'\(p)' must be at most \(limit), got \(n)") }
+        return n
+    }
+
     public func double(_ p: String) throws -> Double {
         guard let d = self[p].number else { throw typeError(p, "a number") }
         return d
@@ -52,6 +86,18 @@ public struct Arguments {
     }
 
     public func optionalString(_ p: String) throws -> String? { has(p) ? try string(p) : nil }
+
+    /// A file or folder path. A NUL byte is refused: the system would cut the path there and
+    /// read or write another file.
+    public func path(_ p: String) throws -> String {
+        let s = try string(p)
+        if let nul = s.utf8.firstIndex(of: 0) {
+            throw error(p, "path contains a NUL byte (at character \(s.utf8.distance(from: s.utf8.startIndex, to: nul) + 1)): \(s.debugDescription)")
+        }
+        return s
+    }
+
+    public func optionalPath(_ p: String) throws -> String? { has(p) ? try path(p) : nil }
 
     public func bool(_ p: String) throws -> Bool { try interpreter.located(span) { try self[p].isTruthy() } }
 

@@ -34,8 +34,8 @@ enum CoreBuiltins {
             let step = try a.int("step")
             guard step != 0 else { throw a.error("step", "range() step must not be zero") }
             // In floating point: the span of a fuzzed range(-2**62, 2**62) overflows Int.
-            let count = ((Double(stop!) - Double(start)) / Double(step)).rounded(.up)
-            guard count <= 10_000_000 else { throw a.error("stop", "range of \(Int(count)) items is too large") }
+            _ = try a.count(from: Double(start), to: Double(stop!), by: Double(step), atMost: 10_000_000,
+                        a.has("stop") ? "stop" : "start", "range")
             return .list(Array(stride(from: start, to: stop!, by: step)).map(Value.int))
         },
         Builtin("str", "x=''", help: "The text of a value (a tensor's values).", example: "str(3) + \"rd\"") { a in
@@ -127,8 +127,11 @@ enum CoreBuiltins {
         },
         Builtin("enumerate", "items, start=0", help: "A list of (index, item) pairs.",
                 example: "for i, name in enumerate([\"a\", \"b\"]):\n    print(i, name)") { a in
-            let start = try a.int("start")
-            return .list(try a.interpreter.iterate(a["items"]).enumerated().map { .tuple([.int(start + $0.offset), $0.element]) })
+            let start = try a.int("start"), items = try a.interpreter.iterate(a["items"])
+            guard items.isEmpty || !start.addingReportingOverflow(items.count - 1).overflow else {
+                throw a.error("start", "start \(start) + \(items.count - 1) overflows a 64-bit int")
+            }
+            return .list(items.enumerated().map { .tuple([.int(start + $0.offset), $0.element]) })
         },
         Builtin("zip", "*lists", help: "A list of tuples pairing up the items of the lists (as long as the shortest).",
                 example: "zip([1, 2], [\"a\", \"b\"])") { a in

@@ -25,11 +25,11 @@ enum MaskBuiltins {
     static let all: [Builtin] = [
         Builtin("prefix", "n", help: "Mask: keys before position n, seen by every query (with causal: a prefix LM).",
                 example: "causal | prefix(4)") { a in
-            .object(MaskValue(.prefix(try positive(a, "n"))))
+            .object(MaskValue(.prefix(try a.size("n"))))
         },
         Builtin("window", "n", help: "Mask: keys less than n positions away (with causal: a sliding window).",
                 example: "causal & window(3)") { a in
-            .object(MaskValue(.window(try positive(a, "n"))))
+            .object(MaskValue(.window(try a.size("n"))))
         },
         Builtin("document", "ids", help: "Mask: tokens with equal ids see each other (one id per position).",
                 example: "causal & document([0, 0, 0, 1, 1])") { a in
@@ -40,12 +40,6 @@ enum MaskBuiltins {
             .object(LayoutValue(try layout(a, "spec")))
         },
     ]
-
-    static func positive(_ a: Arguments, _ p: String) throws -> Int {
-        let n = try a.int(p)
-        guard n > 0 else { throw a.error(p, "must be positive, got \(n)") }
-        return n
-    }
 
     /// A layout argument: a layout value or its spec string.
     static func layout(_ a: Arguments, _ p: String) throws -> SequenceLayout {

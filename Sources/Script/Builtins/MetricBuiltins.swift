@@ -12,7 +12,7 @@ enum MetricBuiltins {
             let model = try GenerationBuiltins.model(a)
             let texts = try measuredTexts(a, "texts")
             let result = try MaskBuiltins.located {
-                try BitsPerByte(model: model, length: try MaskBuiltins.positive(a, "length"), batch: try MaskBuiltins.positive(a, "batch")).measure(texts)
+                try BitsPerByte(model: model, length: try a.size("length"), batch: try a.size("batch")).measure(texts)
             }
             a.interpreter.record(Metric(name: "bits_per_byte", value: result.bitsPerByte))
             a.interpreter.record(Metric(name: "perplexity_per_byte", value: pow(2, result.bitsPerByte)))

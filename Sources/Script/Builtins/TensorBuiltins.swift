@@ -45,10 +45,12 @@ enum TensorBuiltins {
                 example: "arange(5)\narange(0, 1, 0.25)") { a in
             var start = try a.double("start"), stop = try a.optionalDouble("stop")
             if stop == nil { stop = start; start = 0 }
-            let step = try a.double("step")
+            let step = try a.double("step"), blamed = a.has("stop") ? "stop" : "start"
             guard step != 0 else { throw a.error("step", "arange step must not be zero") }
-            let n = Swift.max(0, Int(((stop! - start) / step).rounded(.up)))
-            guard n <= 100_000_000 else { throw a.error("stop", "arange of \(n) values is too large") }
+            guard start.isFinite, stop!.isFinite, step.isFinite else {
+                throw a.error(blamed, "arange needs finite start, stop and step, got \(start), \(stop!), \(step)")
+            }
+            let n = try a.count(from: start, to: stop!, by: step, atMost: 100_000_000, blamed, "arange")
             return .tensor(.constant(TensorData(shape: [n], values: (0..<n).map { Float(start + Double($0) * step) })))
         },
         Builtin("param", "value, name=None",
@@ -186,10 +188,9 @@ enum TensorBuiltins {
         guard shape.filter({ $0 == -1 }).count <= 1, shape.allSatisfy({ $0 >= -1 }) else {
             throw RuntimeError("reshape: bad shape \(Shape.describe(shape)) (at most one -1, no other negative sizes)")
         }
-        // In floating point first: a fuzzed [10**18, 10**18] must not overflow.
-        let product = shape.filter { $0 != -1 }.reduce(1.0) { $0 * Double($1) }
-        let known = product <= Double(t.count) ? shape.filter { $0 != -1 }.reduce(1, *) : -1
-        let fits = shape.contains(-1) ? (known > 0 && t.count % known == 0) : known == t.count
+        // Overflow-checked: a fuzzed [2**32, 2**32, 0] must not trap (nil fits nothing).
+        let known = MemoryLimit.count(shape.filter { $0 != -1 })
+        let fits = shape.contains(-1) ? (known.map { $0 > 0 && t.count % $0 == 0 } ?? false) : known == t.count
         guard fits else {
             throw RuntimeError("reshape: cannot reshape a tensor of shape \(Shape.describe(t.shape)) (\(t.count) values) into \(Shape.describe(shape))")
         }

@@ -60,7 +60,7 @@ public final class Session {
     public func check(source: String, file: String) -> [String] {
         let sink = DiagnosticSink()
         let program = Parser.parse(source, file: file, sink: sink)
-        if !sink.hasErrors { Checker(defined: definedNames, signatures: knownSignatures, sink: sink).check(program) }
+        if !sink.hasErrors { Checker(outside: checkerOutside, sink: sink).check(program) }
         return sink.diagnostics.map(render)
     }
 
@@ -69,7 +69,7 @@ public final class Session {
         var program = Parser.parse(source, file: file, line: line, sink: sink)
         if !sink.hasErrors { program = applyOverrides(program, sink) }
         if !sink.hasErrors {
-            Checker(defined: definedNames, signatures: knownSignatures, sink: sink).check(program)
+            Checker(outside: checkerOutside, sink: sink).check(program)
         }
         if sink.hasErrors {
             return CellResult(outputs: [.error(sink.diagnostics.map(render).joined(separator: "\n"))], failure: .static_)
@@ -126,35 +126,34 @@ public final class Session {
 
     // MARK: names the checker knows
 
-    /// Globals, constants and `_`: names a cell may read.
-    private var definedNames: Set<String> {
-        Set(interpreter.globalNames).union(Builtins.constants.keys)
-    }
-
-    /// Builtins and global functions, whose calls the checker verifies. A global that
-    /// shadows a builtin with a non-function hides the builtin's signature.
-    private var knownSignatures: [String: Signature] {
-        var table = Builtins.signatures
-        for name in interpreter.globalNames {
-            switch interpreter.global(name) {
-            case .function(let f)?: table[name] = f.signature
-            case .builtin(let b)?: table[name] = b.signature
-            default: table[name] = nil
-            }
-        }
-        return table
+    /// What the checker may assume is defined, looked up per name (never copied: a piped REPL
+    /// checks one cell per line, and copying every global each time made it quadratic):
+    /// globals, constants, `_` and builtins. Builtins and global functions have signatures
+    /// the checker verifies calls against; a global that shadows a builtin with a
+    /// non-function hides the builtin's signature.
+    private var checkerOutside: Checker.Outside {
+        let interpreter = interpreter
+        return Checker.Outside(
+            isDefined: { interpreter.global($0) != nil || Builtins.constants[$0] != nil || Builtins.named[$0] != nil },
+            signature: { name in
+                switch interpreter.global(name) {
+                case .function(let f)?: return f.signature
+                case .builtin(let b)?: return b.signature
+                case .some: return nil
+                case nil: return Builtins.named[name]?.signature
+                }
+            },
+            names: { Set(interpreter.globalNames).union(Builtins.constants.keys).union(Builtins.named.keys) })
     }
 
     // MARK: rendering
 
     private func remember(_ source: String, file: String, line: Int) {
-        var lines = sources[file] ?? []
         let cell = sourceLines(source)
-        if lines.count < line - 1 + cell.count {
-            lines += Array(repeating: "", count: line - 1 + cell.count - lines.count)
-        }
-        lines.replaceSubrange((line - 1)..<(line - 1 + cell.count), with: cell)
-        sources[file] = lines
+        // In place: a copy of the file's lines per cell would make a long piped session quadratic.
+        let missing = line - 1 + cell.count - (sources[file]?.count ?? 0)
+        if missing > 0 { sources[file, default: []] += Array(repeating: "", count: missing) }
+        sources[file, default: []].replaceSubrange((line - 1)..<(line - 1 + cell.count), with: cell)
     }
 
     /// Registers the whole text of a file (so errors in any of its cells render).

@@ -35,7 +35,7 @@ final class SweepValue: ScriptObject {
         Builtin("save", "path",
                 help: "Writes the sweep: to a .jsonl file one JSON object per run (settings, seed, seconds, metrics, error), to a .md file the summary and the runs as Markdown tables.",
                 example: "def trial(width, seed):\n    record(\"score\", width * 10 + seed)\nsweep(trial, {\"width\": [1, 2]}, seeds=[0, 1]).save(\"/tmp/tfs-sweep.jsonl\")") { a in
-            let path = try a.string("path")
+            let path = try a.path("path")
             let text: String
             switch (path as NSString).pathExtension.lowercased() {
             case "jsonl", "json": text = self.table.jsonLines

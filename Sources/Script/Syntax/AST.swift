@@ -60,10 +60,39 @@ public struct Expr: Sendable, Equatable {
         case slice(lower: Expr?, upper: Expr?, step: Expr?)
     }
 
-    public var kind: Kind
+    public var kind: Kind { didSet { height = Expr.height(of: kind) } }
     public var span: SourceSpan
+    /// Nodes on the longest path from this one to a leaf (a leaf is 1). The parser refuses
+    /// trees taller than `Parser.maxDepth`, so every pass that recurses over them is safe.
+    public private(set) var height: Int
 
-    public init(_ kind: Kind, _ span: SourceSpan) { self.kind = kind; self.span = span }
+    public init(_ kind: Kind, _ span: SourceSpan) {
+        self.kind = kind; self.span = span; self.height = Expr.height(of: kind)
+    }
+
+    /// One more than the tallest child (the children's heights are already stored).
+    static func height(of kind: Kind) -> Int {
+        func tallest(_ es: [Expr]) -> Int { es.reduce(0) { max($0, $1.height) } }
+        let below: Int
+        switch kind {
+        case .int, .float, .string, .bool, .none, .ellipsis, .name: below = 0
+        case .fstring(let parts):
+            below = tallest(parts.compactMap { if case .value(let e, _) = $0 { return e } else { return nil } })
+        case .list(let items), .tuple(let items): below = tallest(items)
+        case .dict(let entries): below = tallest(entries.flatMap { [$0.key, $0.value] })
+        case .listComprehension(let element, let target, let iterable, let condition):
+            below = tallest([element, target, iterable] + (condition.map { [$0] } ?? []))
+        case .unary(_, let e), .member(let e, _, _): below = e.height
+        case .binary(_, let a, let b), .logical(_, let a, let b): below = max(a.height, b.height)
+        case .conditional(let c, let t, let o): below = tallest([c, t, o])
+        case .lambda(let parameters, let body):
+            below = tallest([body] + parameters.params.compactMap(\.defaultValue))
+        case .call(let callee, let arguments): below = tallest([callee] + arguments.map(\.value))
+        case .index(let object, let subscripts): below = tallest([object] + subscripts)
+        case .slice(let lower, let upper, let step): below = tallest([lower, upper, step].compactMap { $0 })
+        }
+        return below + 1
+    }
 }
 
 /// A statement: what it is and where it is (its span covers its first line).

@@ -10,12 +10,15 @@ import TensorGraph
 /// down (the body runs later, when called).
 public final class Checker {
     private let sink: DiagnosticSink
-    /// Globals defined so far, in statement order (top level only).
-    private var globals: Set<String>
+    /// What was defined before this cell, asked per name: a session with thousands of globals
+    /// must not copy them all for every cell (a piped REPL checks one cell per line).
+    private let outside: Outside
+    /// Globals this cell has defined so far, in statement order (top level only).
+    private var globals: Set<String> = []
     /// Every global the cell defines anywhere, and the line of its first binding.
     private var cellGlobals: [String: Int] = [:]
-    /// Known call signatures visible at the top level; a non-def assignment removes one.
-    private var signatures: [String: Signature]
+    /// Call signatures this cell's top level has set (a def) or removed (nil: another assignment).
+    private var signatures: [String: Signature?] = [:]
     private var scopes: [Scope] = []
     private var loopDepth = 0
     private var found: [Diagnostic] = []
@@ -32,10 +35,27 @@ public final class Checker {
     ///   - defined: names already defined: globals from earlier cells and value builtins.
     ///   - signatures: callables with a known signature (builtins and earlier `def`s); their
     ///     names count as defined too.
-    public init(defined: Set<String>, signatures: [String: Signature], sink: DiagnosticSink) {
-        self.globals = defined.union(signatures.keys)
-        self.signatures = signatures
+    public convenience init(defined: Set<String>, signatures: [String: Signature], sink: DiagnosticSink) {
+        self.init(outside: Outside(isDefined: { defined.contains($0) || signatures[$0] != nil },
+                                   signature: { signatures[$0] }, names: { defined.union(signatures.keys) }),
+                  sink: sink)
+    }
+
+    public init(outside: Outside, sink: DiagnosticSink) {
+        self.outside = outside
         self.sink = sink
+    }
+
+    /// The names defined before a cell, as lookups. A name with a signature counts as defined.
+    public struct Outside {
+        public var isDefined: (String) -> Bool
+        public var signature: (String) -> Signature?
+        /// All of them, for "did you mean" hints (asked only when a name is undefined).
+        public var names: () -> Set<String>
+        public init(isDefined: @escaping (String) -> Bool, signature: @escaping (String) -> Signature?,
+                    names: @escaping () -> Set<String>) {
+            self.isDefined = isDefined; self.signature = signature; self.names = names
+        }
     }
 
     /// Checks a cell; reports its problems to the sink in source order.
@@ -167,7 +187,7 @@ public final class Checker {
     // MARK: - Names
 
     private func resolve(_ name: String, _ span: SourceSpan) {
-        if scopes.contains(where: { $0.names.contains(name) }) || globals.contains(name) { return }
+        if scopes.contains(where: { $0.names.contains(name) }) || globals.contains(name) || outside.isDefined(name) { return }
         let deferred = scopes.contains(where: \.isDeferred)
         if deferred && cellGlobals[name] != nil { return }
         var note: String? = nil
@@ -180,7 +200,7 @@ public final class Checker {
     }
 
     private func visibleNames(deferred: Bool) -> Set<String> {
-        var names = globals
+        var names = globals.union(outside.names())
         for scope in scopes { names.formUnion(scope.names) }
         if deferred { names.formUnion(cellGlobals.keys) }
         return names
@@ -206,7 +226,7 @@ public final class Checker {
     }
 
     private func setSignature(_ name: String, _ signature: Signature?) {
-        if scopes.isEmpty { signatures[name] = signature } else { scopes[scopes.count - 1].signatures[name] = signature }
+        if scopes.isEmpty { signatures[name] = .some(signature) } else { scopes[scopes.count - 1].signatures[name] = signature }
     }
 
     /// The signature a call to `name` would use here, if known: the innermost scope binding
@@ -215,7 +235,8 @@ public final class Checker {
         for scope in scopes.reversed() where scope.names.contains(name) {
             return scope.signatures[name]
         }
-        return signatures[name]
+        if let set = signatures[name] { return set }
+        return outside.signature(name)
     }
 
     // MARK: - Arguments

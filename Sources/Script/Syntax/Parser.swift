@@ -33,7 +33,9 @@ public final class Parser {
     var openBrackets: [Token] = []
     /// Recursion depth of expressions and blocks, capped so hostile input cannot overflow the stack.
     var depth = 0
-    static let maxDepth = 60
+    /// The one nesting budget: the parser's recursion (brackets, blocks, comprehensions, unary
+    /// operators…) and the height of every expression tree it builds stay within it.
+    public static let maxDepth = 100
     /// The last column used on each line, to give a multi-line node a span reaching its line's end.
     let lineEnds: [Int: Int]
     /// Opening brackets no later token closes. An error inside one is reported as "'(' was
@@ -71,11 +73,13 @@ public final class Parser {
     }
 
     /// Lexes and parses a single expression (REPL helpers, tests, f-string parts).
+    /// `depth` is the nesting already used around it (an f-string's enclosing expression).
     public static func parseExpression(_ source: String, file: String = "<input>", line: Int = 1,
-                                       column: Int = 1, sink: DiagnosticSink) -> Expr? {
+                                       column: Int = 1, depth: Int = 0, sink: DiagnosticSink) -> Expr? {
         var lexer = Lexer(source: source, file: file, line: line, column: column,
                           insideBrackets: true, sink: sink)
         let parser = Parser(tokens: lexer.tokenize(), sink: sink)
+        parser.depth = depth
         do {
             let e = try parser.expression()
             if !parser.check(.eof) { throw parser.error(at: parser.peek(), "unexpected \(parser.peek().quoted)") }
@@ -282,9 +286,8 @@ public final class Parser {
 
     /// The body after a `:` — an indented block, or simple statements on the same line.
     func block(after header: Token) throws -> [Stmt] {
-        depth += 1
+        try deeper("blocks")
         defer { depth -= 1 }
-        if depth > Parser.maxDepth { throw error(at: peek(), "blocks are nested too deeply") }
         guard match(.newline) else { return try simpleStatements() }
         guard match(.indent) else {
             throw error(at: peek(), "expected an indented block after '\(header.lexeme)' on line \(header.span.line)")
@@ -365,6 +368,17 @@ public final class Parser {
     }
 
     /// Reports an error at a token (silently, if the lexer already reported that token).
+    /// One level deeper into the nesting budget (the caller undoes it with `defer`).
+    func deeper(_ what: String = "expression") throws {
+        depth += 1
+        if depth > Parser.maxDepth { depth -= 1; throw tooDeep(what, at: peek().span) }
+    }
+
+    func tooDeep(_ what: String = "expression", at span: SourceSpan) -> ParseError {
+        error(at: span, "\(what) nested too deeply (limit \(Parser.maxDepth))",
+              note: what == "expression" ? "split it with intermediate variables" : nil)
+    }
+
     func error(at token: Token, _ message: String, note: String? = nil) -> ParseError {
         if token.kind == .error { return ParseError() }
         return error(at: token.span, message, note: note)

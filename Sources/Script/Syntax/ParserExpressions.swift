@@ -1,3 +1,5 @@
+import TensorGraph
+
 // Expression grammar, lowest precedence first (Python's order):
 //
 //   expressionList → expression ("," expression)* [","]          (a tuple if there is a comma)
@@ -42,7 +44,7 @@ extension Parser {
             if !startsExpression(peek()) { break }
             items.append(try expression())
         }
-        return Expr(.tuple(items), cover(first.span, items.last!.span))
+        return try node(.tuple(items), cover(first.span, items.last!.span))
     }
 
     /// Loop targets: `x`, `i, x`, `(a, b), c` — stops before `in`.
@@ -54,20 +56,19 @@ extension Parser {
             if check(.kwIn) { break }
             items.append(try bitOr())
         }
-        return Expr(.tuple(items), cover(first.span, items.last!.span))
+        return try node(.tuple(items), cover(first.span, items.last!.span))
     }
 
     func expression() throws -> Expr {
-        depth += 1
+        try deeper()
         defer { depth -= 1 }
-        if depth > Parser.maxDepth { throw error(at: peek(), "expression is nested too deeply") }
         if check(.kwLambda) { return try lambda() }
         let then = try disjunction()
         guard match(.kwIf) else { return then }
         let condition = try disjunction()
         try consume(.kwElse, "expected 'else' in conditional expression")
         let otherwise = try expression()
-        return Expr(.conditional(condition: condition, then: then, otherwise: otherwise),
+        return try node(.conditional(condition: condition, then: then, otherwise: otherwise),
                     cover(then.span, otherwise.span))
     }
 
@@ -76,14 +77,14 @@ extension Parser {
         let parameters = try parameterList(closer: .colon)
         try consume(.colon, "expected ':' after lambda parameters")
         let body = try expression()
-        return Expr(.lambda(parameters, body: body), cover(keyword.span, body.span))
+        return try node(.lambda(parameters, body: body), cover(keyword.span, body.span))
     }
 
     private func disjunction() throws -> Expr {
         var left = try conjunction()
         while match(.kwOr) {
             let right = try conjunction()
-            left = Expr(.logical(.or, left, right), cover(left.span, right.span))
+            left = try node(.logical(.or, left, right), cover(left.span, right.span))
         }
         return left
     }
@@ -92,7 +93,7 @@ extension Parser {
         var left = try inversion()
         while match(.kwAnd) {
             let right = try inversion()
-            left = Expr(.logical(.and, left, right), cover(left.span, right.span))
+            left = try node(.logical(.and, left, right), cover(left.span, right.span))
         }
         return left
     }
@@ -101,7 +102,7 @@ extension Parser {
         guard check(.kwNot) else { return try comparison() }
         let op = advance()
         let operand = try nested { try self.inversion() }
-        return Expr(.unary(.not, operand), cover(op.span, operand.span))
+        return try node(.unary(.not, operand), cover(op.span, operand.span))
     }
 
     private func comparison() throws -> Expr {
@@ -112,7 +113,7 @@ extension Parser {
             throw error(at: previous, "chained comparisons like 'a < b < c' are not supported",
                         note: "write 'a < b and b < c'")
         }
-        return Expr(.binary(op, left, right), cover(left.span, right.span))
+        return try node(.binary(op, left, right), cover(left.span, right.span))
     }
 
     /// Consumes a comparison operator (`not in` and `is not` are two tokens) if one is next.
@@ -150,7 +151,7 @@ extension Parser {
         while let op = ops[peek().kind] {
             advance()
             let right = try next()
-            left = Expr(.binary(op, left, right), cover(left.span, right.span))
+            left = try node(.binary(op, left, right), cover(left.span, right.span))
         }
         return left
     }
@@ -159,22 +160,30 @@ extension Parser {
         guard let op = unaryOperators[peek().kind] else { return try power() }
         let token = advance()
         let operand = try nested { try self.factor() }
-        return Expr(.unary(op, operand), cover(token.span, operand.span))
+        return try node(.unary(op, operand), cover(token.span, operand.span))
     }
 
     private func power() throws -> Expr {
         let base = try postfix()
         guard match(.doubleStar) else { return base }
         let exponent = try nested { try self.factor() }   // right operand may be -x or a**b
-        return Expr(.binary(.power, base, exponent), cover(base.span, exponent.span))
+        return try node(.binary(.power, base, exponent), cover(base.span, exponent.span))
     }
 
     /// Runs `body` one level deeper, for recursions that bypass `expression()`.
     private func nested(_ body: () throws -> Expr) throws -> Expr {
-        depth += 1
+        try deeper()
         defer { depth -= 1 }
-        if depth > Parser.maxDepth { throw error(at: peek(), "expression is nested too deeply") }
         return try body()
+    }
+
+    /// A node of the tree, refused if it makes the tree taller than the nesting limit: chains
+    /// like `a + b + …` or `x.f().g()…` are parsed by loops, not recursion, but build trees as
+    /// tall as they are long, and every later pass (checker, interpreter, printer) recurses.
+    func node(_ kind: Expr.Kind, _ span: SourceSpan) throws -> Expr {
+        let e = Expr(kind, span)
+        if e.height > Parser.maxDepth { throw tooDeep(at: span) }
+        return e
     }
 
     // MARK: - Postfix: calls, subscripts, members
@@ -193,7 +202,7 @@ extension Parser {
                     throw error(at: name, "expected an attribute name after '.'")
                 }
                 advance()
-                e = Expr(.member(e, name: name.lexeme, nameSpan: name.span), cover(e.span, name.span))
+                e = try node(.member(e, name: name.lexeme, nameSpan: name.span), cover(e.span, name.span))
             } else {
                 return e
             }
@@ -222,7 +231,7 @@ extension Parser {
             if !match(.comma) { break }
         }
         let close = try closeBracket(open, .rightParen, "expected ')' after arguments")
-        return Expr(.call(callee: callee, arguments: arguments), cover(callee.span, close.span))
+        return try node(.call(callee: callee, arguments: arguments), cover(callee.span, close.span))
     }
 
     private func argument() throws -> CallArgument {
@@ -253,7 +262,7 @@ extension Parser {
             items.append(try subscriptItem())
         } while match(.comma)
         let close = try closeBracket(open, .rightBracket, "expected ']' after index")
-        return Expr(.index(object, subscripts: items), cover(object.span, close.span))
+        return try node(.index(object, subscripts: items), cover(object.span, close.span))
     }
 
     private func subscriptItem() throws -> Expr {
@@ -270,7 +279,7 @@ extension Parser {
             end = advance()
             if startsExpression(peek()) { step = try expression(); end = previous }
         }
-        return Expr(.slice(lower: lower, upper: upper, step: step), cover(start.span, end.span))
+        return try node(.slice(lower: lower, upper: upper, step: step), cover(start.span, end.span))
     }
 
     // MARK: - Primary
@@ -346,7 +355,7 @@ extension Parser {
             let text = parts.map { if case .text(let s) = $0 { return s } else { return "" } }.joined()
             return Expr(.string(text), span)
         }
-        return Expr(.fstring(mergeText(parts)), span)
+        return try node(.fstring(mergeText(parts)), span)
     }
 
     private func mergeText(_ parts: [FStringPart]) -> [FStringPart] {
@@ -382,7 +391,7 @@ extension Parser {
                         note: "use a list comprehension: [... for ... in ...]")
         }
         let close = try closeBracket(open, .rightParen, "expected ')' after expression")
-        return isTuple ? Expr(.tuple(items), cover(open.span, close.span)) : first
+        return isTuple ? try node(.tuple(items), cover(open.span, close.span)) : first
     }
 
     /// `[a, b]` or `[element for target in iterable if condition]`.
@@ -396,7 +405,7 @@ extension Parser {
             if !match(.comma) { break }
         }
         let close = try closeBracket(open, .rightBracket, "expected ']' after list elements")
-        return Expr(.list(items), cover(open.span, close.span))
+        return try node(.list(items), cover(open.span, close.span))
     }
 
     private func comprehension(_ open: Token, element: Expr) throws -> Expr {
@@ -404,13 +413,13 @@ extension Parser {
         let target = try targetList()
         let inToken = try consume(.kwIn, "expected 'in' after the loop variable")
         try validateTarget(target, augmented: false, operatorToken: inToken)
-        let iterable = try disjunction()
-        let condition = match(.kwIf) ? try disjunction() : nil
+        let iterable = try nested { try self.disjunction() }
+        let condition = match(.kwIf) ? try nested { try self.disjunction() } : nil
         if check(.kwFor) {
             throw error(at: peek(), "only one 'for' is supported in a list comprehension")
         }
         let close = try closeBracket(open, .rightBracket, "expected ']' after list comprehension")
-        return Expr(.listComprehension(element: element, target: target, iterable: iterable,
+        return try node(.listComprehension(element: element, target: target, iterable: iterable,
                                        condition: condition), cover(open.span, close.span))
     }
 
@@ -432,7 +441,7 @@ extension Parser {
             if !match(.comma) { break }
         }
         let close = try closeBracket(open, .rightBrace, "expected '}' after dict entries")
-        return Expr(.dict(entries), cover(open.span, close.span))
+        return try node(.dict(entries), cover(open.span, close.span))
     }
 
     // MARK: - Brackets

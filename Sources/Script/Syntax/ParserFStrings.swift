@@ -39,7 +39,7 @@ extension Parser {
             }
             guard let value = Parser.parseExpression(
                 source, file: token.span.file, line: positions[i + 1].line,
-                column: positions[i + 1].column, sink: sink)
+                column: positions[i + 1].column, depth: depth, sink: sink)
             else { throw ParseError() }
             var format: String? = nil
             var close = end

@@ -40,12 +40,12 @@ enum ChameleonBuiltins {
                 help: "A codebook of k centroids learned by k-means (k-means++ seeding, then Lloyd iterations) on the patch×patch patches of `images` images drawn from data: each patch of an image becomes the index of its nearest centroid, a discrete token. Prints the reconstruction error on 100 held-out images. For chameleon(...).",
                 example: "book = codebook(shapes(size=8), k=16, images=50)\nprint(book)") { a in
             let data = try DatasetBuiltins.dataset(a, "data")
-            let k = try MaskBuiltins.positive(a, "k"), patch = try MaskBuiltins.positive(a, "patch")
+            let k = try a.size("k"), patch = try a.size("patch")
             guard k >= 2 else { throw a.error("k", "must be at least 2, got \(k)") }
             let seed = UInt64(max(0, try a.int("seed")))
             let book = try MaskBuiltins.located {
-                try Codebook.learn(from: data, size: k, patch: patch, images: try MaskBuiltins.positive(a, "images"),
-                                   iterations: try MaskBuiltins.positive(a, "iterations"), seed: seed,
+                try Codebook.learn(from: data, size: k, patch: patch, images: try a.size("images"),
+                                   iterations: try a.size("iterations"), seed: seed,
                                    cancellation: a.interpreter.interruptFlag.cancellation)
             }
             var rng = RNG(seed: seed &+ 0x5EED), held: [[Float]] = []
@@ -61,7 +61,7 @@ enum ChameleonBuiltins {
             }
             let (dim, heads) = try ModelBuiltins.dimAndHeads(a)
             let c = book.codebook
-            var config = ModelConfig(dim: dim, layers: try MaskBuiltins.positive(a, "layers"), heads: heads,
+            var config = ModelConfig(dim: dim, layers: try a.size("layers"), heads: heads,
                                      patchSize: c.patchValues, imageSide: c.side)
             config.codebook = c
             config.tokenizer = try TokenizerBuiltins.tokenizer(a)

@@ -42,7 +42,7 @@ final class ClassifierValue: ScriptObject {
         case "save":
             return .builtin(Builtin("save", "path", help: "Writes the classifier (weights, config, held-out accuracy) as safetensors, atomically; load_classifier reads it.",
                                     example: "classifier(shapes(size=8), steps=2).save(\"/tmp/tfs-classifier.safetensors\")") { a in
-                try MaskBuiltins.located { try self.classifier.save(try a.string("path")) }
+                try MaskBuiltins.located { try self.classifier.save(try a.path("path")) }
                 return .none
             })
         default: return nil
@@ -58,10 +58,10 @@ enum ClassifierBuiltins {
             guard case .object(let o) = a["data"], let data = o as? ShapesValue else {
                 throw a.error("data", "must be a shapes dataset (the classifier learns its attributes)")
             }
-            let config = ShapesClassifierConfig(side: data.shapes.side, channels: try MaskBuiltins.positive(a, "channels"),
-                                                width: try MaskBuiltins.positive(a, "width"))
+            let config = ShapesClassifierConfig(side: data.shapes.side, channels: try a.size("channels"),
+                                                width: try a.size("width"))
             if let problem = config.problem { throw a.error("data", problem) }
-            let steps = try MaskBuiltins.positive(a, "steps"), batch = try MaskBuiltins.positive(a, "batch")
+            let steps = try a.size("steps"), batch = try a.size("batch")
             let lr = Float(try a.double("lr"))
             guard lr > 0 else { throw a.error("lr", "must be positive") }
             let seed = UInt64(max(0, try a.int("seed")))
@@ -85,7 +85,7 @@ enum ClassifierBuiltins {
         },
         Builtin("load_classifier", "path", help: "A shapes classifier saved by classifier.save: weights, config and held-out accuracy.",
                 example: "classifier(shapes(size=8), steps=2).save(\"/tmp/tfs-classifier.safetensors\")\nprint(load_classifier(\"/tmp/tfs-classifier.safetensors\").size)") { a in
-            .object(ClassifierValue(try MaskBuiltins.located { try ShapesClassifier.load(try a.string("path")) }))
+            .object(ClassifierValue(try MaskBuiltins.located { try ShapesClassifier.load(try a.path("path")) }))
         },
         Builtin("fid", "classifier, images, real",
                 help: "An FID-like distance (not FID: the features are those of a small shapes classifier tfs trains, not Inception-v3's): the Fréchet distance |μ₁ − μ₂|² + Tr(Σ₁ + Σ₂ − 2(Σ₁^½ Σ₂ Σ₁^½)^½) between Gaussians fitted to the classifier's features of two image sets (drawn images, taken examples or tensors [n, side, side, 3] in [0, 1]; at least 2 each). 0 for identical sets; compare values only under the same classifier. Recorded as the metric fid.",

@@ -15,7 +15,7 @@ extension TrainingData {
     func takeMethod(example: String) -> Builtin {
         Builtin("take", "n", help: "n examples drawn as training draws them (at random, with replacement): captioned images (show them as a grid) or texts.",
                 example: example) { a in
-            let n = try MaskBuiltins.positive(a, "n")
+            let n = try a.size("n")
             guard n <= 10_000 else { throw a.error("n", "takes at most 10000 examples at once, got \(n)") }
             let items = (0..<n).map { _ in self.dataset.draw(&self.rng) }
             return .object(ExamplesValue(items, side: self.dataset.imageSide))
@@ -86,7 +86,7 @@ final class ExamplesValue: ScriptObject {
         Builtin("save", "path",
                 help: "Writes the examples: to a folder as an image folder (PNG files and metadata.jsonl, what images() reads), or to a .txt or .jsonl file as a text corpus (what text() reads).",
                 example: "shapes(size=16).take(8).save(\"/tmp/tfs-folder\")") { a in
-            let path = try a.string("path")
+            let path = try a.path("path")
             let ext = (path as NSString).pathExtension.lowercased()
             try MaskBuiltins.located {
                 if ext == "txt" || ext == "jsonl" { return try TextCorpus.write(self.items.map(\.text), to: path) }
@@ -118,10 +118,9 @@ enum DatasetBuiltins {
         Builtin("images", "folder, size=16",
                 help: "Captioned images from a Hugging Face style image folder: metadata.jsonl with a file_name and a text per line, PNG files beside it. Images must be square: size×size is used as it is, a multiple of size (e.g. 64×64 for size=16) is shrunk by averaging each block of pixels, any other size is an error naming the file and its line.",
                 example: "shapes(size=16).take(8).save(\"/tmp/tfs-folder\")\ndata = images(\"/tmp/tfs-folder\", size=16)\nshow(data.take(4))") { a in
-            let size = try MaskBuiltins.positive(a, "size")
-            guard size <= 1024 else { throw a.error("size", "must be at most 1024, got \(size)") }
+            let size = try a.size("size", atMost: 1024)
             let dataset = try MaskBuiltins.located {
-                try ImageFolder.load(try a.string("folder"), size: size) { url in
+                try ImageFolder.load(try a.path("folder"), size: size) { url in
                     let image = try PNGDecoder.decode(contentsOf: url)
                     return (image.width, image.height, image.rgb)
                 }
@@ -131,7 +130,7 @@ enum DatasetBuiltins {
         Builtin("text", "path",
                 help: "A text corpus for the LM loss: a .txt file (documents separated by blank lines) or a .jsonl file (a text field per line). Documents longer than a training sequence are cut into chunks that fit.",
                 example: "shapes(size=16).take(6).save(\"/tmp/tfs-notes.txt\")\nnotes = text(\"/tmp/tfs-notes.txt\")\nprint(notes.count)") { a in
-            .object(DatasetValue(try MaskBuiltins.located { try TextCorpus.load(try a.string("path")) }))
+            .object(DatasetValue(try MaskBuiltins.located { try TextCorpus.load(try a.path("path")) }))
         },
         Builtin("mixture", "*datasets, weights=None",
                 help: "Draws from several datasets in proportion to weights (equal by default): each training item first picks a dataset, then an item of it, deterministically by the run's seed. Image datasets must share one size.",

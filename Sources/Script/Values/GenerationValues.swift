@@ -24,7 +24,7 @@ final class ImagesValue: ScriptObject {
         case "save":
             return .builtin(Builtin("save", "path", help: "Writes the images as one PNG grid (or a single image).",
                                     example: "shapes(size=16).take(2).save(\"/tmp/tfs-two.png\")") { a in
-                try ImageGrid.png(self.images, side: self.side).write(to: URL(fileURLWithPath: try a.string("path")))
+                try ImageGrid.png(self.images, side: self.side).write(to: URL(fileURLWithPath: try a.path("path")))
                 return .none
             })
         default: return nil
@@ -159,21 +159,26 @@ enum GenerationBuiltins {
     }
     static func model(_ a: Arguments) throws -> TransfusionModel { try modelValue(a).model }
 
+    /// The most tokens, images or denoising steps one generation call takes.
+    static let maxTokens = 1 << 16
+
     static func setup(_ a: Arguments, imagesAllowed: Bool = true) throws -> (TransfusionModel, Generator) {
         let model = try model(a)
         var o = GenerationOptions()
-        o.maxTokens = try MaskBuiltins.positive(a, "tokens")
-        o.maxImages = imagesAllowed && a.has("images") ? max(0, try a.int("images")) : (imagesAllowed ? 2 : 0)
-        o.text = TokenSampler(temperature: try a.double("temperature"), topK: max(0, try a.int("top_k")), topP: try a.double("top_p"))
-        let steps = try MaskBuiltins.positive(a, "steps")
+        o.maxTokens = try a.size("tokens", atMost: maxTokens)
+        o.maxImages = imagesAllowed && a.has("images") ? try a.size("images", atLeast: 0, atMost: maxTokens) : (imagesAllowed ? 2 : 0)
+        o.text = TokenSampler(temperature: try a.number("temperature", "a number ≥ 0") { $0 >= 0 },
+                              topK: try a.size("top_k", atLeast: 0),
+                              topP: try a.number("top_p", "a probability in (0, 1]") { $0 > 0 && $0 <= 1 })
+        let steps = try a.size("steps", atMost: maxTokens)
         switch try a.string("sampler") {
-        case "ddim": o.sampler = .ddim(steps: steps, eta: try a.double("eta"))
+        case "ddim": o.sampler = .ddim(steps: steps, eta: try a.number("eta", "a number ≥ 0") { $0 >= 0 })
         case "ddpm": o.sampler = .ddpm(steps: steps)
         case "euler": o.sampler = .euler(steps: steps)
         case "midpoint": o.sampler = .midpoint(steps: steps)
         case let other: throw a.error("sampler", "must be 'ddim', 'ddpm', 'euler' or 'midpoint', not '\(other)'")
         }
-        o.cfg = try a.double("cfg"); o.seed = UInt64(max(0, try a.int("seed"))); o.cached = try a.bool("cache")
+        o.cfg = try a.number("cfg", "a guidance scale ≥ 0") { $0 >= 0 }; o.seed = UInt64(max(0, try a.int("seed"))); o.cached = try a.bool("cache")
         let generator = try MaskBuiltins.located { try Generator(model: model, options: o) }
         generator.cancellation = a.interpreter.interruptFlag.cancellation
         // A latent model draws latents, which its VAE decodes (and encodes the images it reads).
@@ -219,7 +224,7 @@ enum GenerationBuiltins {
         guard data.shapes.side == (try modelValue(a)).pixelSide else {
             throw a.error("data", "has \(data.shapes.side)-pixel images; the model draws \((try modelValue(a)).pixelSide)-pixel ones")
         }
-        return ShapesEvaluation(shapes: data.shapes, count: try MaskBuiltins.positive(a, "n"))
+        return ShapesEvaluation(shapes: data.shapes, count: try a.size("n"))
     }
 
     /// The scores as a dict, each also recorded as a metric `prefix.name`.

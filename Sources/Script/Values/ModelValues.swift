@@ -64,8 +64,8 @@ enum ModelBuiltins {
                 example: "model = transfusion(dim=64, layers=2, heads=2, image=16, patch=4)\nprint(model)") { a in
             let (dim, heads) = try ModelBuiltins.dimAndHeads(a)
             let vae = try latentVAE(a)
-            var side = try MaskBuiltins.positive(a, "image")
-            let patch = try MaskBuiltins.positive(a, "patch")
+            var side = try a.size("image")
+            let patch = try a.size("patch")
             if let vae {
                 guard side % vae.config.factor == 0 else { throw a.error("latent", "the VAE shrinks images by \(vae.config.factor), which must divide the image side \(side)") }
                 side /= vae.config.factor
@@ -78,8 +78,8 @@ enum ModelBuiltins {
                 throw a.error("encoder", "must be 'linear' or 'unet'")
             }
             let channels = vae?.config.channels ?? 3
-            var config = ModelConfig(dim: dim, layers: try MaskBuiltins.positive(a, "layers"), heads: heads,
-                                     patchSize: patch * patch * channels, timeFeatures: try MaskBuiltins.positive(a, "time_features"),
+            var config = ModelConfig(dim: dim, layers: try a.size("layers"), heads: heads,
+                                     patchSize: patch * patch * channels, timeFeatures: try a.size("time_features"),
                                      imageSide: side, schedule: try schedule(a, "noise"), objective: objective, encoder: encoder)
             config.channels = channels; config.latent = vae != nil
             config.tokenizer = try TokenizerBuiltins.tokenizer(a)
@@ -90,7 +90,7 @@ enum ModelBuiltins {
         Builtin("load_model", "path, mask=None, loss=None, latent=None",
                 help: "The model saved in a checkpoint (written by train(..., checkpoint=...)): its config and weights, with the mask the checkpoint names unless mask= is given.",
                 example: "m = transfusion(dim=32, layers=1, heads=2)\nrun = train(m, shapes(size=16), steps=1, batch=2, checkpoint=\"/tmp/tfs-tiny.safetensors\")\nprint(load_model(\"/tmp/tfs-tiny.safetensors\"))") { a in
-            let path = try a.string("path")
+            let path = try a.path("path")
             var mask = try maskArgument(a) ?? .transfusion
             if !a.has("mask"), let saved = try MaskBuiltins.located({ try TransfusionModel.savedMask(path) }) {
                 mask = try savedMask(saved, a)
@@ -109,7 +109,7 @@ enum ModelBuiltins {
 extension ModelBuiltins {
     /// `dim=` and `heads=`: the width must split into heads of an even size (RoPE rotates pairs).
     static func dimAndHeads(_ a: Arguments) throws -> (dim: Int, heads: Int) {
-        let dim = try MaskBuiltins.positive(a, "dim"), heads = try MaskBuiltins.positive(a, "heads")
+        let dim = try a.size("dim"), heads = try a.size("heads")
         guard dim % heads == 0, (dim / heads) % 2 == 0 else {
             throw a.error("heads", "dim \(dim) must split into \(heads) heads of an even size")
         }
@@ -138,11 +138,33 @@ extension ModelBuiltins {
     }
 
     /// A mask written in a checkpoint's metadata, read back as the language reads it.
+    /// The mask a checkpoint names. The text is untrusted: it must parse (within the nesting
+    /// limit) as mask algebra alone — names, `|`, `&`, `~` and calls with int arguments — before
+    /// it is evaluated, so a crafted checkpoint can neither run other builtins nor nest too deeply.
     static func savedMask(_ text: String, _ a: Arguments) throws -> Mask {
         let sink = DiagnosticSink()
-        guard let expr = Parser.parseExpression(text, sink: sink), case .object(let o) = try a.interpreter.evaluate(expr),
-              let m = o as? MaskValue else { throw a.error("path", "names a mask that does not read back: '\(text)'") }
+        let shown = text.count > 60 ? "'\(text.prefix(60))…' (\(text.count) characters)" : "'\(text)'"
+        guard let expr = Parser.parseExpression(text, sink: sink) else {
+            let reason = sink.diagnostics.first.map { ": \($0.message)" } ?? ""
+            throw a.error("path", "names a mask that does not read back\(reason): \(shown)")
+        }
+        guard isMaskAlgebra(expr), case .object(let o) = try a.interpreter.evaluate(expr), let m = o as? MaskValue else {
+            throw a.error("path", "names a mask that does not read back: \(shown)")
+        }
         return m.mask
+    }
+
+    private static func isMaskAlgebra(_ e: Expr) -> Bool {
+        switch e.kind {
+        case .name, .int: return true
+        case .list(let items): return items.allSatisfy { if case .int = $0.kind { true } else { false } }
+        case .binary(let op, let l, let r): return (op == .bitOr || op == .bitAnd) && isMaskAlgebra(l) && isMaskAlgebra(r)
+        case .unary(.invert, let x): return isMaskAlgebra(x)
+        case .call(let callee, let arguments):
+            guard case .name(let f) = callee.kind, ["prefix", "window", "document"].contains(f) else { return false }
+            return arguments.allSatisfy { $0.label == nil && isMaskAlgebra($0.value) }
+        default: return false
+        }
     }
 
     /// A noise schedule written as 'cosine', 'linear', or with its step count: 'cosine(500)'.

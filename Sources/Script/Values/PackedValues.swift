@@ -37,13 +37,15 @@ enum DataBuiltins {
         Builtin("pack", "examples, length=128, tokenizer=None",
                 help: "Packs examples (lists of strings and patch counts, e.g. [\"a red circle\", 16]) into sequences of `length`: BOS, text bytes (or the tokens of tokenizer=, from bpe(...)), BOI patches EOI for images, EOS; padded.",
                 example: "seqs = pack([[\"a red circle\", 16], [4, \"a caption\"]], length=64)\nprint(seqs[0].layout.count)") { a in
-            let length = try MaskBuiltins.positive(a, "length")
+            let length = try a.size("length")
             let examples = try a.list("examples").enumerated().map { i, example -> [Segment] in
                 guard let items = example.sequence else { throw a.error("examples", "example \(i) must be a list of strings and patch counts") }
                 return try items.map { item -> Segment in
                     switch item {
                     case .string(let s): return .text(s)
-                    case .int(let n) where n > 0: return .image(patches: n)
+                    case .int(let n) where n > 0 && n <= length: return .image(patches: n)
+                    case .int(let n) where n > length:
+                        throw a.error("examples", "example \(i): an image of \(n) patches does not fit in a sequence of length \(length)")
                     default: throw a.error("examples", "example \(i): expected a string or a positive patch count, got \(item.typeName)")
                     }
                 }
@@ -55,7 +57,7 @@ enum DataBuiltins {
         Builtin("shapes", "size=16, seed=0, two=False",
                 help: "Procedural captioned images: one coloured shape (6 colours, 4 kinds, 2 sizes, 5 positions) on black, or two with two=True; deterministic by seed.",
                 example: "data = shapes(size=16, seed=0)\nprint(data.take(2))") { a in
-            let side = try MaskBuiltins.positive(a, "size")
+            let side = try a.size("size")
             guard (8...256).contains(side) else { throw a.error("size", "must be between 8 and 256, got \(side)") }
             return .object(ShapesValue(side: side, seed: UInt64(max(0, try a.int("seed"))), two: try a.bool("two")))
         },

@@ -23,8 +23,7 @@ final class ShapesValue: TrainingData {
             return .builtin(Builtin("edits", "n=None, seed=0",
                                     help: "Edit triples from these shapes (recolour, move, reshape, add, remove): a source image, an instruction and the edited image; n of them fixed by seed (the paper fine-tunes on 8000), or endless fresh ones. take(k) shows the edited images with their instructions.",
                                     example: "shapes(size=16).edits(n=8000).take(4)") { a in
-                let n = try a.optionalInt("n")
-                if let n, n <= 0 { throw a.error("n", "must be positive, got \(n)") }
+                let n = a.has("n") ? try a.size("n", atMost: 1 << 20) : nil
                 return .object(DatasetValue(ShapesEdits(self.shapes, count: n, seed: UInt64(max(0, try a.int("seed"))))))
             })
         case "stories":

@@ -58,7 +58,7 @@ enum TokenizerBuiltins {
                 help: "A byte-level BPE vocabulary of at most `vocab` token ids (the 256 bytes and 5 specials included, so vocab=512 learns up to 251 merges), learned from data: a string, a list of strings, examples from take(n), or a dataset — every document of text(...), every caption of images(...), or `samples` draws (by seed) from shapes(...) or a mixture. Text is cut into words (each with its leading space), numbers, symbols and spaces; the most frequent adjacent pair inside a piece becomes a new token, until the vocabulary is full or no pair occurs twice. Give it to transfusion(..., tokenizer=tok) or chameleon(..., tokenizer=tok).",
                 example: "tok = bpe(shapes(size=16), vocab=300, samples=2000)\nprint(tok)\nprint(tok.tokens(\"a large red circle on the left\"))") { a in
             let texts = try trainingTexts(a)
-            let vocabulary = try MaskBuiltins.positive(a, "vocab")
+            let vocabulary = try a.size("vocab")
             return .object(TokenizerValue(try MaskBuiltins.located { try Tokenizer.train(on: texts, vocabulary: vocabulary) }))
         },
     ]
@@ -68,7 +68,7 @@ enum TokenizerBuiltins {
         switch a["data"] {
         case .object(let o as ExamplesValue): return o.items.flatMap(Tokenizer.texts(of:))
         case .object(let o as TrainingData):
-            let samples = try MaskBuiltins.positive(a, "samples")
+            let samples = try a.size("samples")
             return Tokenizer.trainingTexts(from: o.dataset, samples: samples, seed: UInt64(max(0, try a.int("seed"))))
         default: return try GenerationBuiltins.strings(a, "data").values
         }

@@ -209,8 +209,7 @@ enum TrainingBuiltins {
     /// The trainer's options from `train`'s arguments.
     static func trainingOptions(_ a: Arguments, model: TransfusionModel, loss: LossWeights) throws -> Trainer.Options {
         var options = try batchOptions(a, model: model, loss: loss)
-        options.steps = try MaskBuiltins.positive(a, "steps")
-        guard options.steps <= maxSteps else { throw a.error("steps", "must be at most \(maxSteps), got \(options.steps)") }
+        options.steps = try a.size("steps", atMost: maxSteps)
         options.imageFirst = try probability(a, "image_first"); options.conditionDropout = try probability(a, "cfg_dropout")
         if let cap = try a.optionalInt("caption_noise") {
             guard cap >= 0 else { throw a.error("caption_noise", "caption_noise must be a diffusion step ≥ 0 (or None for no limit), got \(cap)") }
@@ -256,7 +255,7 @@ enum TrainingBuiltins {
     /// Where `resume=` continues from: a checkpoint file, the newest checkpoint in a folder, or
     /// with "latest" the newest of the run's own (nil when it has none yet: a fresh start).
     static func resumePath(_ a: Arguments, checkpoint: String?) throws -> String? {
-        guard let resume = try a.optionalString("resume") else { return nil }
+        guard let resume = try a.optionalPath("resume") else { return nil }
         if resume == "latest" {
             guard let checkpoint else { throw a.error("resume", "resume=\"latest\" continues the run of checkpoint=...: give checkpoint= too") }
             return CheckpointSeries(path: checkpoint).latest()?.path
@@ -272,7 +271,7 @@ enum TrainingBuiltins {
     /// What train and profile share: the batch, its rows' length, the model's patches and loss, the seed.
     static func batchOptions(_ a: Arguments, model: TransfusionModel, loss: LossWeights) throws -> Trainer.Options {
         var options = Trainer.Options()
-        options.batch = try MaskBuiltins.positive(a, "batch"); options.length = try MaskBuiltins.positive(a, "length")
+        options.batch = try a.size("batch"); options.length = try a.size("length")
         options.patch = model.config.patchSide ?? options.patch   // the model's patches, as transfusion(patch=) set them
         options.loss = loss; options.seed = UInt64(max(0, try a.int("seed")))
         return options
@@ -294,7 +293,7 @@ enum TrainingBuiltins {
 
     static let all: [Builtin] = [
         Builtin("warmup", "steps", help: "LR schedule: a linear warmup over `steps`, into the schedule after >>.",
-                example: "warmup(100) >> cosine(3e-4)") { a in .object(ScheduleValue(.warmup(steps: try MaskBuiltins.positive(a, "steps")))) },
+                example: "warmup(100) >> cosine(3e-4)") { a in .object(ScheduleValue(.warmup(steps: try a.size("steps")))) },
         Builtin("cosine", "peak, floor=0.05", help: "LR schedule: cosine decay from `peak` to floor·peak over the rest of the run.",
                 example: "cosine(1e-3)") { a in
             let floor = try a.double("floor")
@@ -308,8 +307,8 @@ enum TrainingBuiltins {
                 example: "m = transfusion(dim=32, layers=1, heads=2)\nrun = train(m, shapes(size=16), steps=3, batch=2, lr=1e-3, eval_every=2)\nprint(run.steps, run.eval_steps)") { a in
             let (model, data) = try modelAndData(a)
             let options = try trainingOptions(a, model: model.model, loss: model.loss)
-            let checkpoint = try a.optionalString("checkpoint")
-            let saveEvery = try count(a, "save_every"), minutes = try a.double("save_minutes"), keep = try MaskBuiltins.positive(a, "keep")
+            let checkpoint = try a.optionalPath("checkpoint")
+            let saveEvery = try count(a, "save_every"), minutes = try a.double("save_minutes"), keep = try a.size("keep")
             guard minutes.isFinite && minutes >= 0 else { throw a.error("save_minutes", "must be a number of minutes ≥ 0, got \(minutes)") }
             for p in ["save_every", "save_minutes"] where checkpoint == nil && (p == "save_every" ? saveEvery > 0 : minutes > 0) {
                 throw a.error(p, "periodic saves need checkpoint=\"runs/NAME.safetensors\" (they are written next to it)")
@@ -322,13 +321,13 @@ enum TrainingBuiltins {
             if let path = try resumePath(a, checkpoint: checkpoint) {
                 try MaskBuiltins.located { try trainer.resume(from: path) }
                 progress.note("train: resuming from \(path) at step \(trainer.step)")
-            } else if try a.optionalString("resume") == "latest" {
+            } else if try a.optionalPath("resume") == "latest" {
                 progress.note("train: no checkpoint of \(checkpoint ?? "") yet; starting at step 0")
             }
             let evalEvery = try count(a, "eval_every")
             if evalEvery > 0 {
                 let heldOut = try a.has("eval_data") ? DatasetBuiltins.dataset(a, "eval_data") : nil
-                let batches = try MaskBuiltins.positive(a, "eval_batches")
+                let batches = try a.size("eval_batches")
                 try MaskBuiltins.located { try trainer.holdOut(heldOut, batches: batches) }
             }
             // A checkpoint that cannot be written fails now, not after the run.
@@ -349,7 +348,7 @@ enum TrainingBuiltins {
                 example: "m = transfusion(dim=32, layers=1, heads=2)\nprint(profile(m, shapes(size=16), batch=2, runs=1).total > 0)") { a in
             let (model, data) = try modelAndData(a)
             let options = try batchOptions(a, model: model.model, loss: model.loss)
-            let runs = try MaskBuiltins.positive(a, "runs")
+            let runs = try a.size("runs")
             let trainer = try MaskBuiltins.located { try Trainer(model: model.model, data: data, options: options) }
             let kernels = try MaskBuiltins.located { try trainer.profile(runs: runs) }
             return .object(ProfileValue(kernels.map { ($0.kernel, $0.seconds * 1e3, $0.calls) }, tokens: options.batch * options.length))

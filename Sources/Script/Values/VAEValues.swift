@@ -59,7 +59,7 @@ final class VAEValue: ScriptObject {
         case "save":
             return .builtin(Builtin("save", "path", help: "Writes the VAE (weights, config, latent scale) as safetensors, atomically; load_vae reads it.",
                                     example: "vae(width=8).save(\"/tmp/tfs-vae.safetensors\")") { a in
-                try MaskBuiltins.located { try self.vae.save(try a.string("path")) }
+                try MaskBuiltins.located { try self.vae.save(try a.path("path")) }
                 return .none
             })
         default: return nil
@@ -127,8 +127,8 @@ enum VAEBuiltins {
         Builtin("vae", "channels=4, factor=2, width=32, beta=1e-4, seed=0",
                 help: "A small convolutional VAE for RGB images: an encoder (residual conv blocks, GroupNorm, SiLU, one or two stride-2 convolutions: factor 2 or 4) to `channels` latent means and log-variances, and a mirrored decoder (nearest upsampling + conv). It trains with MSE reconstruction + beta · KL (KL averaged per latent value); train it with train_vae.",
                 example: "v = vae(channels=4, factor=2, width=8)\nprint(v)") { a in
-            let config = VAEConfig(channels: try MaskBuiltins.positive(a, "channels"), factor: try a.int("factor"),
-                                   width: try MaskBuiltins.positive(a, "width"), beta: Float(try a.double("beta")))
+            let config = VAEConfig(channels: try a.size("channels"), factor: try a.int("factor"),
+                                   width: try a.size("width"), beta: Float(try a.double("beta")))
             if let problem = config.problem { throw a.error("factor", problem) }
             guard config.beta >= 0 else { throw a.error("beta", "must not be negative") }
             return .object(VAEValue(VAE(config, seed: UInt64(max(0, try a.int("seed"))))))
@@ -138,7 +138,7 @@ enum VAEBuiltins {
                 example: "v = vae(width=8)\nrun = train_vae(v, shapes(size=8), steps=3, batch=4)\nprint(run.steps, run.vae.scale > 0)") { a in
             guard case .object(let o) = a["vae"], let value = o as? VAEValue else { throw a.error("vae", "must be a VAE from vae(...) or load_vae(...)") }
             let data = try DatasetBuiltins.dataset(a, "data")
-            let steps = try MaskBuiltins.positive(a, "steps"), batch = try MaskBuiltins.positive(a, "batch")
+            let steps = try a.size("steps"), batch = try a.size("batch")
             let lr = Float(try a.double("lr"))
             guard lr > 0 else { throw a.error("lr", "must be positive") }
             let trainer = try MaskBuiltins.located {
@@ -160,13 +160,13 @@ enum VAEBuiltins {
                 }
                 var rng = RNG(seed: 0x5CA1E)
                 try value.vae.calibrate(VAETrainer.images(data, count: min(64, 4 * batch), rng: &rng))
-                if let path = try a.optionalString("checkpoint") { try value.vae.save(path) }
+                if let path = try a.optionalPath("checkpoint") { try value.vae.save(path) }
             }
             return .object(VAERunValue(trainer, target: steps, stoppedEarly: stoppedEarly))
         },
         Builtin("load_vae", "path", help: "A VAE saved by vae.save or train_vae(checkpoint=...): weights, config and latent scale.",
                 example: "vae(width=8).save(\"/tmp/tfs-vae.safetensors\")\nprint(load_vae(\"/tmp/tfs-vae.safetensors\").factor)") { a in
-            .object(VAEValue(try MaskBuiltins.located { try VAE.load(try a.string("path")) }))
+            .object(VAEValue(try MaskBuiltins.located { try VAE.load(try a.path("path")) }))
         },
     ]
 }

@@ -21,6 +21,11 @@ public enum Graph {
             error.span = error.span ?? BuildContext.span ?? inputs.lazy.compactMap(\.span).first
             throw error
         }
+        // Leaves hold memory their maker already sized (storages, fed inputs, checked fills).
+        if !inputs.isEmpty { do { try MemoryLimit.check(shape: shape, "a tensor of shape \(Shape.describe(shape))") } catch var error as TensorGraphError {
+            error.span = BuildContext.span ?? inputs.lazy.compactMap(\.span).first
+            throw error
+        } }
         let key = Key(op: AnyHashable(op), inputs: inputs.map(ObjectIdentifier.init))
         lock.lock(); defer { lock.unlock() }
         if name == nil, let existing = shared[key]?.node { return existing }

@@ -83,14 +83,7 @@ public enum Safetensors {
 
     /// Byte size of a tensor, or nil if a dimension is negative or the size overflows.
     static func byteCount(_ dtype: DType, _ shape: [Int]) -> Int? {
-        var n = dtype.byteSize
-        for d in shape {
-            guard d >= 0 else { return nil }
-            let (p, overflow) = n.multipliedReportingOverflow(by: d)
-            if overflow { return nil }
-            n = p
-        }
-        return n
+        MemoryLimit.count([dtype.byteSize] + shape)
     }
 
     static func floatFromHalf(_ h: UInt16) -> Float {

@@ -32,6 +32,30 @@ enum DataFiles {
         }
     }
 
+    /// The file a data file names (`file_name` in a `metadata.jsonl`), which must stay inside
+    /// `root`: a relative path that neither `..` nor a symbolic link leads out of. `place` is
+    /// the naming line (`path:line`), for messages.
+    static func file(_ name: String, inside root: URL, field: String, place: String) throws -> URL {
+        guard !name.hasPrefix("/") else {
+            throw TensorGraphError("\(place): \"\(field)\" is an absolute path ('\(name)'); it must name a file inside \(root.path)")
+        }
+        guard !name.utf8.contains(0) else { throw TensorGraphError("\(place): \"\(field)\" contains a NUL byte") }
+        guard let base = realPath(root.path), let resolved = realPath(root.appendingPathComponent(name).path) else {
+            throw TensorGraphError("\(place): no file \(name) in \(root.path)")
+        }
+        guard resolved.hasPrefix(base.hasSuffix("/") ? base : base + "/") else {
+            throw TensorGraphError("\(place): \"\(field)\" '\(name)' leads outside \(root.path) (to \(resolved))")
+        }
+        return URL(fileURLWithPath: resolved)
+    }
+
+    /// The absolute path with every symbolic link, `.` and `..` resolved; nil if it does not exist.
+    static func realPath(_ path: String) -> String? {
+        guard let p = realpath(path, nil) else { return nil }
+        defer { free(p) }
+        return String(cString: p)
+    }
+
     /// A string field of a JSON Lines object, or an error naming the file, line and field.
     static func string(_ object: [String: Any], _ key: String, path: String, line: Int) throws -> String {
         guard let field = object[key] else { throw TensorGraphError("\(path):\(line): no \"\(key)\" field") }

@@ -6,7 +6,8 @@ import TensorGraph
 /// names an `edited_file_name` is an edit triple: the image, the instruction in `text`, and
 /// the edited image.
 ///
-/// Images must be square. One of side `size` is used as it is; one whose side is an integer
+/// Every file named must be inside the folder (no absolute paths, no `..` or symbolic links
+/// leading out of it). Images must be square. One of side `size` is used as it is; one whose side is an integer
 /// multiple of `size` is shrunk by averaging each block of pixels; any other size is an error.
 public enum ImageFolder {
     /// Reads an image file: its width, height and RGB values in [0, 1] (channels last).
@@ -24,15 +25,15 @@ public enum ImageFolder {
             let place = "\(metadata):\(line)"
             let file = try DataFiles.string(object, "file_name", path: metadata, line: line)
             let caption = try DataFiles.string(object, "text", path: metadata, line: line)
-            func read(_ file: String) throws -> [Float] {
-                let url = root.appendingPathComponent(file)
-                guard FileManager.default.fileExists(atPath: url.path) else { throw TensorGraphError("\(place): no file \(file) in \(folder)") }
+            func read(_ file: String, field: String) throws -> [Float] {
+                let url = try DataFiles.file(file, inside: root, field: field, place: place)
                 let image: (width: Int, height: Int, rgb: [Float])
                 do { image = try decode(url) } catch { throw TensorGraphError("\(place): \(file): \(message(error))") }
                 return try fit(image, size: size, file: "\(place): \(file)")
             }
-            let edited = try (object["edited_file_name"] != nil ? DataFiles.string(object, "edited_file_name", path: metadata, line: line) : nil).map(read)
-            return ImageTextDataset.Pair(pixels: try read(file), caption: caption, source: file, edited: edited)
+            let edited = try (object["edited_file_name"] != nil ? DataFiles.string(object, "edited_file_name", path: metadata, line: line) : nil)
+                .map { try read($0, field: "edited_file_name") }
+            return ImageTextDataset.Pair(pixels: try read(file, field: "file_name"), caption: caption, source: file, edited: edited)
         }
         return try ImageTextDataset(side: size, pairs: pairs, name: "images('\(folder)')")
     }

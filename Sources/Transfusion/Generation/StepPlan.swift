@@ -15,7 +15,7 @@ final class StepPlan {
         // A block holds whole images or none: at most width / k of them per row for a U-Net
         // (none in a narrower block, like a token step's, which then skips the U-Net).
         let perRow = width / max(1, model.config.patchesPerImage ?? 1)
-        x = BatchInputs(batch: batch, length: width, keys: slots + width, imageSlots: batch * perRow, config: model.config)
+        x = try BatchInputs(batch: batch, length: width, keys: slots + width, imageSlots: batch * perRow, config: model.config)
         let f = try model.forward(x, cache: cache)
         let outputs = [try model.tokenLogits(f.hidden), try model.patchPrediction(f, x)] + (cache == nil ? [] : f.keys + f.values)
         plan = Plan(outputs.map(\.node))

@@ -73,8 +73,7 @@ public struct SequenceLayout: Equatable, Sendable, CustomStringConvertible {
         guard !dims.isEmpty, dims.count <= 2, dims.allSatisfy({ ($0 ?? 0) > 0 }) else {
             throw layoutError(spec, word, "count must be a positive number or HxW")
         }
-        let n = dims.reduce(1) { $0 * $1! }
-        guard n <= 1 << 16 else { throw layoutError(spec, word, "at most 65536 tokens per segment") }
+        guard let n = MemoryLimit.count(dims.map { $0! }), n <= 1 << 16 else { throw layoutError(spec, word, "at most 65536 tokens per segment") }
         return n
     }
 

@@ -53,7 +53,7 @@ public struct BitsPerByte {
     /// The summed negative log-likelihood (nats) of each packed piece, in packing order.
     func pieceLosses(_ rows: [PackedSequence], pieces: Int) throws -> [Double] {
         let rowsPerRun = min(batch, rows.count)
-        let x = BatchInputs(batch: rowsPerRun, length: length, config: model.config)
+        let x = try BatchInputs(batch: rowsPerRun, length: length, config: model.config)
         let losses = try positionLosses(x)
         let plan = Plan([losses.node])
         let feeder = BatchFeeder(model: model)

@@ -16,7 +16,11 @@ public struct BatchInputs {
     /// `imageSlots` images per step; by default as many as could fit in every row (a packed
     /// row may hold several examples), at least one per row. With 0, no position may be a
     /// patch and the U-Net is left out (a generation step too narrow to hold an image).
-    public init(batch b: Int, length t: Int, keys: Int? = nil, imageSlots: Int? = nil, config c: ModelConfig) {
+    public init(batch b: Int, length t: Int, keys: Int? = nil, imageSlots: Int? = nil, config c: ModelConfig) throws {
+        for (what, shape) in [("attention mask", [b, t, keys ?? t]), ("patches", [b, t, c.patchSize]),
+                              ("timestep features", [b, t, c.timeFeatures])] {
+            try MemoryLimit.check(shape: shape, "a batch of \(b) rows of \(t) positions: its \(what) \(Shape.describe(shape))")
+        }
         tokens = .input("tokens", [b, t])              // token ids (PAD at patches)
         targets = .input("targets", [b, t])            // next-token ids, −1 where no LM loss
         patches = .input("patches", [b, t, c.patchSize])   // noisy patches x_t (0 at text)

@@ -79,7 +79,7 @@ public final class Trainer {
         // row as an item of the data has images (at least one, so the plan has its U-Net).
         let perRow = max(1, self.data.imagesPerItem)
         imagesPerRow = perRow
-        inputs = BatchInputs(batch: options.batch, length: options.length, imageSlots: options.batch * perRow, config: model.config)
+        inputs = try BatchInputs(batch: options.batch, length: options.length, imageSlots: options.batch * perRow, config: model.config)
         losses = try model.losses(inputs, weights: options.loss)
         let params = model.parameters.all
         plan = Plan([losses.total.node, losses.lm.node, losses.diffusion.node] + (try losses.total.gradients(wrt: params)).map(\.node))

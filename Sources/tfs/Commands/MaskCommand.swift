@@ -21,6 +21,7 @@ struct MaskCommand: ParsableCommand {
     @Flag(help: "Fail (exit 1) if some query would attend to no key.") var check = false
 
     func run() throws {
+        for path in output { try OutputFile.checkWritable(path, option: "-o") }
         switch MaskExpression.evaluate(mask, layout: layout) {
         case .failure(let error):
             FileHandle.standardError.write(Data((error.text + "\n").utf8))
@@ -30,7 +31,7 @@ struct MaskCommand: ParsableCommand {
                 print(MaskPicture(matrix).terminal(color: isatty(1) != 0), terminator: "")
             }
             for path in output {
-                try MaskExpression.write(matrix, to: path)
+                try OutputFile.writing(path, option: "-o") { try MaskExpression.write(matrix, to: path) }
                 print("wrote \(path)")
             }
             if check {

@@ -61,6 +61,8 @@ struct NotebookCommand: ParsableCommand {
         session.remember(file: script.path, source: script.source)
         let targets = outputs.isEmpty
             ? [script.url.deletingPathExtension().appendingPathExtension("ipynb").path] : outputs
+        for path in targets { try OutputFile.checkWritable(path, option: "-o") }
+        if let metrics = selection.metrics { try OutputFile.checkWritable(metrics, option: "--metrics") }
 
         var cells: [NotebookCell] = []
         var executionCount = 0
@@ -98,10 +100,12 @@ struct NotebookCommand: ParsableCommand {
                                 sourcePath: file, version: TFS.version)
         for path in targets {
             let url = URL(fileURLWithPath: path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            switch format(of: path)! {
-            case .ipynb: try notebook.ipynb().write(to: url)
-            case .html: try Data(NotebookHTML.page(notebook).utf8).write(to: url)
+            try OutputFile.writing(path, option: "-o") {
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                switch format(of: path)! {
+                case .ipynb: try notebook.ipynb().write(to: url)
+                case .html: try Data(NotebookHTML.page(notebook).utf8).write(to: url)
+                }
             }
             print("wrote \(displayPath(url.path))")
         }

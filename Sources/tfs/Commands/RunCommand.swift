@@ -51,6 +51,7 @@ struct RunCommand: ParsableCommand {
             throw ExitCode(65)
         }
 
+        if let metrics = selection.metrics { try OutputFile.checkWritable(metrics, option: "--metrics") }
         let session = Session()
         if check {
             session.remember(file: script.path, source: script.source)

@@ -65,7 +65,7 @@ struct TransfusionBench {
             let example: [Segment] = [.text(String(repeating: "a", count: 47)), .image(patches: 64), .text(String(repeating: "b", count: 12))]
             let rows = try Packer(length: 128).pack(Array(repeating: example, count: batch))
             let images = rows.map { _ in [rng.normal(64 * 4)] }
-            let x = BatchInputs(batch: batch, length: 128, config: config)
+            let x = try BatchInputs(batch: batch, length: 128, config: config)
             let losses = try model.losses(x)
             let params = model.parameters.all
             plan = Plan([losses.total.node] + (try losses.total.gradients(wrt: params)).map(\.node))

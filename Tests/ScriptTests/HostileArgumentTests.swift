@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+@testable import Script
+import TensorGraph
+
+/// Arguments that used to trap, abort or truncate (issue 20, F4–F12 and F21) are refused
+/// where they enter, each with "line:col: message" pointing at the argument.
+@Suite struct HostileArgumentTests {
+    static let model = "m = transfusion(dim=16, layers=1, heads=2)\n"
+
+    static let cases: [(String, String)] = [
+        // Sizes: positive, at most a limit (one helper, Arguments.size).
+        ("m = transfusion(dim=16, layers=0, heads=2)", "1:32: transfusion: 'layers' must be positive, got 0"),
+        ("m = transfusion(dim=16, layers=9223372036854775807, heads=2)", "1:32: transfusion: 'layers' must be at most 16777216, got 9223372036854775807"),
+        ("v = vae(width=2**40)", "1:15: vae: 'width' must be at most 16777216, got 1099511627776"),
+        ("s = shapes(size=16).edits(n=0)", "1:29: edits: 'n' must be positive, got 0"),
+        (model + "g = generate(m, 'a', tokens=70000)", "2:29: generate: 'tokens' must be at most 65536, got 70000"),
+        (model + "g = generate(m, 'a', images=-1)", "2:29: generate: 'images' must be at least 0, got -1"),
+        // Sampler settings (F5): finite and in range, in every generation builtin.
+        (model + "g = generate(m, 'a', temperature=-1)", "2:34: generate: 'temperature' must be a number ≥ 0, got -1.0"),
+        (model + "g = generate(m, 'a', temperature=nan)", "2:34: generate: 'temperature' must be a number ≥ 0, got nan"),
+        (model + "g = generate(m, 'a', top_k=-1)", "2:28: generate: 'top_k' must be at least 0, got -1"),
+        (model + "g = generate(m, 'a', temperature=1, top_p=0)", "2:43: generate: 'top_p' must be a probability in (0, 1], got 0.0"),
+        (model + "g = generate(m, 'a', top_p=1.5)", "2:28: generate: 'top_p' must be a probability in (0, 1], got 1.5"),
+        (model + "g = draw(m, 'a', cfg=-2)", "2:22: draw: 'cfg' must be a guidance scale ≥ 0, got -2.0"),
+        (model + "g = draw(m, 'a', cfg=inf)", "2:22: draw: 'cfg' must be a guidance scale ≥ 0, got inf"),
+        (model + "g = draw(m, 'a', eta=nan)", "2:22: draw: 'eta' must be a number ≥ 0, got nan"),
+        (model + "g = caption(m, shapes(size=16).take(1), top_p=-1)", "2:47: caption: 'top_p' must be a probability in (0, 1], got -1.0"),
+        // Counts of ranges (F6–F8).
+        ("x = arange(inf)", "1:12: arange: arange needs finite start, stop and step, got 0.0, inf, 1.0"),
+        ("x = arange(0, 1, nan)", "1:15: arange: arange needs finite start, stop and step, got 0.0, 1.0, nan"),
+        ("x = arange(0, 1e30, 1e-30)", "1:15: arange: arange of 1e+60 values is too large (at most 100000000)"),
+        ("x = range(9223372036854775807)", "1:11: range: range of 9.22e+18 values is too large (at most 10000000)"),
+        ("x = enumerate([1, 2], start=9223372036854775807)", "1:29: enumerate: start 9223372036854775807 + 1 overflows a 64-bit int"),
+        ("x = arange(4).reshape([2**32, 2**32, 0])", "1:5: reshape: cannot reshape a tensor of shape [4] (4 values) into [4294967296, 4294967296, 0]"),
+        // Packing and layouts (F4, F11).
+        ("p = pack([['a', 9223372036854775807]], length=64)", "1:10: pack: example 0: an image of 9223372036854775807 patches does not fit in a sequence of length 64"),
+        ("l = layout('image:3037000500x3037000500')", "1:5: layout 'image:3037000500x3037000500': 'image:3037000500x3037000500': at most 65536 tokens per segment"),
+        // Sizes derived from inputs (F12): checked against the machine's memory.
+        ("x = ones([100000, 1]) + ones([1, 100000])", "1:5: a tensor of shape [100000, 100000] needs 37 GB, more than this machine's"),
+    ]
+
+    @Test(arguments: cases.indices)
+    func refusedWhereTheArgumentEnters(_ i: Int) {
+        let (source, expected) = Self.cases[i]
+        let r = evalScript(source)
+        #expect(r.hasPrefix("ERROR 70: " + expected), "\(r)")
+    }
+
+    /// F21: every builtin and method that takes a path refuses a NUL byte (the system would
+    /// cut the path there), before touching any file.
+    static let pathCalls = [
+        "save(P, {'w': ones([2])})", "load(P)", "load_model(P)", "load_vae(P)", "load_classifier(P)",
+        "text(P)", "images(P)", "vae(width=4).save(P)", "shapes(size=16).take(1).save(P)",
+        "train(transfusion(dim=16, layers=1, heads=2), shapes(size=16), steps=1, batch=1, checkpoint=P)",
+        "train(transfusion(dim=16, layers=1, heads=2), shapes(size=16), steps=1, batch=1, resume=P)",
+        "train_vae(vae(width=4), shapes(size=16), steps=1, batch=1, checkpoint=P)",
+    ]
+
+    @Test(arguments: pathCalls)
+    func pathsWithANulByteAreRefused(_ call: String) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tfs-nul-\(UUID().uuidString)").path
+        let r = evalScript("P = '\(dir)/a\\x00b'\n" + call)
+        #expect(r.hasPrefix("ERROR 70: 2:") && r.contains("path contains a NUL byte (at character \(dir.count + 3))"), "\(r)")
+        #expect(!FileManager.default.fileExists(atPath: dir))
+    }
+}
