@@ -59,7 +59,14 @@ import Testing
         let r = try Tool.run(executable, arguments, environment: ["SWIFT_BACKTRACE": "enable=no"], directory: work, timeout: 600)
         #expect(r.status == 0 && !r.timedOut, "\(r.both)")
         #expect(r.stderr.contains("Done \(runs) runs"), "\(r.both)")
+        // A finding is kept where scripts/fuzz keeps its own, to replay: tfs-fuzz TARGET FILE.
         let artifacts = try FileManager.default.contentsOfDirectory(atPath: work.path).filter { !["found", "seeds", "tfs-fuzz"].contains($0) }
-        #expect(artifacts.isEmpty, "libFuzzer left \(artifacts) in \(work.path)")
+        let kept = Tool.root.appendingPathComponent(".build/fuzz/crashes/\(target)")
+        try FileManager.default.createDirectory(at: kept, withIntermediateDirectories: true)
+        for name in artifacts {
+            try? FileManager.default.removeItem(at: kept.appendingPathComponent(name))
+            try FileManager.default.copyItem(at: work.appendingPathComponent(name), to: kept.appendingPathComponent(name))
+        }
+        #expect(artifacts.isEmpty, "libFuzzer found \(artifacts), kept in \(kept.path)")
     }
 }
