@@ -27,12 +27,9 @@ enum Interrupts {
     }
 
     /// Installs the SIGINT handler (once). Without SA_RESTART, so a blocking `poll` wakes.
-    /// SIGXFSZ is ignored: a write past the file-size limit (`ulimit -f`) then fails with EFBIG
-    /// and is reported like any write failure instead of killing tfs.
     static func install() {
         guard !installed else { return }
         installed = true
-        signal(SIGXFSZ, SIG_IGN)
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { return }
         for fd in fds {

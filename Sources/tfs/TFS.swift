@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import TensorGraph
 
 @main
@@ -12,6 +13,13 @@ struct TFS: ParsableCommand {
 
     @Flag(name: .long, help: "Print the version, the OpenBLAS core and the thread count.")
     var version = false
+
+    /// Every command first ignores SIGXFSZ: a write past the file-size limit (`ulimit -f`) then
+    /// fails with EFBIG and is reported like any write failure instead of ending tfs.
+    static func main() {
+        signal(SIGXFSZ, SIG_IGN)
+        main(nil)
+    }
 
     func run() throws {
         if version { print(VersionCommand.text()); return }

@@ -221,33 +221,40 @@ struct CheckpointFaultTests {
     }
 
     /// F19: Ctrl-C during draw stops it between denoising steps with a located message, long
-    /// before its 1000 steps are done (the signal is repeated: one sent before the cell starts
-    /// is not for it).
+    /// before its 1000 steps are done. The signal is repeated (one sent before the cell starts
+    /// is not for it); one that lands just before draw starts interrupts the call itself, so the
+    /// run is tried again, a few times at most.
     @Test func ctrlCStopsDrawBetweenSteps() throws {
         let dir = try Tool.temporaryDirectory("tfs-sigint-draw")
         defer { try? FileManager.default.removeItem(at: dir) }
         let text = """
         # %% ready
+        big = transfusion(dim=128, layers=2, heads=2, image=16)
         \(Self.model)
         r = train(m, shapes(size=8), steps=1, batch=2, length=48, every=1)
         # %% draw
-        big = transfusion(dim=128, layers=2, heads=2, image=16)
         images = draw(big, ["a"] * 16, steps=1000)
         print("not reached")
         """
-        let run = try Running(["run", try script(text, in: dir)], directory: dir)
-        #expect(run.waitFor { $0.hasPrefix("step     1/1") })
-        let stopper = DispatchWorkItem {}
-        DispatchQueue.global().async {
-            while run.process.isRunning && !stopper.isCancelled { kill(run.process.processIdentifier, SIGINT); usleep(50_000) }
+        let path = try script(text, in: dir)
+        var stderr = ""
+        for _ in 0..<5 {
+            let run = try Running(["run", path], directory: dir)
+            #expect(run.waitFor { $0.hasPrefix("step     1/1") })
+            let stopper = DispatchWorkItem {}
+            DispatchQueue.global().async {
+                while run.process.isRunning && !stopper.isCancelled { kill(run.process.processIdentifier, SIGINT); usleep(50_000) }
+            }
+            let status = run.finish()
+            stopper.cancel()
+            #expect(status == 130, "\(run.stderr)")
+            #expect(!run.stdout.contains("not reached"))
+            stderr = run.stderr
+            if stderr.contains("drawing stopped") { break }
         }
-        let status = run.finish()
-        stopper.cancel()
-        #expect(status == 130, "\(run.stderr)")
-        #expect(run.stderr.contains("run.tfs:6:10: error: interrupted: draw: drawing stopped after "), "\(run.stderr)")
-        let done = run.stderr.components(separatedBy: "drawing stopped after ").last.flatMap { Int($0.prefix { $0.isNumber }) } ?? 1000
+        #expect(stderr.contains("run.tfs:6:10: error: interrupted: draw: drawing stopped after "), "\(stderr)")
+        let done = stderr.components(separatedBy: "drawing stopped after ").last.flatMap { Int($0.prefix { $0.isNumber }) } ?? 1000
         #expect(done < 1000)
-        #expect(!run.stdout.contains("not reached"))
     }
 
     /// F19 in the REPL: Ctrl-C during draw stops it between denoising steps, says how far it
@@ -255,35 +262,31 @@ struct CheckpointFaultTests {
     @Test func ctrlCStopsDrawInTheREPLAndTheSessionGoesOn() throws {
         try #require(Tool.pythonProblem("pexpect") == nil, "\(Tool.pythonProblem("pexpect") ?? "")")
         let script = #"""
-        import os, sys, io, time, pexpect
-        log = io.StringIO()
         env = dict(os.environ, TERM="xterm", NO_COLOR="1", TFS_THREADS="1")
-        try:
-            c = pexpect.spawn(os.environ["TFS_BIN"], [], env=env, encoding="utf-8", timeout=60, dimensions=(40, 200))
-            c.logfile_read = log
-            c.expect_exact("In [1]: ")
-            c.sendline("x = 41"); c.expect_exact("In [2]: ")
-            c.sendline("big = transfusion(dim=128, layers=2, heads=2, image=16)"); c.expect_exact("In [3]: ")
+        c = pexpect.spawn(os.environ["TFS_BIN"], [], env=env, encoding="utf-8", timeout=60, dimensions=(40, 200))
+        c.logfile_read = log
+        c.expect_exact("In [1]: ")
+        c.sendline("x = 41"); c.expect_exact("In [2]: ")
+        c.sendline("big = transfusion(dim=128, layers=2, heads=2, image=16)"); c.expect_exact("In [3]: ")
+        # Ctrl-C until draw reports it; one that lands before draw starts interrupts the
+        # call itself (back at the prompt: draw again).
+        stopped = False
+        for attempt in range(5):
             c.sendline('images = draw(big, ["a"] * 16, steps=1000)')
-            # Ctrl-C until draw reports it (the first may come before the cell starts).
-            for attempt in range(30):
+            for k in range(30):
                 time.sleep(0.2); c.sendintr()
-                if c.expect([r"interrupted: draw: drawing stopped after (\d+) of 1000 denoising steps", pexpect.TIMEOUT], timeout=1) == 0: break
-            else:
-                raise AssertionError("Ctrl-C did not stop draw")
-            c.expect_exact("In [4]: ")
-            c.sendline("x + 1"); c.expect_exact("Out[4]: 42"); c.expect_exact("In [5]: ")
-            c.sendline(":quit"); c.expect(pexpect.EOF)
-            print("ok")
-        except Exception as e:
-            print("FAILED:", type(e).__name__, e)
-            print(log.getvalue()[-3000:])
-            sys.exit(1)
+                seen = c.expect([r"interrupted: draw: drawing stopped after \d+ of 1000 denoising steps", r"In \[\d+\]: ", pexpect.TIMEOUT], timeout=1)
+                if seen < 2: break
+            if seen == 0: stopped = True; break
+        assert stopped, "Ctrl-C did not stop draw"
+        c.expect(r"In \[\d+\]: ")
+        c.sendline("x + 1"); c.expect(r"Out\[\d+\]: 42"); c.expect(r"In \[\d+\]: ")
+        c.sendline(":quit"); c.expect(pexpect.EOF)
+        print("ok")
         """#
         let dir = try Tool.temporaryDirectory("tfs-repl-draw")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let r = try #require(Tool.python(script, environment: ["TFS_BIN": Tool.tfs!.path, "TFS_HISTORY": dir.appendingPathComponent("history").path],
-                                         timeout: 120))
+        let r = try #require(Tool.pexpect(script, environment: ["TFS_BIN": Tool.tfs!.path, "TFS_HISTORY": dir.appendingPathComponent("history").path]))
         #expect(r.status == 0 && r.stdout.hasSuffix("ok\n"), "\(r.both)")
     }
 

@@ -115,6 +115,23 @@ enum Tool {
         return nil
     }
 
+    /// Runs a pexpect session: `body` (Python) runs with os, sys, io, time and pexpect imported
+    /// and `log` collecting what the terminal showed (set `child.logfile_read = log`); it
+    /// should print "ok" at its end. A failure prints "FAILED", the exception and the log's end.
+    static func pexpect(_ body: String, environment: [String: String] = [:], timeout: Double = 180) -> Result? {
+        let indented = body.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n")
+        let script = """
+        import os, sys, io, time, pexpect
+        log = io.StringIO()
+        try:
+        \(indented)
+        except Exception as e:
+            print("FAILED:", type(e).__name__, e)
+            print(log.getvalue()[-4000:])
+            sys.exit(1)
+        """
+        return python(script, environment: environment, timeout: timeout)
+    }
 
     /// A fresh temporary directory.
     static func temporaryDirectory(_ name: String = "tfs-test") throws -> URL {

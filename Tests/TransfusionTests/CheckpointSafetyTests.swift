@@ -69,6 +69,7 @@ import TensorGraph
         ("channels", 0, "the model config's channels must be from 1 to 1024, got 0"),
         ("layers", 1000, "its model config (dim 16, 1000 layers) describes 4138928 weights, but the file holds 45168 values"),
         ("dim", 4096, "its model config (dim 4096, 1 layers) describes 204394496 weights, but the file holds 45168 values"),
+        ("timeFeatures", 8, "tensor 'embed.time1' is [16, 16], but the model's config makes it [8, 16]"),
     ])
     func craftedModelConfigsAreRefused(field: String, value: Int, expected: String) throws {
         let bad = try craftedConfig(try checkpoint(), "\(field)_\(value)") { $0[field] = value }

@@ -12,7 +12,9 @@ enum MetricBuiltins {
             let model = try GenerationBuiltins.model(a)
             let texts = try measuredTexts(a, "texts")
             let result = try MaskBuiltins.located {
-                try BitsPerByte(model: model, length: try a.size("length"), batch: try a.size("batch")).measure(texts)
+                var measure = try BitsPerByte(model: model, length: try a.size("length"), batch: try a.size("batch"))
+                measure.cancellation = a.interpreter.interruptFlag.cancellation
+                return try measure.measure(texts)
             }
             a.interpreter.record(Metric(name: "bits_per_byte", value: result.bitsPerByte))
             a.interpreter.record(Metric(name: "perplexity_per_byte", value: pow(2, result.bitsPerByte)))

@@ -31,6 +31,8 @@ public struct BitsPerByte {
 
     public let model: TransfusionModel
     public let length: Int, batch: Int
+    /// Asked between batches of rows: a stop request (Ctrl-C) ends the measurement there.
+    public var cancellation = Cancellation.never
 
     public init(model: TransfusionModel, length: Int = 64, batch: Int = 16) throws {
         guard length >= 6 else { throw TensorGraphError("bits per byte: a row of \(length) positions leaves no room for text (at least 6)") }
@@ -59,6 +61,7 @@ public struct BitsPerByte {
         let feeder = BatchFeeder(model: model)
         var totals = [Double](repeating: 0, count: pieces), firstPiece = 0, rng = RNG(seed: 0)
         for start in stride(from: 0, to: rows.count, by: rowsPerRun) {
+            try cancellation.check("bits per byte", "after \(start) of \(rows.count) rows")
             // A short last group repeats its last row to fill the plan's batch; the copies are not read.
             let group = (start..<(start + rowsPerRun)).map { rows[min($0, rows.count - 1)] }
             let feeds = try feeder.values(group, images: Array(repeating: [], count: rowsPerRun), inputs: x, rng: &rng)

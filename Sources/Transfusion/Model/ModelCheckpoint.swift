@@ -19,10 +19,7 @@ extension TransfusionModel {
             throw TensorGraphError("\(path): its model config (dim \(config.dim), \(config.layers) layers) describes \(config.transformerWeights) weights, but the file holds \(stored) values")
         }
         let model = TransfusionModel(config, mask: mask)
-        for name in model.parameters.names {
-            guard let entry = file[name] else { throw TensorGraphError("\(path) has no tensor '\(name)'") }
-            try model.parameters[name].node.storage!.assign(entry.tensorData)
-        }
+        try model.parameters.assign(from: file, path: path)
         return model
     }
 

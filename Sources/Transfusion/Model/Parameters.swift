@@ -27,12 +27,20 @@ public final class Parameters {
 }
 
 extension Parameters {
-    /// Every parameter's values read from a file, by name (shapes checked by `assign`).
+    /// Every parameter's values read from a file, by name.
     func assign(from file: SafetensorsFile, path: String) throws {
-        for name in names {
-            guard let entry = file[name] else { throw TensorGraphError("\(path) has no tensor '\(name)'") }
-            try tensors[name]!.node.storage!.assign(entry.tensorData)
+        for name in names { try file.load(name, into: tensors[name]!.node.storage!, path: path) }
+    }
+}
+
+extension SafetensorsFile {
+    /// The tensor `name` copied into `storage`, whose shape (the model's) it must have.
+    func load(_ name: String, into storage: Storage, path: String) throws {
+        guard let entry = self[name] else { throw TensorGraphError("\(path) has no tensor '\(name)'") }
+        guard entry.shape == storage.shape else {
+            throw TensorGraphError("\(path): tensor '\(name)' is \(Shape.describe(entry.shape)), but the model's config makes it \(Shape.describe(storage.shape))")
         }
+        try storage.assign(entry.tensorData)
     }
 }
 

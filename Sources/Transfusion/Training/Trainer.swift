@@ -232,16 +232,12 @@ public final class Trainer {
     /// Weights, AdamW moments, step and RNG state in one safetensors file, written atomically.
     /// A checkpoint never holds NaN or ±Inf: such a state is refused (the file is not touched).
     public func save(_ path: String) throws {
-        var tensors: [(String, TensorData)] = []
-        for (i, name) in model.parameters.names.enumerated() {
-            for (key, storage) in [(name, model.parameters[name].node.storage!), ("optimizer.m." + name, optimizer.m[i]),
-                                   ("optimizer.v." + name, optimizer.v[i])] {
-                let data = storage.data
-                guard data.values.allSatisfy(\.isFinite) else {
-                    throw TensorGraphError("refusing to write the checkpoint \(path) at step \(step): '\(key)' holds NaN or ±Inf values")
-                }
-                tensors.append((key, data))
+        let tensors = try stateTensors.map { key, storage -> (String, TensorData) in
+            let data = storage.data
+            guard data.values.allSatisfy(\.isFinite) else {
+                throw TensorGraphError("refusing to write the checkpoint \(path) at step \(step): '\(key)' holds NaN or ±Inf values")
             }
+            return (key, data)
         }
         let config = String(decoding: try JSONEncoder().encode(model.config), as: UTF8.self)
         try Safetensors.write(tensors, metadata: [
@@ -249,6 +245,13 @@ public final class Trainer {
             "skipped_steps": String(skippedSteps),
             "rng": rng.stateWords.map(String.init).joined(separator: ","), "config": config, "mask": model.mask.description,
         ], to: path)
+    }
+
+    /// What a checkpoint holds by name: each parameter, and its AdamW moments.
+    var stateTensors: [(String, Storage)] {
+        model.parameters.names.enumerated().flatMap { i, name in
+            [(name, model.parameters[name].node.storage!), ("optimizer.m." + name, optimizer.m[i]), ("optimizer.v." + name, optimizer.v[i])]
+        }
     }
 
     /// Continues exactly where a checkpoint of the same model and options stopped. The file is
@@ -265,13 +268,7 @@ public final class Trainer {
                 throw TensorGraphError("\(path) holds another model: its \(field.name) is \(field.saved), this model's is \(field.current)")
             }
         }
-        for (i, name) in model.parameters.names.enumerated() {
-            for (key, storage) in [(name, model.parameters[name].node.storage!), ("optimizer.m." + name, optimizer.m[i]),
-                                   ("optimizer.v." + name, optimizer.v[i])] {
-                guard let entry = file[key] else { throw TensorGraphError("\(path) has no tensor '\(key)'") }
-                try storage.assign(entry.tensorData)
-            }
-        }
+        for (key, storage) in stateTensors { try file.load(key, into: storage, path: path) }
         step = state.step
         skippedSteps = state.skipped; skipsInARow = 0
         optimizer.restore(steps: state.optimizerSteps)
