@@ -220,6 +220,25 @@ struct CheckpointFaultTests {
         #expect(step >= 3 && run.stdout.contains("train: stopped early at step \(step) of 1000000; checkpoint written to ck.safetensors"), "\(run.stdout)")
     }
 
+    /// `tfs notebook` too: SIGTERM saves the checkpoint, the notebook is written with the cells
+    /// that ran, and tfs exits with 143.
+    @Test func sigtermDuringANotebookSavesTheCheckpointAndTheNotebook() throws {
+        let dir = try Tool.temporaryDirectory("tfs-sigterm-notebook")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let text = Self.model + "\n" + Self.train("steps=1000000, checkpoint=\"ck.safetensors\"") + "\nprint(\"not reached\")\n"
+        let notebook = dir.appendingPathComponent("out.ipynb")
+        let run = try Running(["notebook", try script(text, in: dir), "-o", notebook.path], directory: dir)
+        #expect(run.waitFor { (Self.progressStep($0) ?? 0) >= 3 })
+        kill(run.process.processIdentifier, SIGTERM)
+        let status = run.finish()
+        #expect(status == 143, "\(run.stderr)")
+        #expect(run.stderr.contains("terminated by SIGTERM"))
+        let meta = try Safetensors.readMetadata(path: dir.appendingPathComponent("ck.safetensors").path)
+        #expect((Int(meta["step"] ?? "") ?? 0) >= 3)
+        let written = try String(contentsOf: notebook, encoding: .utf8)
+        #expect(written.contains("checkpoint written to ck.safetensors") && !written.contains("not reached\\n\""), "\(written)")
+    }
+
     /// F19: Ctrl-C during draw stops it between denoising steps with a located message, long
     /// before its 1000 steps are done. The signal is repeated (one sent before the cell starts
     /// is not for it); one that lands just before draw starts interrupts the call itself, so the

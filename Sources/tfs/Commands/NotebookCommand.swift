@@ -53,7 +53,9 @@ struct NotebookCommand: ParsableCommand {
     }
 
     func run() throws {
-        Interrupts.install()   // Ctrl-C interrupts the running cell (exit status 130)
+        // Ctrl-C interrupts the running cell (exit status 130); SIGTERM too (exit status 143), so
+        // a training run saves its checkpoint, and the notebook is still written.
+        Interrupts.installTermination()
         let script = try ScriptFile(path: file)
         let count = try script.cellCount(upTo: selection.cell)
         let session = Session()
@@ -78,6 +80,8 @@ struct NotebookCommand: ParsableCommand {
                 cells.append(NotebookCell(title: cell.title, source: source, status: .notRun))
                 continue
             }
+            Interrupts.drain()   // a SIGTERM between cells ends the run here
+            if Interrupts.terminated { firstFailure = firstFailure ?? .interrupted; break }
             executionCount += 1
             if !quiet { printError("[\(index + 1)/\(count)] \(cell.title ?? "cell \(index + 1)")") }
             let result = Evaluation.run({ session.run(source: cell.source, file: script.path, line: cell.startLine) },
@@ -111,6 +115,10 @@ struct NotebookCommand: ParsableCommand {
         }
         if firstFailure == nil { warnUnusedOverrides(session) }
         try appendMetrics(session, to: selection.metrics)
+        if Interrupts.terminated {
+            printError("terminated by SIGTERM")
+            throw ExitCode(143)
+        }
         if let firstFailure {
             throw ExitCode(firstFailure == .interrupted ? 130 : Int32(firstFailure.rawValue))
         }
