@@ -15,7 +15,7 @@ enum FuzzTarget: String, CaseIterable {
     case script
     /// The safetensors reader, and each tensor converted to floats.
     case safetensors
-    /// The PNG decoder.
+    /// The PNG decoder (also with its CRC checks off, so mutations reach the decoding).
     case png
     /// JSON Lines: an image folder's metadata.jsonl and a .jsonl text corpus.
     case jsonl
@@ -28,7 +28,10 @@ enum FuzzTarget: String, CaseIterable {
         case .frontend: Self.frontend(bytes)
         case .script: Self.script(bytes)
         case .safetensors: Self.safetensors(bytes)
-        case .png: _ = try? PNGDecoder.decode(bytes)
+        case .png:
+            // Both ways: as files arrive, and past the CRC checks, which most mutations fail.
+            _ = try? PNGDecoder.decode(bytes)
+            _ = try? PNGDecoder.decode(bytes, checkingCRC: false)
         case .jsonl: Self.jsonl(bytes)
         case .checkpoint: Self.checkpoint(bytes)
         }
