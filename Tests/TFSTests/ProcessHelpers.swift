@@ -7,7 +7,7 @@ enum Tool {
         .deletingLastPathComponent().deletingLastPathComponent()
 
     /// The `tfs` executable built alongside this test bundle: `$TFS_BINARY` if set, else `tfs`
-    /// next to the test runner (same configuration and scratch path), else `.build/{release,debug}/tfs`.
+    /// next to the test runner (same configuration and scratch path), else `.build/release/tfs`.
     static let tfs: URL? = {
         let fm = FileManager.default
         if let path = ProcessInfo.processInfo.environment["TFS_BINARY"], fm.isExecutableFile(atPath: path) {
@@ -22,9 +22,8 @@ enum Tool {
             dir = dir.deletingLastPathComponent()
         }
         candidates.append(Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("tfs"))
-        for config in ["release", "debug"] {
-            candidates.append(root.appendingPathComponent(".build/\(config)/tfs"))
-        }
+        // The release build only: a leftover debug binary would test stale code.
+        candidates.append(root.appendingPathComponent(".build/release/tfs"))
         return candidates.first { url in
             var isDir: ObjCBool = false
             return fm.fileExists(atPath: url.path, isDirectory: &isDir) && !isDir.boolValue

@@ -249,10 +249,15 @@ enum Graphs {
     }
 }
 
-/// `TFS_VISUAL_DUMP=dir swift test --filter VisualTests` writes the drawings for a look by eye.
+/// Every kind of drawing renders to DOT, SVG and PNG files. `TFS_VISUAL_DUMP=dir swift test
+/// --filter VisualTests` keeps them there for a look by eye; otherwise they go to a temporary
+/// folder, checked, and removed.
 @Suite struct Dump {
-    @Test func dumpWhenAsked() throws {
-        guard let dir = ProcessInfo.processInfo.environment["TFS_VISUAL_DUMP"] else { return }
+    @Test func everyDrawingRendersToFiles() throws {
+        let keep = ProcessInfo.processInfo.environment["TFS_VISUAL_DUMP"]
+        let dir = keep ?? FileManager.default.temporaryDirectory.appendingPathComponent("tfs-drawings-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { if keep == nil { try? FileManager.default.removeItem(atPath: dir) } }
         let (_, _, mlpLoss) = try Graphs.mlp()
         let (params, loss) = try Graphs.attention()
         let grads = try loss.gradients(wrt: params)
@@ -267,7 +272,14 @@ enum Graphs {
         ]
         for (name, dot) in drawings {
             for ext in ["dot", "svg", "png"] {
-                try GraphvizRenderer.write(dot, to: "\(dir)/\(name).\(ext)")
+                let path = "\(dir)/\(name).\(ext)"
+                try GraphvizRenderer.write(dot, to: path)
+                let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+                switch ext {
+                case "dot": #expect(String(decoding: bytes, as: UTF8.self).hasPrefix("digraph"), "\(path)")
+                case "svg": #expect(String(decoding: bytes, as: UTF8.self).contains("<svg"), "\(path)")
+                default: #expect(bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]), "\(path)")
+                }
             }
         }
     }

@@ -34,7 +34,11 @@ public final class Interpreter {
     public func global(_ name: String) -> Value? { globals.values[name] }
     public func setGlobal(_ name: String, _ value: Value) { globals.values[name] = value }
     public func removeGlobal(_ name: String) { globals.values[name] = nil }
-    public var globalNames: [String] { globals.values.keys.sorted() }
+    /// Every global's name, sorted: a pass over all of them, for listings and suggestions —
+    /// never for running or checking a cell (a piped REPL runs one cell per line).
+    public var globalNames: [String] { globalListings += 1; return globals.values.keys.sorted() }
+    /// How many times `globalNames` listed every global (a test counts them).
+    private(set) var globalListings = 0
 
     /// A variable of the running code, or a builtin.
     func lookup(_ name: String, _ scope: Scope) -> Value? {

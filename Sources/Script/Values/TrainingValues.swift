@@ -291,6 +291,9 @@ enum TrainingBuiltins {
         return (model, data)
     }
 
+    /// The trainer's defaults, which train's signature shows (one place for both).
+    static let defaults = Trainer.Options()
+
     static let all: [Builtin] = [
         Builtin("warmup", "steps", help: "LR schedule: a linear warmup over `steps`, into the schedule after >>.",
                 example: "warmup(100) >> cosine(3e-4)") { a in .object(ScheduleValue(.warmup(steps: try a.size("steps")))) },
@@ -302,7 +305,7 @@ enum TrainingBuiltins {
         },
         Builtin("constant", "rate", help: "LR schedule: the same rate throughout.",
                 example: "constant(1e-3)") { a in .object(ScheduleValue(.constant(try rate(a, "rate")))) },
-        Builtin("train", "model, data, steps=100, batch=16, length=64, lr=None, seed=1, checkpoint=None, resume=None, save_every=0, save_minutes=0, keep=3, on_nonfinite='stop', clip=1.0, every=0, eval_every=0, eval_batches=2, eval_data=None, image_first=0.2, caption_noise=500, cfg_dropout=0.1",
+        Builtin("train", "model, data, steps=\(defaults.steps), batch=\(defaults.batch), length=\(defaults.length), lr=None, seed=\(defaults.seed), checkpoint=None, resume=None, save_every=0, save_minutes=0, keep=3, on_nonfinite='stop', clip=1.0, every=0, eval_every=0, eval_batches=2, eval_data=None, image_first=\(defaults.imageFirst), caption_noise=\(defaults.captionStepCap), cfg_dropout=\(defaults.conditionDropout)",
                 help: "Trains model on a dataset (shapes, images, text or a mixture) with the model's loss (e.g. lm + 5 * diffusion) and returns the run. lr is a schedule (warmup(100) >> cosine(1e-3), the default) or a number for a constant rate. A captioned image comes before its caption (captioning) with probability image_first, its diffusion step then drawn from 0…caption_noise (None: no limit, 1…T like the others); otherwise after it, the caption dropped with probability cfg_dropout (for classifier-free guidance). It returns the run: its .loss, .lm and .diffusion curves, and with eval_every=N the held-out losses every N steps (.eval_lm, .eval_diffusion, .eval_steps) over eval_batches fixed batches of eval_data (default: fresh draws of data with another seed); show(run) plots them all. checkpoint=\"runs/x.safetensors\" saves there at the end and on Ctrl-C or SIGTERM (the run then says it stopped early); save_every=N steps and/or save_minutes=M also save runs/x.step-<step>.safetensors while it runs, keeping the newest `keep`. resume= continues exactly from a checkpoint file, the newest one in a folder, or with resume=\"latest\" the newest of checkpoint='s own (a fresh start when there is none yet). A step whose loss or gradient norm is NaN or infinite stops the run with an error and keeps the last good checkpoint; on_nonfinite=\"skip\" skips that step's update instead (counted in run.skipped; 10 such steps in a row stop the run). clip is the gradient norm AdamW clips to (None: no clipping).",
                 example: "m = transfusion(dim=32, layers=1, heads=2)\nrun = train(m, shapes(size=16), steps=3, batch=2, lr=1e-3, eval_every=2)\nprint(run.steps, run.eval_steps)") { a in
             let (model, data) = try modelAndData(a)
@@ -343,7 +346,7 @@ enum TrainingBuiltins {
             }
             return .object(run)
         },
-        Builtin("profile", "model, data, batch=16, length=64, runs=3, seed=1",
+        Builtin("profile", "model, data, batch=\(defaults.batch), length=\(defaults.length), runs=3, seed=\(defaults.seed)",
                 help: "Where a training step's time goes: one batch of data (as train(model, data, batch=, length=) would draw it) run forward and backward `runs` times, each kind of kernel timed (matrix products, attention, convolutions, fused elementwise kernels). The model's weights are not changed. Print it for a table; .total is the step's milliseconds, .kernels a list of (name, ms, calls).",
                 example: "m = transfusion(dim=32, layers=1, heads=2)\nprint(profile(m, shapes(size=16), batch=2, runs=1).total > 0)") { a in
             let (model, data) = try modelAndData(a)

@@ -7,6 +7,11 @@ extension Tokenizer {
     /// lowest ids, so the result depends on the texts alone. Learning stops early when no pair
     /// occurs twice (a merge seen once teaches nothing).
     public static func train(on texts: [String], vocabulary: Int) throws -> Tokenizer {
+        try learn(on: texts, vocabulary: vocabulary).tokenizer
+    }
+
+    /// `train`, with the learner's final state (its work counters show the cost).
+    static func learn(on texts: [String], vocabulary: Int) throws -> (tokenizer: Tokenizer, learner: MergeLearner) {
         guard vocabulary >= firstMerge else {
             throw TensorGraphError("a vocabulary holds at least the 256 bytes and 5 specials (\(firstMerge) ids), got \(vocabulary)")
         }
@@ -16,7 +21,7 @@ extension Tokenizer {
             learner.merge(pair, into: firstMerge + merges.count)
             merges.append(pair)
         }
-        return Tokenizer(merges: merges)
+        return (Tokenizer(merges: merges), learner)
     }
 
     /// Every distinct chunk of the texts, with how many times it occurs: training counts pairs
@@ -59,6 +64,9 @@ struct MergeLearner {
     /// Chunks that held the pair when it appeared in them (some may have lost it since).
     var holders: [Pair: [Int]] = [:]
     var heap = PairHeap()
+    /// Chunks looked at by all merges so far: the work of learning (a pass over the corpus per
+    /// merge would be merges × chunks).
+    private(set) var chunksVisited = 0
 
     init(_ chunkCounts: [ArraySlice<UInt8>: Int]) {
         for (chunk, count) in chunkCounts {
@@ -87,6 +95,7 @@ struct MergeLearner {
     mutating func merge(_ pair: Pair, into id: Int) {
         var changed = Set<Pair>()
         for w in Set(holders.removeValue(forKey: pair) ?? []) {
+            chunksVisited += 1
             let merged = Tokenizer.replacing(pair, with: id, in: words[w])
             guard merged.count < words[w].count else { continue }
             count(words[w], by: -counts[w], changed: &changed)

@@ -8,7 +8,7 @@ import TensorGraph
 /// training on them.
 public final class Trainer {
     public struct Options: Sendable {
-        public var batch = 16, length = 64, steps = 1000, patch = 4
+        public var batch = 16, length = 64, steps = 100, patch = 4
         public var lr: LRSchedule = .warmup(steps: 100) >> .cosine(peak: 1e-3)
         public var loss = LossWeights()
         public var imageFirst = 0.2, captionStepCap = 500, conditionDropout = 0.1
