@@ -108,10 +108,16 @@ import TensorGraph
         #expect(Builtins.all.count >= 70)
     }
 
+    /// Examples run in parallel, and several write and read the same /tmp/tfs-… paths (as a
+    /// reader would type them): each runs with those paths moved into a folder of its own.
     @Test(arguments: everything.map(\.qualifiedName))
-    func exampleRuns(_ name: String) {
+    func exampleRuns(_ name: String) throws {
         let b = Builtins.named[name] ?? Builtins.method(name)!
-        let r = Session().run(source: b.example, file: "example.tfs")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tfs-example-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let source = b.example.replacingOccurrences(of: "\"/tmp/tfs-", with: "\"\(dir.path)/tfs-")
+        let r = Session().run(source: source, file: "example.tfs")
         #expect(r.failure == nil, "\(name): \(errorText(r))")
     }
 
