@@ -36,6 +36,12 @@ import TensorGraph
         // Packing and layouts (F4, F11).
         ("p = pack([['a', 9223372036854775807]], length=64)", "1:10: pack: example 0: an image of 9223372036854775807 patches does not fit in a sequence of length 64"),
         ("l = layout('image:3037000500x3037000500')", "1:5: layout 'image:3037000500x3037000500': 'image:3037000500x3037000500': at most 65536 tokens per segment"),
+        // Index-taking ops: the first bad index, at the call (PyTorch raises too).
+        ("l = cross_entropy(tensor([[0.0, 1.0, 2.0], [1.0, 0.0, 0.0]]), tensor([1, 3]))\nprint(l)", "1:5: cross_entropy: target 3 at [1] is outside 0…2 (3 classes)"),
+        ("l = cross_entropy(tensor([[0.0, 1.0, 2.0]]), tensor([1.5]))\nprint(l)", "1:5: cross_entropy: target 1.5 at [0] is not a whole number (3 classes)"),
+        ("l = cross_entropy(tensor([[0.0, 1.0, 2.0]]), tensor([-100]), ignore_index=None)\nprint(l)", "1:5: cross_entropy: target -100 at [0] is outside 0…2 (3 classes)"),
+        ("g = gather(tensor([[1.0], [2.0]]), tensor([0, 2]))\nprint(g)", "1:5: gather: index 2 at [1] is outside 0…1 (a table of 2 rows)"),
+        ("h = one_hot(tensor([0, -1]), 2)\nprint(h)", "1:5: one_hot: index -1 at [1] is outside 0…1 (2 classes)"),
         // Sizes derived from inputs (F12): checked against the machine's memory.
         ("x = ones([100000, 1]) + ones([1, 100000])", "1:5: a tensor of shape [100000, 100000] needs 37 GB, more than this machine's"),
     ]
@@ -45,6 +51,14 @@ import TensorGraph
         let (source, expected) = Self.cases[i]
         let r = evalScript(source)
         #expect(r.hasPrefix("ERROR 70: " + expected), "\(r)")
+    }
+
+    /// cross_entropy ignores -100 by default, as PyTorch does: rows [1, 2, 3] with targets 0
+    /// and 2 and one ignored row give (log(e + e² + e³) − 1 + log(e + e² + e³) − 3) / 2.
+    @Test func crossEntropyIgnoresMinus100ByDefaultLikePyTorch() {
+        let lse = Foundation.log(Foundation.exp(1.0) + Foundation.exp(2.0) + Foundation.exp(3.0))
+        let r = evalScript("float(cross_entropy(tensor([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0], [0.0, 0.0, 0.0]]), tensor([0, 2, -100])))")
+        #expect(abs((Double(r) ?? 0) - ((lse - 1) + (lse - 3)) / 2) < 1e-5, "\(r)")
     }
 
     /// F21: every builtin and method that takes a path refuses a NUL byte (the system would
