@@ -75,7 +75,7 @@ enum ClassifierBuiltins {
                     if trainer.step % every == 0 || trainer.step == steps {
                         let elapsed = Date().timeIntervalSince(start)
                         let eta = elapsed / Double(trainer.step) * Double(steps - trainer.step)
-                        FileHandle.standardError.write(Data((String(format: "classifier step %5d/%d  loss %.4f  ETA %@",
+                        FileHandle.standardError.write(Data((String(format: "classifier step %5ld/%ld  loss %.4f  ETA %@",
                                                                     trainer.step, steps, loss, Progress.clock(eta)) + "\n").utf8))
                     }
                 }

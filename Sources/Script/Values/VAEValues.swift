@@ -154,7 +154,7 @@ enum VAEBuiltins {
                     if r.step % every == 0 || r.step + 1 == steps {
                         let elapsed = Date().timeIntervalSince(start)
                         let eta = elapsed / Double(r.step + 1) * Double(steps - r.step - 1)
-                        FileHandle.standardError.write(Data((String(format: "vae step %5d/%d  reconstruction %.4f  KL %.4f  ETA %@",
+                        FileHandle.standardError.write(Data((String(format: "vae step %5ld/%ld  reconstruction %.4f  KL %.4f  ETA %@",
                                                                     r.step + 1, steps, r.reconstruction, r.kl, Progress.clock(eta)) + "\n").utf8))
                     }
                 }
