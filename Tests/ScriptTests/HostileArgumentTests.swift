@@ -11,9 +11,10 @@ import TensorGraph
     static let cases: [(String, String)] = [
         // Sizes: positive, at most a limit (one helper, Arguments.size).
         ("m = transfusion(dim=16, layers=0, heads=2)", "1:32: transfusion: 'layers' must be positive, got 0"),
-        ("m = transfusion(dim=16, layers=9223372036854775807, heads=2)", "1:32: transfusion: 'layers' must be at most 16777216, got 9223372036854775807"),
+        ("m = transfusion(dim=16, layers=9223372036854775807, heads=2)", "1:32: transfusion: 'layers' must be at most 1024, got 9223372036854775807"),
         (model + "r = train(m, shapes(size=16), steps=10**12)", "2:37: train: 'steps' must be at most 16777216, got 1000000000000"),
-        ("v = vae(width=2**40)", "1:15: vae: 'width' must be at most 16777216, got 1099511627776"),
+        ("v = vae(width=2**40)", "1:15: vae: 'width' must be at most 4096, got 1099511627776"),
+        ("m = transfusion(dim=65536, layers=1024, heads=2)", "1:21: transfusion: a model of 5.28e+13 parameters needs 192 TB, more than this machine's"),
         ("s = shapes(size=16).edits(n=0)", "1:29: edits: 'n' must be positive, got 0"),
         (model + "g = generate(m, 'a', tokens=70000)", "2:29: generate: 'tokens' must be at most 65536, got 70000"),
         (model + "g = generate(m, 'a', images=-1)", "2:29: generate: 'images' must be at least 0, got -1"),
