@@ -81,6 +81,13 @@ struct HostileInputTests {
         #expect(Set(scripts) == listed)
     }
 
+    /// F4 through `tfs mask`: the layout's overflowing image size is a usage error (65).
+    @Test func maskCommandRefusesAnOverflowingLayout() throws {
+        let r = try Tool.tfs(["mask", "text:2 image:3037000500x3037000500"])
+        #expect(r.status == 65, "\(r.both)")
+        #expect(r.stderr.contains("'image:3037000500x3037000500': at most 65536 tokens per segment"), "\(r.both)")
+    }
+
     /// F23: an output file that cannot be written is found before anything runs, with a
     /// message naming the option and the system's reason, and exit 73 (EX_CANTCREAT).
     @Test func unwritableOutputsAreRefusedBeforeTheRun() throws {
