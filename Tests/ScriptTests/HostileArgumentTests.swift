@@ -55,6 +55,16 @@ import TensorGraph
         #expect(r.hasPrefix("ERROR 70: " + expected), "\(r)")
     }
 
+    /// Values nested a million deep (`x = [x]` in a loop) are freed without a recursion as deep,
+    /// and printing one is an error at the print, not a stack overflow.
+    @Test func deeplyNestedValuesAreFreedAndPrintedSafely() {
+        let s = Session()
+        #expect(evalScript("x = [1]\nd = {}\nfor i in range(1000000):\n    x = [x]\n    d = {'a': d, 'b': [d]}\nlen(x)", in: s) == "1")
+        #expect(evalScript("print(x)", in: s) == "ERROR 70: 1:1: value nested too deeply to print (limit 200)")
+        #expect(evalScript("x = 0\nd = 0\n'freed'", in: s) == "'freed'")
+        #expect(evalScript("y = [1]\nfor i in range(150):\n    y = [y]\nlen(str(y))") == "\(2 * 151 + 1)")
+    }
+
     /// cross_entropy ignores -100 by default, as PyTorch does: rows [1, 2, 3] with targets 0
     /// and 2 and one ignored row give (log(e + e² + e³) − 1 + log(e + e² + e³) − 3) / 2.
     @Test func crossEntropyIgnoresMinus100ByDefaultLikePyTorch() {
