@@ -45,6 +45,7 @@ import TensorGraph
         ("g = gather(tensor([[1.0], [2.0]]), tensor([0, 2]))\nprint(g)", "1:5: gather: index 2 at [1] is outside 0…1 (a table of 2 rows)"),
         ("h = one_hot(tensor([0, -1]), 2)\nprint(h)", "1:5: one_hot: index -1 at [1] is outside 0…1 (2 classes)"),
         // Sizes derived from inputs (F12): checked against the machine's memory.
+        (model + "g = draw(m, ['a'] * 20000, tokens=60000, steps=1)", "2:5: a KV cache for 20000 rows of 60041 positions needs"),
         ("x = ones([100000, 1]) + ones([1, 100000])", "1:5: a tensor of shape [100000, 100000] needs 37 GB, more than this machine's"),
     ]
 
