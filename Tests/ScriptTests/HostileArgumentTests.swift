@@ -28,6 +28,8 @@ import TensorGraph
         (model + "g = draw(m, 'a', cfg=inf)", "2:22: draw: 'cfg' must be a guidance scale ≥ 0, got inf"),
         (model + "g = draw(m, 'a', eta=nan)", "2:22: draw: 'eta' must be a number ≥ 0, got nan"),
         (model + "g = caption(m, shapes(size=16).take(1), top_p=-1)", "2:47: caption: 'top_p' must be a probability in (0, 1], got -1.0"),
+        (model + "c = caption(m, ones([0, 16, 16, 3]), tokens=2)", "2:16: caption: holds no images"),
+        (model + "e = edit(m, [], 'make it blue', steps=1)", "2:13: edit: holds no images"),
         // Counts of ranges (F6–F8).
         ("x = arange(inf)", "1:12: arange: arange needs finite start, stop and step, got 0.0, inf, 1.0"),
         ("x = arange(0, 1, nan)", "1:15: arange: arange needs finite start, stop and step, got 0.0, 1.0, nan"),
