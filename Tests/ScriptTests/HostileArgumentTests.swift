@@ -48,6 +48,8 @@ import TensorGraph
         ("h = one_hot(tensor([0, -1]), 2)\nprint(h)", "1:5: one_hot: index -1 at [1] is outside 0…1 (2 classes)"),
         // Sizes derived from inputs (F12): checked against the machine's memory.
         (model + "g = draw(m, ['a'] * 20000, tokens=60000, steps=1)", "2:5: a KV cache for 20000 rows of 60041 positions needs"),
+        ("c = classifier(shapes(size=8), steps=1, batch=16777216)", "1:47: classifier: a batch of 16777216 images and their features needs 76 GB, more than this machine's"),
+        (model + "r = train(m, shapes(size=16), steps=1, batch=1, eval_every=1, eval_batches=5000)", "2:76: train: 'eval_batches' must be at most 1024, got 5000"),
         ("x = ones([100000, 1]) + ones([1, 100000])", "1:5: a tensor of shape [100000, 100000] needs 37 GB, more than this machine's"),
     ]
 

@@ -44,6 +44,12 @@ public struct Arguments {
     /// `Int.max` that sums and products of a few sizes cannot overflow.
     public static let maxSize = 1 << 24
 
+    /// Refuses, blaming `p`, a buffer of `values` floats that would not fit in memory (nil:
+    /// more than an Int counts); `what` names it.
+    public func fits(values: Int?, _ p: String, _ what: @autoclosure () -> String) throws {
+        do { try MemoryLimit.check(values: values, what()) } catch let e as TensorGraphError { throw error(p, e.message) }
+    }
+
     /// A finite number argument that `valid` accepts (`allowed` says which ones do, for the
     /// error): sampler settings, rates, weights.
     public func number(_ p: String, _ allowed: String, _ valid: (Double) -> Bool) throws -> Double {

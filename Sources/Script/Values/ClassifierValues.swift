@@ -62,6 +62,8 @@ enum ClassifierBuiltins {
                                                 width: try a.size("width"))
             if let problem = config.problem { throw a.error("data", problem) }
             let steps = try a.size("steps"), batch = try a.size("batch")
+            let side = data.shapes.side
+            try a.fits(values: MemoryLimit.count([batch, side, side, 3 + config.channels]), "batch", "a batch of \(batch) images and their features")
             let lr = Float(try a.double("lr"))
             guard lr > 0 else { throw a.error("lr", "must be positive") }
             let seed = UInt64(max(0, try a.int("seed")))

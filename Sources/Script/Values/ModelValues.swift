@@ -118,9 +118,7 @@ extension ModelBuiltins {
         let d = Double(c.dim)
         let count = Double(c.layers) * (4 * d * d + 3 * d * Double(c.hidden))
             + d * (2 * Double(c.vocabulary) + 2 * Double(c.patchSize) + Double(c.timeFeatures))
-        do {
-            try MemoryLimit.check(values: count < 1e18 ? Int(count) : nil, "a model of \(String(format: "%.3g", count)) parameters")
-        } catch let e as TensorGraphError { throw a.error("dim", e.message) }
+        try a.fits(values: count < 1e18 ? Int(count) : nil, "dim", "a model of \(String(format: "%.3g", count)) parameters")
     }
 
     /// `dim=` and `heads=`: the width must split into heads of an even size (RoPE rotates pairs).

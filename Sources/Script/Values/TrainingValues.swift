@@ -224,7 +224,7 @@ enum TrainingBuiltins {
             let evalEvery = max(0, try a.int("eval_every"))
             if evalEvery > 0 {
                 let heldOut = try a.has("eval_data") ? DatasetBuiltins.dataset(a, "eval_data") : nil
-                let batches = try a.size("eval_batches")
+                let batches = try a.size("eval_batches", atMost: 1024)   // drawn once and kept
                 try MaskBuiltins.located { try trainer.holdOut(heldOut, batches: batches) }
             }
             let every = try a.int("every") > 0 ? try a.int("every") : max(1, options.steps / 10)
