@@ -103,6 +103,7 @@ struct HostileInputTests {
             (["notebook", script, "--metrics", "/proc/m.jsonl"], "tfs: cannot write --metrics '/proc/m.jsonl'"),
             (["mask", "text:3", "-o", "/proc/m.png"], "tfs: cannot write -o '/proc/m.png': No such file or directory"),
             (["mask", "text:3", "-o", dir.path], "tfs: cannot write -o '\(dir.path)': it is a folder"),
+            (["sweep", script, "--out", "/proc/s.md"], "tfs: cannot write --out '/proc/s.md': No such file or directory"),
         ]
         for (arguments, message) in cases {
             let r = try Tool.tfs(arguments)
