@@ -70,6 +70,14 @@ import TensorGraph
         #expect(evalScript("y = [1]\nfor i in range(150):\n    y = [y]\nlen(str(y))") == "\(2 * 151 + 1)")
     }
 
+    /// Masks combined in a loop stop at 1,000 operators deep (printing, comparing and
+    /// evaluating a mask recurse over it; simplifying costs its size at every operator).
+    @Test func masksCombinedInALoopAreBounded() {
+        let loop = { (n: Int) in "m = causal\nfor i in range(\(n)):\n    m = m | window(i + 1)\nlen(str(m))" }
+        #expect(evalScript(loop(999)).hasPrefix("ERROR") == false)
+        #expect(evalScript(loop(1000)) == "ERROR 70: 3:9: mask expression nested too deeply (limit 1000); combine fewer masks, or use document(ids)")
+    }
+
     /// cross_entropy ignores -100 by default, as PyTorch does: rows [1, 2, 3] with targets 0
     /// and 2 and one ignored row give (log(e + e² + e³) − 1 + log(e + e² + e³) − 3) / 2.
     @Test func crossEntropyIgnoresMinus100ByDefaultLikePyTorch() {
