@@ -31,10 +31,10 @@ import TensorGraph
         (model + "c = caption(m, ones([0, 16, 16, 3]), tokens=2)", "2:16: caption: holds no images"),
         (model + "e = edit(m, [], 'make it blue', steps=1)", "2:13: edit: holds no images"),
         // Counts of ranges (F6–F8).
-        ("x = arange(inf)", "1:12: arange: arange needs finite start, stop and step, got 0.0, inf, 1.0"),
-        ("x = arange(0, 1, nan)", "1:15: arange: arange needs finite start, stop and step, got 0.0, 1.0, nan"),
-        ("x = arange(0, 1e30, 1e-30)", "1:15: arange: arange of 1e+60 values is too large (at most 100000000)"),
-        ("x = range(9223372036854775807)", "1:11: range: range of 9.22e+18 values is too large (at most 10000000)"),
+        ("x = arange(inf)", "1:12: arange: needs finite start, stop and step, got 0.0, inf, 1.0"),
+        ("x = arange(0, 1, nan)", "1:15: arange: needs finite start, stop and step, got 0.0, 1.0, nan"),
+        ("x = arange(0, 1e30, 1e-30)", "1:15: arange: 1e+60 values are too many (at most 100000000)"),
+        ("x = range(9223372036854775807)", "1:11: range: 9.22e+18 values are too many (at most 10000000)"),
         ("x = enumerate([1, 2], start=9223372036854775807)", "1:29: enumerate: start 9223372036854775807 + 1 overflows a 64-bit int"),
         ("x = arange(4).reshape([2**32, 2**32, 0])", "1:5: reshape: cannot reshape a tensor of shape [4] (4 values) into [4294967296, 4294967296, 0]"),
         // Packing and layouts (F4, F11).
@@ -100,7 +100,7 @@ import TensorGraph
     func pathsWithANulByteAreRefused(_ call: String) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tfs-nul-\(UUID().uuidString)").path
         let r = evalScript("P = '\(dir)/a\\x00b'\n" + call)
-        #expect(r.hasPrefix("ERROR 70: 2:") && r.contains("path contains a NUL byte (at character \(dir.count + 3))"), "\(r)")
+        #expect(r.hasPrefix("ERROR 70: 2:") && r.contains("path contains a NUL byte (at byte \(dir.count + 3))"), "\(r)")
         #expect(!FileManager.default.fileExists(atPath: dir))
     }
 }
