@@ -50,7 +50,7 @@ import TensorGraph
         (model + "g = draw(m, ['a'] * 20000, tokens=60000, steps=1)", "2:5: a KV cache for 20000 rows of 60041 positions needs"),
         ("c = classifier(shapes(size=8), steps=1, batch=16777216)", "1:47: classifier: a batch of 16777216 images and their features needs 76 GB, more than this machine's"),
         (model + "r = train(m, shapes(size=16), steps=1, batch=1, eval_every=1, eval_batches=5000)", "2:76: train: 'eval_batches' must be at most 1024, got 5000"),
-        ("x = ones([100000, 1]) + ones([1, 100000])", "1:5: a tensor of shape [100000, 100000] needs 37 GB, more than this machine's"),
+        ("x = ones([1000000, 1]) + ones([1, 1000000])", "1:5: a tensor of shape [1000000, 1000000] needs 3.6 TB, more than this machine's"),
     ]
 
     @Test(arguments: cases.indices)
