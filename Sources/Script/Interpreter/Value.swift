@@ -105,7 +105,7 @@ public final class ListRef {
 /// freed by a recursion as deep, past the end of the stack. A container someone else still
 /// holds is only let go of, as usual.
 func releaseIteratively(_ values: inout [Value]) {
-    guard values.contains(where: { if case .list = $0 { true } else if case .dict = $0 { true } else { false } }) else { return }
+    guard values.contains(where: \.holdsContainers) else { return }
     var pending = values
     values = []
     while var next = pending.popLast() {
@@ -114,6 +114,19 @@ func releaseIteratively(_ values: inout [Value]) {
             l.items = []
         } else if var d = take(&next, { if case .dict(let d) = $0 { d } else { nil } }), isKnownUniquelyReferenced(&d) {
             pending += d.takeValues()
+        } else if case .tuple(let items) = next, items.contains(where: \.holdsContainers) {
+            next = .none
+            pending += items   // a tuple is a value: its items are let go of here, one at a time
+        }
+    }
+}
+
+private extension Value {
+    /// A list or dict, or a tuple that may hold one: what `releaseIteratively` takes apart.
+    var holdsContainers: Bool {
+        switch self {
+        case .list, .dict, .tuple: return true
+        default: return false
         }
     }
 }
