@@ -120,19 +120,13 @@ struct HostileInputTests {
         #expect(try String(contentsOfFile: metrics, encoding: .utf8).contains("\"m\""))
     }
 
-    /// F22: piped REPL input grows linearly with the number of variables: 4× the lines take
-    /// well under 16× the time (quadratic growth made 10,000 lines take 36 s). A ratio of two
-    /// runs on this machine, with slack for a busy one, never a wall-clock figure.
-    @Test func pipedREPLInputScalesLinearly() throws {
-        func seconds(_ lines: Int) throws -> Double {
-            let input = (0..<lines).map { "x\($0) = \($0)\n" }.joined() + "print(x\(lines - 1))\n"
-            let start = Date()
-            let r = try Tool.tfs([], input: input, timeout: 600)
-            #expect(r.status == 0 && r.stdout == "\(lines - 1)\n", "\(r.both.prefix(500))")
-            return Date().timeIntervalSince(start)
-        }
-        let small = try seconds(2000), large = try seconds(8000)
-        #expect(large < 8 * small, "2,000 lines: \(small) s; 8,000 lines: \(large) s")
+    /// F22's input, 10,000 variables piped to the REPL, runs to the end with every variable
+    /// kept. (That a cell's cost no longer grows with the session is measured in-process, as
+    /// a ratio, by SessionScalingTests: a process's wall time on a shared machine is too noisy.)
+    @Test func pipedREPLInputWithTenThousandVariables() throws {
+        let input = (0..<10_000).map { "x\($0) = \($0)\n" }.joined() + "print(x0 + x9999)\n"
+        let r = try Tool.tfs([], input: input, timeout: 600)
+        #expect(r.status == 0 && r.stdout == "9999\n", "\(r.both.prefix(500))")
     }
 
     /// F1–F3 at the reproducers' sizes, and every other way to nest, through `tfs run`,
