@@ -114,9 +114,12 @@ func releaseIteratively(_ values: inout [Value]) {
             l.items = []
         } else if var d = take(&next, { if case .dict(let d) = $0 { d } else { nil } }), isKnownUniquelyReferenced(&d) {
             pending += d.takeValues()
-        } else if case .tuple(let items) = next, items.contains(where: \.holdsContainers) {
+        } else if case .tuple(let items) = next, items.count <= 16, items.contains(where: \.holdsContainers) {
+            // A tuple is a value, and whether another holds it cannot be seen, so only small
+            // ones (the links of a chain like `x = [(x, 1)]`) are opened: a large shared one
+            // would be walked at every release.
             next = .none
-            pending += items   // a tuple is a value: its items are let go of here, one at a time
+            pending += items
         }
     }
 }
