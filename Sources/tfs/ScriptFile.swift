@@ -142,7 +142,7 @@ enum OutputFile {
     }
 
     /// The system's words for a Foundation error that wraps an errno, else its description.
-    private static func reason(_ error: Error) -> String {
+    static func reason(_ error: Error) -> String {
         if let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? Error,
            (underlying as NSError).domain == NSPOSIXErrorDomain {
             return String(cString: strerror(Int32((underlying as NSError).code)))

@@ -14,22 +14,24 @@ struct HostileInputTests {
         ("F4-layout-overflow.tfs", 70, "layout 'image:3037000500x3037000500': 'image:3037000500x3037000500': at most 65536 tokens per segment"),
         ("F5-generate-top_p-0.tfs", 70, "generate: 'top_p' must be a probability in (0, 1], got 0.0"),
         ("F5b-caption-top_p-neg.tfs", 70, "caption: 'top_p' must be a probability in (0, 1], got -1.0"),
-        ("F6-arange-inf.tfs", 70, "arange: arange needs finite start, stop and step, got 0.0, inf, 1.0"),
-        ("F6b-arange-huge-count.tfs", 70, "arange: arange of 1e+60 values is too large (at most 100000000)"),
-        ("F7-range-intmax.tfs", 70, "range: range of 9.22e+18 values is too large (at most 10000000)"),
+        ("F6-arange-inf.tfs", 70, "arange: needs finite start, stop and step, got 0.0, inf, 1.0"),
+        ("F6b-arange-huge-count.tfs", 70, "arange: 1e+60 values are too many (at most 100000000)"),
+        ("F7-range-intmax.tfs", 70, "range: 9.22e+18 values are too many (at most 10000000)"),
         ("F8-enumerate-start-intmax.tfs", 70, "enumerate: start 9223372036854775807 + 1 overflows a 64-bit int"),
         ("F10-png-ihdr-overflow.tfs", 70, "img.png: the image is 3221225472×3221225472, more than the 67108864 pixels this decoder accepts"),
         ("F11-pack-patches-intmax-segv.tfs", 70, "pack: example 0: an image of 9223372036854775807 patches does not fit in a sequence of length 64"),
+        // F12 (37 GB) and F12b (75 GB) are refused on machines with less memory (this one has 23 GB);
+        // HostileArgumentTests and MemoryLimitTests use terabytes, refused anywhere.
         ("F12-broadcast-40GB-abort.tfs", 70, "a tensor of shape [100000, 100000] needs 37 GB, more than this machine's"),
         ("F12b-long-prompt-80GB-abort.tfs", 70, "a batch of 1 rows of 100001 positions: its attention mask [1, 100001, 200042] needs 75 GB"),
         ("F12c-train-length-1e6-abort.tfs", 70, "a batch of 2 rows of 1000000 positions: its attention mask [2, 1000000, 1000000] needs 7.3 TB"),
         ("F12d-pack-length-1e10-abort.tfs", 70, "pack: 'length' must be at most 16777216, got 10000000000"),
-        ("F21-nul-in-path.tfs", 70, "save: path contains a NUL byte (at character 22): \"/tmp/tfs-repro-nul/ck\\0.safetensors\""),
-        ("F9-intmax-args/arange_inf.tfs", 70, "arange needs finite start, stop and step"),
-        ("F9-intmax-args/arange_inf_stop.tfs", 70, "arange needs finite start, stop and step"),
-        ("F9-intmax-args/arange_intmax.tfs", 70, "arange of 9.22e+18 values is too large"),
-        ("F9-intmax-args/arange_nan.tfs", 70, "arange needs finite start, stop and step, got 0.0, nan, 1.0"),
-        ("F9-intmax-args/arange_step_tiny.tfs", 70, "arange of 1e+60 values is too large"),
+        ("F21-nul-in-path.tfs", 70, "save: path contains a NUL byte (at byte 22): \"/tmp/tfs-repro-nul/ck\\0.safetensors\""),
+        ("F9-intmax-args/arange_inf.tfs", 70, "arange: needs finite start, stop and step"),
+        ("F9-intmax-args/arange_inf_stop.tfs", 70, "arange: needs finite start, stop and step"),
+        ("F9-intmax-args/arange_intmax.tfs", 70, "arange: 9.22e+18 values are too many"),
+        ("F9-intmax-args/arange_nan.tfs", 70, "arange: needs finite start, stop and step, got 0.0, nan, 1.0"),
+        ("F9-intmax-args/arange_step_tiny.tfs", 70, "arange: 1e+60 values are too many"),
         ("F9-intmax-args/bpb_length_max.tfs", 70, "bits_per_byte: 'length' must be at most"),
         ("F9-intmax-args/caption_tokens_max.tfs", 70, "caption: 'tokens' must be at most 65536"),
         ("F9-intmax-args/classifier_channels_max.tfs", 70, "classifier: 'channels' must be at most"),
@@ -43,9 +45,9 @@ struct HostileInputTests {
         ("F9-intmax-args/judge_edits_n_max.tfs", 70, "judge_edits: 'n' must be at most"),
         ("F9-intmax-args/pack_len_max.tfs", 70, "pack: 'length' must be at most"),
         ("F9-intmax-args/pack_patches_max.tfs", 70, "does not fit in a sequence of length 64"),
-        ("F9-intmax-args/range_intmax.tfs", 70, "range of 9.22e+18 values is too large"),
-        ("F9-intmax-args/range_intmax2.tfs", 70, "range of 1.84e+19 values is too large"),
-        ("F9-intmax-args/range_neg_step.tfs", 70, "range of 1.84e+19 values is too large"),
+        ("F9-intmax-args/range_intmax.tfs", 70, "range: 9.22e+18 values are too many"),
+        ("F9-intmax-args/range_intmax2.tfs", 70, "range: 1.84e+19 values are too many"),
+        ("F9-intmax-args/range_neg_step.tfs", 70, "range: 1.84e+19 values are too many"),
         ("F9-intmax-args/reshape_big_prod.tfs", 70, "cannot reshape a tensor of shape [4] (4 values) into [4294967296, 4294967296, 0]"),
         ("F9-intmax-args/reshape_neg_big.tfs", 70, "cannot reshape a tensor of shape [0] (0 values) into [4294967296, 4294967296, 0]"),
         ("F9-intmax-args/tf_layers_max.tfs", 70, "transfusion: 'layers' must be at most"),
@@ -81,6 +83,13 @@ struct HostileInputTests {
         #expect(Set(scripts) == listed)
     }
 
+    /// F4 through `tfs mask`: the layout's overflowing image size is a usage error (65).
+    @Test func maskCommandRefusesAnOverflowingLayout() throws {
+        let r = try Tool.tfs(["mask", "text:2 image:3037000500x3037000500"])
+        #expect(r.status == 65, "\(r.both)")
+        #expect(r.stderr.contains("'image:3037000500x3037000500': at most 65536 tokens per segment"), "\(r.both)")
+    }
+
     /// F23: an output file that cannot be written is found before anything runs, with a
     /// message naming the option and the system's reason, and exit 73 (EX_CANTCREAT).
     @Test func unwritableOutputsAreRefusedBeforeTheRun() throws {
@@ -96,6 +105,7 @@ struct HostileInputTests {
             (["notebook", script, "--metrics", "/proc/m.jsonl"], "tfs: cannot write --metrics '/proc/m.jsonl'"),
             (["mask", "text:3", "-o", "/proc/m.png"], "tfs: cannot write -o '/proc/m.png': No such file or directory"),
             (["mask", "text:3", "-o", dir.path], "tfs: cannot write -o '\(dir.path)': it is a folder"),
+            (["sweep", script, "--out", "/proc/s.md"], "tfs: cannot write --out '/proc/s.md': No such file or directory"),
         ]
         for (arguments, message) in cases {
             let r = try Tool.tfs(arguments)
@@ -110,19 +120,13 @@ struct HostileInputTests {
         #expect(try String(contentsOfFile: metrics, encoding: .utf8).contains("\"m\""))
     }
 
-    /// F22: piped REPL input grows linearly with the number of variables: 4× the lines take
-    /// well under 16× the time (quadratic growth made 10,000 lines take 36 s). A ratio of two
-    /// runs on this machine, with slack for a busy one, never a wall-clock figure.
-    @Test func pipedREPLInputScalesLinearly() throws {
-        func seconds(_ lines: Int) throws -> Double {
-            let input = (0..<lines).map { "x\($0) = \($0)\n" }.joined() + "print(x\(lines - 1))\n"
-            let start = Date()
-            let r = try Tool.tfs([], input: input, timeout: 600)
-            #expect(r.status == 0 && r.stdout == "\(lines - 1)\n", "\(r.both.prefix(500))")
-            return Date().timeIntervalSince(start)
-        }
-        let small = try seconds(2000), large = try seconds(8000)
-        #expect(large < 8 * small, "2,000 lines: \(small) s; 8,000 lines: \(large) s")
+    /// F22's input, 10,000 variables piped to the REPL, runs to the end with every variable
+    /// kept. (That a cell's cost no longer grows with the session is measured in-process, as
+    /// a ratio, by SessionScalingTests: a process's wall time on a shared machine is too noisy.)
+    @Test func pipedREPLInputWithTenThousandVariables() throws {
+        let input = (0..<10_000).map { "x\($0) = \($0)\n" }.joined() + "print(x0 + x9999)\n"
+        let r = try Tool.tfs([], input: input, timeout: 600)
+        #expect(r.status == 0 && r.stdout == "9999\n", "\(r.both.prefix(500))")
     }
 
     /// F1–F3 at the reproducers' sizes, and every other way to nest, through `tfs run`,

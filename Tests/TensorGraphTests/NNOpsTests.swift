@@ -447,6 +447,38 @@ import Testing
         try Self.gradCheck([Self.rand([4, 4], 72)]) { try Tensor.crossEntropy($0[0], plain) }
     }
 
+    /// Issue 20: a target outside 0…V−1 or not whole (and not the ignore index) fails the run
+    /// naming the first one, as PyTorch raises, instead of adding a silent zero; `gather` and
+    /// `one_hot` the same.
+    @Test func badIndicesFailTheRunNamingTheFirst() throws {
+        func message(_ t: Tensor) -> String {
+            do { _ = try t.realize(); return "(no error)" } catch let e as TensorGraphError { return e.message } catch { return "\(error)" }
+        }
+        let logits = Tensor.constant(Self.rand([2, 2, 5], 75))
+        func targets(_ v: [Float]) -> Tensor { .constant(TensorData(shape: [2, 2], values: v)) }
+        #expect(message(try Tensor.crossEntropy(logits, targets([1, 4, 7, 9]))) == "cross_entropy: target 7 at [1, 0] is outside 0…4 (5 classes)")
+        #expect(message(try Tensor.crossEntropy(logits, targets([1, 2.5, 0, 0]))) == "cross_entropy: target 2.5 at [0, 1] is not a whole number (5 classes)")
+        #expect(message(try Tensor.crossEntropy(logits, targets([1, 2, -100, 0]))) == "cross_entropy: target -100 at [1, 0] is outside 0…4 (5 classes)")
+        #expect(message(try Tensor.crossEntropy(logits, targets([1, 2, -100, .nan]), ignoreIndex: -100)) == "cross_entropy: target nan at [1, 1] is not a whole number (5 classes)")
+        #expect(message(try Tensor.crossEntropy(logits, targets([1, 2, -100, 5]), ignoreIndex: -100)) == "cross_entropy: target 5 at [1, 1] is outside 0…4 (5 classes)")
+        let table = Tensor.constant(TensorData(shape: [3, 2], values: [0, 0, 1, 1, 2, 2]))
+        #expect(message(try table.gather(.constant(TensorData(shape: [3], values: [2, 0.5, 9])))) == "gather: index 0.5 at [1] is not a whole number (a table of 3 rows)")
+        #expect(message(try table.gather(.constant(TensorData(shape: [1, 2], values: [0, -1])))) == "gather: index -1 at [0, 1] is outside 0…2 (a table of 3 rows)")
+        #expect(message(try Tensor.constant(TensorData(shape: [2], values: [1, 3])).oneHot(3)) == "one_hot: index 3 at [1] is outside 0…2 (3 classes)")
+    }
+
+    /// PyTorch's numbers, in closed form: rows [1, 2, 3] with targets 0 and 2 lose
+    /// log(e + e² + e³) − 1 = 2.40761 and − 3 = 0.40761; an ignored row counts in neither the
+    /// sum nor the mean, so the mean is 1.40761 (torch.nn.functional.cross_entropy with its
+    /// default ignore_index=-100 gives the same).
+    @Test func crossEntropyMatchesPyTorchsClosedForm() throws {
+        let logits = Tensor.constant(TensorData(shape: [3, 3], values: [1, 2, 3, 1, 2, 3, 0, 0, 0]))
+        let targets = Tensor.constant(TensorData(shape: [3], values: [0, 2, -100]))
+        let lse = Foundation.log(Foundation.exp(1.0) + Foundation.exp(2.0) + Foundation.exp(3.0))
+        let loss = try Tensor.crossEntropy(logits, targets, ignoreIndex: -100).realize()
+        Self.expectClose(loss, [((lse - 1) + (lse - 3)) / 2], shape: [])
+    }
+
     @Test func mse() throws {
         let a = Self.rand([3, 4], 73), b = Self.rand([3, 4], 74)
         let y = try Tensor.mse(.constant(a), .constant(b)).realize()

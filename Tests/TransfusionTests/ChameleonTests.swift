@@ -56,6 +56,14 @@ import TensorGraph
         #expect(e128 < 0.02, "MSE with 128 codes \(e128)")
     }
 
+    /// More centroids than patches to learn them from is refused (README: a codebook larger
+    /// than the number of patches): 2 images of 8×8 at patch 4 give 8 patches.
+    @Test func aCodebookLargerThanItsPatchesIsRefused() throws {
+        #expect(thrownMessage { try Codebook.learn(from: Shapes(side: 8), size: 9, patch: 4, images: 2, iterations: 1, seed: 0) }
+                == "a codebook of 9 centroids needs at least as many patches; 2 images give 8")
+        #expect(try Codebook.learn(from: Shapes(side: 8), size: 8, patch: 4, images: 2, iterations: 1, seed: 0).size == 8)
+    }
+
     static func codebook() throws -> Codebook {
         try Codebook.learn(from: Shapes(side: 8), size: 16, patch: 4, images: 100, iterations: 10, seed: 0)
     }

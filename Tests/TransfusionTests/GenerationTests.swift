@@ -33,8 +33,8 @@ import TensorGraph
     @Test func cachedAndUncachedStepsAgree() throws {
         let m = Self.model()
         var rng = RNG(seed: 8)
-        let cached = SequenceDecoder(model: m, batch: 2, capacity: 40, cached: true)
-        let full = SequenceDecoder(model: m, batch: 2, capacity: 40, cached: false)
+        let cached = try SequenceDecoder(model: m, batch: 2, capacity: 40, cached: true)
+        let full = try SequenceDecoder(model: m, batch: 2, capacity: 40, cached: false)
         let b = Tokenizer.bos, boi = Tokenizer.boi
         let steps: [[[SequenceDecoder.Position]]] = [
             [[.token(b), .token(104), .token(105)], [.token(b)]],
@@ -149,7 +149,7 @@ import TensorGraph
         // The decoder: the prompt, then the patches as one pending block.
         let boi = row.tokens.firstIndex(of: Tokenizer.boi)!
         for cached in [true, false] {
-            let d = SequenceDecoder(model: m, batch: 1, capacity: n, cached: cached)
+            let d = try SequenceDecoder(model: m, batch: 1, capacity: n, cached: cached)
             let prompt = try d.step([row.tokens[0...boi].map { .token($0, image: $0 == Tokenizer.boi ? 0 : nil) }], commit: true)
             let block = try d.step([patches.map { .patch($0, step: step, image: 0) }], commit: false)
             var worst: Float = 0

@@ -99,8 +99,8 @@ import TensorGraph
         let s = m.parameters["embed.tokens"].node.storage!
         for j in 0..<s.count { s.pointer[j] *= 40 }
         var rng = RNG(seed: 8)
-        let cached = SequenceDecoder(model: m, batch: 2, capacity: 40, cached: true)
-        let full = SequenceDecoder(model: m, batch: 2, capacity: 40, cached: false)
+        let cached = try SequenceDecoder(model: m, batch: 2, capacity: 40, cached: true)
+        let full = try SequenceDecoder(model: m, batch: 2, capacity: 40, cached: false)
         let b = Tokenizer.bos, boi = Tokenizer.boi, eoi = Tokenizer.eoi
         let image = { (step: Double, id: Int) -> [SequenceDecoder.Position] in (0..<4).map { _ in .patch(rng.normal(12), step: step, image: id) } }
         let steps: [[[SequenceDecoder.Position]]] = [
@@ -146,7 +146,7 @@ import TensorGraph
         // The step BatchFeeder drew, recovered from its timestep features.
         let drawn = (0...step).first { timestepFeatures(Double($0), dim: c.timeFeatures) == Array(steps[((boi + 1) * c.timeFeatures)..<((boi + 2) * c.timeFeatures)]) }!
         for cached in [true, false] {
-            let d = SequenceDecoder(model: m, batch: 1, capacity: n, cached: cached)
+            let d = try SequenceDecoder(model: m, batch: 1, capacity: n, cached: cached)
             _ = try d.step([row.tokens[0...boi].map { .token($0, image: $0 == Tokenizer.boi ? 0 : nil) }], commit: true)
             let block = (0..<4).map { j in
                 SequenceDecoder.Position.patch(Array(patchValues[((boi + 1 + j) * c.patchSize)..<((boi + 2 + j) * c.patchSize)]), step: Double(drawn), image: 0)

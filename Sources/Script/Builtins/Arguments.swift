@@ -44,6 +44,12 @@ public struct Arguments {
     /// `Int.max` that sums and products of a few sizes cannot overflow.
     public static let maxSize = 1 << 24
 
+    /// Refuses, blaming `p`, a buffer of `values` floats that would not fit in memory (nil:
+    /// more than an Int counts); `what` names it.
+    public func fits(values: Int?, _ p: String, _ what: @autoclosure () -> String) throws {
+        do { try MemoryLimit.check(values: values, what()) } catch let e as TensorGraphError { throw error(p, e.message) }
+    }
+
     /// A finite number argument that `valid` accepts (`allowed` says which ones do, for the
     /// error): sampler settings, rates, weights.
     public func number(_ p: String, _ allowed: String, _ valid: (Double) -> Bool) throws -> Double {
@@ -54,12 +60,11 @@ public struct Arguments {
 
     /// How many steps of `step` fit from `start` up to (excluding) `stop` — `range`'s and
     /// `arange`'s length — refused if it is not finite or above `limit` (blamed on `p`).
-    public func count(from start: Double, to stop: Double, by step: Double, atMost limit: Int,
-                      _ p: String, _ what: String) throws -> Int {
+    public func count(from start: Double, to stop: Double, by step: Double, atMost limit: Int, _ p: String) throws -> Int {
         let n = ((stop - start) / step).rounded(.up)
-        guard !n.isNaN else { throw error(p, "\(what) of a NaN length") }
+        guard start.isFinite, stop.isFinite, step.isFinite, n.isFinite else { throw error(p, "needs finite start, stop and step, got \(start), \(stop), \(step)") }
         guard n <= Double(limit) else {
-            throw error(p, "\(what) of \(n.isInfinite ? "infinitely many" : String(format: "%.3g", n)) values is too large (at most \(limit))")
+            throw error(p, "\(String(format: "%.3g", n)) values are too many (at most \(limit))")
         }
         return Swift.max(0, Int(n))
     }
@@ -92,7 +97,7 @@ public struct Arguments {
     public func path(_ p: String) throws -> String {
         let s = try string(p)
         if let nul = s.utf8.firstIndex(of: 0) {
-            throw error(p, "path contains a NUL byte (at character \(s.utf8.distance(from: s.utf8.startIndex, to: nul) + 1)): \(s.debugDescription)")
+            throw error(p, "path contains a NUL byte (at byte \(s.utf8.distance(from: s.utf8.startIndex, to: nul) + 1)): \(s.debugDescription)")
         }
         return s
     }

@@ -35,7 +35,7 @@ enum CoreBuiltins {
             guard step != 0 else { throw a.error("step", "range() step must not be zero") }
             // In floating point: the span of a fuzzed range(-2**62, 2**62) overflows Int.
             _ = try a.count(from: Double(start), to: Double(stop!), by: Double(step), atMost: 10_000_000,
-                        a.has("stop") ? "stop" : "start", "range")
+                        a.has("stop") ? "stop" : "start")
             return .list(Array(stride(from: start, to: stop!, by: step)).map(Value.int))
         },
         Builtin("str", "x=''", help: "The text of a value (a tensor's values).", example: "str(3) + \"rd\"") { a in

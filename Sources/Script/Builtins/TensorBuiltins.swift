@@ -47,10 +47,7 @@ enum TensorBuiltins {
             if stop == nil { stop = start; start = 0 }
             let step = try a.double("step"), blamed = a.has("stop") ? "stop" : "start"
             guard step != 0 else { throw a.error("step", "arange step must not be zero") }
-            guard start.isFinite, stop!.isFinite, step.isFinite else {
-                throw a.error(blamed, "arange needs finite start, stop and step, got \(start), \(stop!), \(step)")
-            }
-            let n = try a.count(from: start, to: stop!, by: step, atMost: 100_000_000, blamed, "arange")
+            let n = try a.count(from: start, to: stop!, by: step, atMost: 100_000_000, blamed)
             return .tensor(.constant(TensorData(shape: [n], values: (0..<n).map { Float(start + Double($0) * step) })))
         },
         Builtin("param", "value, name=None",
@@ -172,14 +169,13 @@ enum TensorBuiltins {
             .tensor(try Tensor.concat(try a.tensors("tensors"), axis: try a.int("axis")))
         },
         Builtin("gather", "table, indices",
-                help: "Rows of table picked by integer-valued indices: an embedding lookup, shape indices.shape + [table's row size].",
+                help: "Rows of table picked by integer-valued indices: an embedding lookup, shape indices.shape + [table's row size]. An index outside the table or not a whole number is an error naming the first one.",
                 example: "gather(tensor([[0, 0], [1, 1], [2, 2]]), tensor([2, 0]))") { a in
             .tensor(try a.tensor("table").gather(try a.tensor("indices")))
         },
-        Builtin("one_hot", "indices, depth", help: "Integer-valued indices as one-hot rows of length depth.",
+        Builtin("one_hot", "indices, depth", help: "Integer-valued indices as one-hot rows of length depth; an index outside 0…depth−1 or not a whole number is an error naming the first one.",
                 example: "one_hot(tensor([0, 2]), 3)") { a in
-            let depth = try a.int("depth")
-            guard depth >= 1 && depth <= 1_000_000 else { throw a.error("depth", "depth must be between 1 and 1000000, got \(depth)") }
+            let depth = try a.size("depth", atMost: 1_000_000)
             return .tensor(try a.tensor("indices").oneHot(depth))
         },
     ]
@@ -232,8 +228,8 @@ enum TensorBuiltins {
             .tensor(try a.tensor("x").layerNorm(weight: try a.optionalTensor("weight"), bias: try a.optionalTensor("bias"),
                                                 eps: Float(try a.double("eps"))))
         },
-        Builtin("cross_entropy", "logits, targets, ignore_index=None",
-                help: "Mean cross-entropy of logits [..., V] against integer-valued targets [...].",
+        Builtin("cross_entropy", "logits, targets, ignore_index=-100",
+                help: "Mean cross-entropy of logits [..., V] against integer-valued targets [...]. Targets equal to ignore_index (-100 by default, as in PyTorch; None for none) count neither in the sum nor in the mean; any other target outside 0…V−1, or not a whole number, is an error naming the first one.",
                 example: "cross_entropy(tensor([[2.0, 0.5, -1.0]]), tensor([0]))") { a in
             .tensor(try Tensor.crossEntropy(try a.tensor("logits"), try a.tensor("targets"), ignoreIndex: try a.optionalInt("ignore_index")))
         },

@@ -97,6 +97,49 @@ public enum Value {
 public final class ListRef {
     public var items: [Value]
     public init(_ items: [Value] = []) { self.items = items }
+    deinit { releaseIteratively(&items) }
+}
+
+/// Frees the lists and dicts nested in `values` with a loop instead of the recursion of
+/// ordinary release: a list nested millions deep (`x = [x]` in a loop) would otherwise be
+/// freed by a recursion as deep, past the end of the stack. A container someone else still
+/// holds is only let go of, as usual.
+func releaseIteratively(_ values: inout [Value]) {
+    guard values.contains(where: \.holdsContainers) else { return }
+    var pending = values
+    values = []
+    while var next = pending.popLast() {
+        if var l = take(&next, { if case .list(let l) = $0 { l } else { nil } }), isKnownUniquelyReferenced(&l) {
+            pending += l.items
+            l.items = []
+        } else if var d = take(&next, { if case .dict(let d) = $0 { d } else { nil } }), isKnownUniquelyReferenced(&d) {
+            pending += d.takeValues()
+        } else if case .tuple(let items) = next, items.count <= 16, items.contains(where: \.holdsContainers) {
+            // A tuple is a value, and whether another holds it cannot be seen, so only small
+            // ones (the links of a chain like `x = [(x, 1)]`) are opened: a large shared one
+            // would be walked at every release.
+            next = .none
+            pending += items
+        }
+    }
+}
+
+private extension Value {
+    /// A list or dict, or a tuple that may hold one: what `releaseIteratively` takes apart.
+    var holdsContainers: Bool {
+        switch self {
+        case .list, .dict, .tuple: return true
+        default: return false
+        }
+    }
+}
+
+/// The container `value` holds, moved out of it (`value` becomes None), so the caller's
+/// reference is the only one if nobody else holds the container.
+private func take<T: AnyObject>(_ value: inout Value, _ payload: (Value) -> T?) -> T? {
+    guard let ref = payload(value) else { return nil }
+    value = .none
+    return ref
 }
 
 /// An ordered dict with string keys (insertion order is kept, as in Python).
@@ -123,6 +166,18 @@ public final class DictRef {
     public var isEmpty: Bool { keys.isEmpty }
     public var pairs: [(String, Value)] { keys.map { ($0, storage[$0]!) } }
     public var values: [Value] { keys.map { storage[$0]! } }
+
+    /// Empties the dict, handing its values over (for `releaseIteratively`).
+    fileprivate func takeValues() -> [Value] {
+        defer { storage = [:]; keys = [] }
+        return Array(storage.values)
+    }
+
+    deinit {
+        var values = Array(storage.values)
+        storage = [:]
+        releaseIteratively(&values)
+    }
 }
 
 /// A user function: a `def` or a `lambda`, with its defaults (evaluated once, when the

@@ -19,11 +19,13 @@ extension Interpreter {
 
 extension Value {
     /// The repr, with `tensorText` for tensors. A list or dict that contains itself prints
-    /// as `[...]`/`{...}` there, as in Python (`open` holds the containers being printed).
-    func format(open: inout Set<ObjectIdentifier>, tensorText: (Tensor) throws -> String) throws -> String {
+    /// as `[...]`/`{...}` there, as in Python (`open` holds the containers being printed);
+    /// nesting beyond `maxNesting` is an error rather than a stack overflow.
+    func format(open: inout Set<ObjectIdentifier>, depth: Int = 0, tensorText: (Tensor) throws -> String) throws -> String {
+        guard depth < maxNesting else { throw RuntimeError("value nested too deeply to print (limit \(maxNesting))") }
         func items(_ values: [Value]) throws -> [String] {
             var out: [String] = []
-            for v in values { out.append(try v.format(open: &open, tensorText: tensorText)) }
+            for v in values { out.append(try v.format(open: &open, depth: depth + 1, tensorText: tensorText)) }
             return out
         }
         switch self {

@@ -61,10 +61,11 @@ enum ChameleonBuiltins {
             }
             let (dim, heads) = try ModelBuiltins.dimAndHeads(a)
             let c = book.codebook
-            var config = ModelConfig(dim: dim, layers: try a.size("layers"), heads: heads,
+            var config = ModelConfig(dim: dim, layers: try a.size("layers", atMost: ModelBuiltins.maxLayers), heads: heads,
                                      patchSize: c.patchValues, imageSide: c.side)
             config.codebook = c
             config.tokenizer = try TokenizerBuiltins.tokenizer(a)
+            try ModelBuiltins.checkParameters(config, a)
             let model = TransfusionModel(config, mask: try ModelBuiltins.maskArgument(a) ?? .causal, seed: UInt64(max(0, try a.int("seed"))))
             return .object(ModelValue(model, loss: LossWeights(lm: 1, diffusion: 0)))
         },

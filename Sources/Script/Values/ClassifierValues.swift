@@ -62,6 +62,8 @@ enum ClassifierBuiltins {
                                                 width: try a.size("width"))
             if let problem = config.problem { throw a.error("data", problem) }
             let steps = try a.size("steps"), batch = try a.size("batch")
+            let side = data.shapes.side
+            try a.fits(values: MemoryLimit.count([batch, side, side, 3 + config.channels]), "batch", "a batch of \(batch) images and their features")
             let lr = Float(try a.double("lr"))
             guard lr > 0 else { throw a.error("lr", "must be positive") }
             let seed = UInt64(max(0, try a.int("seed")))
@@ -75,7 +77,7 @@ enum ClassifierBuiltins {
                     if trainer.step % every == 0 || trainer.step == steps {
                         let elapsed = Date().timeIntervalSince(start)
                         let eta = elapsed / Double(trainer.step) * Double(steps - trainer.step)
-                        FileHandle.standardError.write(Data((String(format: "classifier step %5d/%d  loss %.4f  ETA %@",
+                        FileHandle.standardError.write(Data((String(format: "classifier step %5ld/%ld  loss %.4f  ETA %@",
                                                                     trainer.step, steps, loss, Progress.clock(eta)) + "\n").utf8))
                     }
                 }

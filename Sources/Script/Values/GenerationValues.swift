@@ -200,7 +200,9 @@ enum GenerationBuiltins {
 
     /// Images from an images value, a dataset's examples, or a [n, side, side, 3] / [side, side, 3] tensor.
     static func pixels(_ a: Arguments, _ p: String, side: Int) throws -> [[Float]] {
-        try pixels(a[p], a, p, side: side)
+        let images = try pixels(a[p], a, p, side: side)
+        guard !images.isEmpty else { throw a.error(p, "holds no images") }
+        return images
     }
 
     /// Images from one value, or from each value of a list in turn.

@@ -6,7 +6,12 @@ import Visual
 /// evaluates it for a sequence layout.
 final class MaskValue: ScriptObject {
     let mask: Mask
-    init(_ mask: Mask) { self.mask = mask }
+    /// How many operators deep the mask is (a primitive is 1). Masks combined in a loop are
+    /// refused past `maxDepth`: printing, comparing, simplifying and evaluating a mask recurse
+    /// over it (and simplifying costs its size at every operator).
+    let depth: Int
+    static let maxDepth = 1000
+    init(_ mask: Mask, depth: Int = 1) { self.mask = mask; self.depth = depth }
 
     var typeName: String { "mask" }
     var description: String { mask.description }
@@ -15,15 +20,23 @@ final class MaskValue: ScriptObject {
     func binary(_ op: BinaryOperator, _ other: Value, reversed: Bool) throws -> Value? {
         guard case .object(let o) = other, let rhs = o as? MaskValue else { return nil }
         let (a, b) = reversed ? (rhs.mask, mask) : (mask, rhs.mask)
+        let depth = max(self.depth, rhs.depth) + 1
         switch op {
-        case .bitOr: return .object(MaskValue(a | b))
-        case .bitAnd: return .object(MaskValue(a & b))
+        case .bitOr: return try Self.combined(a | b, depth: depth)
+        case .bitAnd: return try Self.combined(a & b, depth: depth)
         default: return nil
         }
     }
 
     func unary(_ op: UnaryOperator) throws -> Value? {
-        op == .invert ? .object(MaskValue(~mask)) : nil
+        op == .invert ? try Self.combined(~mask, depth: depth + 1) : nil
+    }
+
+    private static func combined(_ mask: Mask, depth: Int) throws -> Value {
+        guard depth <= maxDepth else {
+            throw RuntimeError("mask expression nested too deeply (limit \(maxDepth)); combine fewer masks, or use document(ids)")
+        }
+        return .object(MaskValue(mask, depth: depth))
     }
 
     func member(_ name: String) throws -> Value? {

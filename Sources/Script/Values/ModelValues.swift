@@ -1,3 +1,4 @@
+import Foundation
 import TensorGraph
 import Transfusion
 
@@ -64,7 +65,7 @@ enum ModelBuiltins {
                 example: "model = transfusion(dim=64, layers=2, heads=2, image=16, patch=4)\nprint(model)") { a in
             let (dim, heads) = try ModelBuiltins.dimAndHeads(a)
             let vae = try latentVAE(a)
-            var side = try a.size("image")
+            var side = try a.size("image", atMost: maxWidth)
             let patch = try a.size("patch")
             if let vae {
                 guard side % vae.config.factor == 0 else { throw a.error("latent", "the VAE shrinks images by \(vae.config.factor), which must divide the image side \(side)") }
@@ -78,12 +79,13 @@ enum ModelBuiltins {
                 throw a.error("encoder", "must be 'linear' or 'unet'")
             }
             let channels = vae?.config.channels ?? 3
-            var config = ModelConfig(dim: dim, layers: try a.size("layers"), heads: heads,
-                                     patchSize: patch * patch * channels, timeFeatures: try a.size("time_features"),
+            var config = ModelConfig(dim: dim, layers: try a.size("layers", atMost: maxLayers), heads: heads,
+                                     patchSize: patch * patch * channels, timeFeatures: try a.size("time_features", atMost: maxWidth),
                                      imageSide: side, schedule: try schedule(a, "noise"), objective: objective, encoder: encoder)
             config.channels = channels; config.latent = vae != nil
             config.tokenizer = try TokenizerBuiltins.tokenizer(a)
             if encoder == .unet, let problem = TransfusionModel.unetProblem(config) { throw a.error("encoder", problem) }
+            try checkParameters(config, a)
             let model = TransfusionModel(config, mask: try maskArgument(a) ?? .transfusion, seed: UInt64(max(0, try a.int("seed"))))
             return .object(ModelValue(model, loss: try lossArgument(a), vae: vae))
         },
@@ -107,9 +109,21 @@ enum ModelBuiltins {
 }
 
 extension ModelBuiltins {
+    /// The most blocks, and the widest dim, time features or image side, a model may have.
+    static let maxLayers = 1024, maxWidth = 1 << 16
+
+    /// Refuses a model whose weights alone would not fit in memory, before any is allocated
+    /// (a count in floating point: each block's attention and SwiGLU, the embeddings and heads).
+    static func checkParameters(_ c: ModelConfig, _ a: Arguments) throws {
+        let d = Double(c.dim)
+        let count = Double(c.layers) * (4 * d * d + 3 * d * Double(c.hidden))
+            + d * (2 * Double(c.vocabulary) + 2 * Double(c.patchSize) + Double(c.timeFeatures))
+        try a.fits(values: count < 1e18 ? Int(count) : nil, "dim", "a model of \(String(format: "%.3g", count)) parameters")
+    }
+
     /// `dim=` and `heads=`: the width must split into heads of an even size (RoPE rotates pairs).
     static func dimAndHeads(_ a: Arguments) throws -> (dim: Int, heads: Int) {
-        let dim = try a.size("dim"), heads = try a.size("heads")
+        let dim = try a.size("dim", atMost: maxWidth), heads = try a.size("heads")
         guard dim % heads == 0, (dim / heads) % 2 == 0 else {
             throw a.error("heads", "dim \(dim) must split into \(heads) heads of an even size")
         }

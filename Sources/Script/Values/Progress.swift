@@ -17,7 +17,7 @@ struct Progress {
             let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
             write("\r\(bar) \(done)/\(total)  \(stats)\u{1B}[K" + (done == total ? "\n" : ""))
         } else if step % every == 0 || done == total {
-            write(String(format: "step %5d/%d  ", done, total) + stats + "\n")
+            write(String(format: "step %5ld/%ld  ", done, total) + stats + "\n")
         }
     }
 
@@ -34,6 +34,6 @@ struct Progress {
 
     static func clock(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
-        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+        return s >= 3600 ? String(format: "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60) : String(format: "%ld:%02ld", s / 60, s % 60)
     }
 }

@@ -330,7 +330,7 @@ enum TrainingBuiltins {
             let evalEvery = try count(a, "eval_every")
             if evalEvery > 0 {
                 let heldOut = try a.has("eval_data") ? DatasetBuiltins.dataset(a, "eval_data") : nil
-                let batches = try a.size("eval_batches")
+                let batches = try a.size("eval_batches", atMost: 1024)   // drawn once and kept
                 try MaskBuiltins.located { try trainer.holdOut(heldOut, batches: batches) }
             }
             // A checkpoint that cannot be written fails now, not after the run.

@@ -127,8 +127,9 @@ enum VAEBuiltins {
         Builtin("vae", "channels=4, factor=2, width=32, beta=1e-4, seed=0",
                 help: "A small convolutional VAE for RGB images: an encoder (residual conv blocks, GroupNorm, SiLU, one or two stride-2 convolutions: factor 2 or 4) to `channels` latent means and log-variances, and a mirrored decoder (nearest upsampling + conv). It trains with MSE reconstruction + beta · KL (KL averaged per latent value); train it with train_vae.",
                 example: "v = vae(channels=4, factor=2, width=8)\nprint(v)") { a in
-            let config = VAEConfig(channels: try a.size("channels"), factor: try a.int("factor"),
-                                   width: try a.size("width"), beta: Float(try a.double("beta")))
+            // Its weights grow as width²: 4096 is about 600 MB.
+            let config = VAEConfig(channels: try a.size("channels", atMost: 4096), factor: try a.int("factor"),
+                                   width: try a.size("width", atMost: 4096), beta: Float(try a.double("beta")))
             if let problem = config.problem { throw a.error("factor", problem) }
             guard config.beta >= 0 else { throw a.error("beta", "must not be negative") }
             return .object(VAEValue(VAE(config, seed: UInt64(max(0, try a.int("seed"))))))
@@ -154,7 +155,7 @@ enum VAEBuiltins {
                     if r.step % every == 0 || r.step + 1 == steps {
                         let elapsed = Date().timeIntervalSince(start)
                         let eta = elapsed / Double(r.step + 1) * Double(steps - r.step - 1)
-                        FileHandle.standardError.write(Data((String(format: "vae step %5d/%d  reconstruction %.4f  KL %.4f  ETA %@",
+                        FileHandle.standardError.write(Data((String(format: "vae step %5ld/%ld  reconstruction %.4f  KL %.4f  ETA %@",
                                                                     r.step + 1, steps, r.reconstruction, r.kl, Progress.clock(eta)) + "\n").utf8))
                     }
                 }

@@ -24,7 +24,7 @@ public enum MemoryLimit {
     /// names the thing ("tensor of shape [100000, 100000]").
     public static func check(values: Int?, bytesPerValue: Int = 4, _ what: @autoclosure () -> String) throws {
         if let values, values >= 0, values <= bytes / bytesPerValue { return }
-        let size = values.map { describe(Double($0) * Double(bytesPerValue)) } ?? "more bytes than a 64-bit size can count"
+        let size = values.map { describe(Double($0) * Double(bytesPerValue)) } ?? "more bytes than a 64-bit integer counts"
         throw TensorGraphError("\(what()) needs \(size), more than this machine's \(describe(Double(bytes))) of memory")
     }
 

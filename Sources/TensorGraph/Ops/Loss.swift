@@ -4,15 +4,16 @@
 extension Tensor {
     /// Mean cross-entropy of `logits` [..., V] against integer-valued `targets` [...] (class
     /// indices stored as floats). Positions whose target equals `ignoreIndex` count neither in
-    /// the sum nor in the mean; if every position is ignored the loss is 0.
-    /// A target outside 0..<V (and not ignored) contributes 0, like an ignored one, but still counts.
+    /// the sum nor in the mean; if every position is ignored the loss is 0. Any other target
+    /// outside 0..<V, or not a whole number, fails the run naming the first one (PyTorch raises too).
     public static func crossEntropy(_ logits: Tensor, _ targets: Tensor, ignoreIndex: Int? = nil) throws -> Tensor {
         guard logits.rank >= 1, targets.shape == Array(logits.shape.dropLast()) else {
             throw TensorGraphError("cross_entropy: targets \(Shape.describe(targets.shape)) must have the logits' shape without the class axis (logits \(Shape.describe(logits.shape)))",
                                    span: BuildContext.span)
         }
         let classes = logits.shape.last!
-        let nll = try -(logits.logSoftmax(axis: -1) * targets.oneHot(classes)).sum(axes: [-1])
+        let chosen = try targets.oneHot(classes, ignoring: ignoreIndex, what: "cross_entropy: target")
+        let nll = try -(logits.logSoftmax(axis: -1) * chosen).sum(axes: [-1])
         guard let ignoreIndex else { return try nll.mean() }
         let kept = try targets.compare(.notEqual, .scalar(Float(ignoreIndex)))
         let count = try kept.sum().maximum(.scalar(1))

@@ -183,9 +183,7 @@ public struct Gather: Operation {
         let table = k.node.inputs[0].shape, rows = table[0], width = Shape.count(table.dropFirst())
         let idx = k.input(1), t = k.input(0), o = k.output
         for i in 0..<k.node.inputs[1].count {
-            let r = idx[i].isFinite && abs(idx[i]) < 1e9 ? Int(idx[i]) : -1
-            guard r >= 0 && r < rows else {
-                k.fail("gather: index \(r) is out of range for a table of \(rows) rows")
+            guard let r = index(idx[i], below: rows, at: i, of: k.node.inputs[1].shape, k, "gather: index", "(a table of \(rows) rows)") else {
                 (o + i * width).update(repeating: 0, count: width); continue
             }
             (o + i * width).update(from: t + r * width, count: width)
@@ -225,21 +223,39 @@ public struct ScatterAdd: Operation {
     }
 }
 
-/// 1 at the integer value of each input, along a new last axis of size `depth`.
+/// 1 at the integer value of each input, along a new last axis of size `depth`. A value
+/// equal to `ignored` gives a row of zeros; any other value that is not a whole number in
+/// 0..<depth fails the run, naming the first one (`what` names it: "one_hot: index",
+/// "cross_entropy: target").
 public struct OneHot: Operation {
     public let depth: Int
+    public var ignored: Int? = nil
+    public var what = "one_hot: index"
     public var label: String { "one_hot(\(depth))" }
     public func shape(_ s: [[Int]]) throws -> [Int] { s[0] + [depth] }
     public func run(_ k: Kernel) {
-        let idx = k.input(0), o = k.output
+        let idx = k.input(0), o = k.output, shape = k.node.inputs[0].shape
+        let skip = ignored.map(Float.init)
         o.update(repeating: 0, count: k.node.count)
-        for i in 0..<k.node.inputs[0].count {
-            let c = idx[i].isFinite && abs(idx[i]) < 1e9 ? Int(idx[i]) : -1
-            if c >= 0 && c < depth { o[i * depth + c] = 1 }
+        for i in 0..<k.node.inputs[0].count where idx[i] != skip {
+            if let c = index(idx[i], below: depth, at: i, of: shape, k, what, "(\(depth) classes)") { o[i * depth + c] = 1 }
         }
     }
     /// Piecewise constant in its input, which holds class indices: no gradient.
     public func gradient(_ node: Node, _ g: Node) throws -> [Node?] { [nil] }
+}
+
+/// An index stored as a float (`gather`'s rows, `one_hot`'s classes), or nil after failing
+/// the run with a message naming it and where it is: "gather: index 7 at [1, 0] is outside
+/// 0…4 (a table of 5 rows)". Never a silent zero, never a fraction rounded down.
+func index(_ v: Float, below count: Int, at i: Int, of shape: [Int], _ k: Kernel, _ what: String, _ context: String) -> Int? {
+    if v.isFinite, v == v.rounded(), v >= 0, v < Float(count) { return Int(v) }
+    var position: [Int] = [], rest = i
+    for d in shape.reversed() { position.insert(d > 0 ? rest % d : 0, at: 0); rest = d > 0 ? rest / d : 0 }
+    let value = v.isFinite && v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : "\(v)"
+    let problem = v.isFinite && v == v.rounded() ? "is outside 0…\(count - 1)" : "is not a whole number"
+    k.fail("\(what) \(value) at \(Shape.describe(position)) \(problem) \(context)")
+    return nil
 }
 
 extension Tensor {
@@ -285,5 +301,9 @@ extension Tensor {
     }
     /// `table.gather(indices)`: embedding lookup of integer-valued indices.
     public func gather(_ indices: Tensor) throws -> Tensor { try .make(Gather(), [self, indices]) }
-    public func oneHot(_ depth: Int) throws -> Tensor { try .make(OneHot(depth: depth), [self]) }
+    /// Fails the run at a value outside 0..<depth or not whole, unless it equals `ignoring`
+    /// (a row of zeros); `what` names such a value in the message.
+    public func oneHot(_ depth: Int, ignoring: Int? = nil, what: String = "one_hot: index") throws -> Tensor {
+        try .make(OneHot(depth: depth, ignored: ignoring, what: what), [self])
+    }
 }

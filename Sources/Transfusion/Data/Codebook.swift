@@ -101,6 +101,7 @@ extension Codebook {
         guard side % patch == 0 else { throw TensorGraphError("patch \(patch) must divide the image side \(side)") }
         guard size >= 2 else { throw TensorGraphError("a codebook needs at least 2 centroids, got \(size)") }
         let patchifier = Patchifier(side: side, patch: patch)
+        try MemoryLimit.check(values: MemoryLimit.count([images, side * side / (patch * patch), patchifier.patchValues]), "the patches of \(images) images")
         var rng = RNG(seed: seed), points: [Float] = [], drawn = 0, tries = 0
         while drawn < images && tries < 20 * images {
             tries += 1
@@ -109,6 +110,9 @@ extension Codebook {
         }
         guard drawn > 0 else { throw TensorGraphError("\(data) gave no images in \(tries) draws") }
         let d = patchifier.patchValues
+        guard points.count / d >= size else {
+            throw TensorGraphError("a codebook of \(size) centroids needs at least as many patches; \(drawn) images give \(points.count / d)")
+        }
         var means = KMeans(points: points, dim: d)
         try cancellation.check("codebook", "after drawing \(drawn) images")
         means.seed(size, rng: &rng)

@@ -131,7 +131,7 @@ public final class Generator {
         let promptImages = prompts.map { $0.filter { $0.token == Tokenizer.boi }.count }
         let capacity = prompts.map(\.count).max()! + options.maxTokens + 2
             + (imagesAllowed ? options.maxImages : 0) * (patchCount + 2)
-        let decoder = SequenceDecoder(model: model, batch: guided ? 2 * n : n, capacity: capacity, cached: options.cached)
+        let decoder = try SequenceDecoder(model: model, batch: guided ? 2 * n : n, capacity: capacity, cached: options.cached)
         var rng = RNG(seed: options.seed)
         var pieces = Array(repeating: [GeneratedPiece](), count: n)
         var text = Array(repeating: [Int](), count: n)

@@ -46,12 +46,15 @@ public final class SequenceDecoder {
     private let cacheKeys: [Storage], cacheValues: [Storage]
     private var plans: [Int: StepPlan] = [:]
 
-    /// `capacity` bounds every row's length (positions committed plus pending).
-    public init(model: TransfusionModel, batch: Int, capacity: Int, cached: Bool = true) {
+    /// `capacity` bounds every row's length (positions committed plus pending). A cache that
+    /// would not fit in memory (keys and values of every layer) is refused before allocating.
+    public init(model: TransfusionModel, batch: Int, capacity: Int, cached: Bool = true) throws {
+        let c = model.config, shape = [batch, c.heads, cached ? capacity : 0, c.headDim]
+        try MemoryLimit.check(values: MemoryLimit.count([2 * c.layers] + shape),
+                              "a KV cache for \(batch) rows of \(capacity) positions")
         self.model = model; self.batch = batch; self.capacity = capacity; self.cached = cached
         rows = Array(repeating: [], count: batch)
         layouts = Array(repeating: SequenceLayout(), count: batch)
-        let c = model.config, shape = [batch, c.heads, cached ? capacity : 0, c.headDim]
         cacheKeys = cached ? (0..<c.layers).map { _ in Storage(shape: shape) } : []
         cacheValues = cached ? (0..<c.layers).map { _ in Storage(shape: shape) } : []
     }

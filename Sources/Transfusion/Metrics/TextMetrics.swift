@@ -80,7 +80,7 @@ public struct BitsPerByte {
     /// (its one-hot row is empty).
     func positionLosses(_ x: BatchInputs) throws -> Tensor {
         let logits = try model.tokenLogits(model.forward(x).hidden)
-        return try -(logits.logSoftmax(axis: -1) * x.targets.oneHot(model.config.vocabulary)).sum(axes: [-1])
+        return try -(logits.logSoftmax(axis: -1) * x.targets.oneHot(model.config.vocabulary, ignoring: -1)).sum(axes: [-1])
     }
 
     /// Adds one row's position losses to its pieces (the packer numbers a row's documents from

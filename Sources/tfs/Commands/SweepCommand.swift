@@ -41,6 +41,7 @@ struct SweepCommand: ParsableCommand {
     }
 
     func run() throws {
+        for path in out { try OutputFile.checkWritable(path, option: "--out") }
         let sweep: Sweep
         do {
             sweep = try Sweep(grid: try grid.map(Self.parameter), seeds: try Self.seeds(seeds), metrics: metric.isEmpty ? nil : metric)
@@ -57,7 +58,7 @@ struct SweepCommand: ParsableCommand {
         print(table.markdown, terminator: "")
         for path in out {
             let text = (path as NSString).pathExtension.lowercased() == "md" ? table.markdown : table.jsonLines
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            try OutputFile.writing(path, option: "--out") { try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) }
         }
         if table.interrupted { throw ExitCode(130) }
         if table.runs.contains(where: { $0.error != nil }) { throw ExitCode(70) }

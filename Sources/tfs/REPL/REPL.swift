@@ -321,7 +321,7 @@ final class REPL {
             try Data(text.utf8).write(to: URL(fileURLWithPath: path))
             print(style.dim("saved \(saved.count) input\(saved.count == 1 ? "" : "s") to \(path)"))
         } catch {
-            printError("could not write \(path): \(error.localizedDescription)")
+            printError("could not write \(path): \(OutputFile.reason(error))")
         }
     }
 

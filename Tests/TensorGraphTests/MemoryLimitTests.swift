@@ -1,0 +1,39 @@
+import Testing
+@testable import TensorGraph
+
+/// The one ceiling on a tensor's size (issue 20, F12): element counts are overflow-checked and
+/// an op whose output would not fit in physical memory is refused where the graph is built.
+@Suite struct MemoryLimitTests {
+    @Test func countsAreOverflowChecked() {
+        #expect(MemoryLimit.count([2, 3, 4]) == 24)
+        #expect(MemoryLimit.count([]) == 1)
+        #expect(MemoryLimit.count([5, 0]) == 0)
+        #expect(MemoryLimit.count([1 << 32, 1 << 32]) == nil)
+        #expect(MemoryLimit.count([1 << 32, 1 << 32, 0]) == nil)   // overflows before the 0
+        #expect(MemoryLimit.count([3, -1]) == nil)
+    }
+
+    /// A broadcast to 2⁴⁰ values (4 TB, more than any machine this runs on) is refused when
+    /// the node is made, with its shape and size; nothing is allocated.
+    @Test func anOpTooLargeForMemoryIsRefusedWhenBuilt() throws {
+        let a = Tensor.full([1 << 20, 1], 1), b = Tensor.full([1, 1 << 20], 1)
+        do {
+            _ = try a + b
+            Issue.record("a 4 TB broadcast was accepted")
+        } catch let e as TensorGraphError {
+            #expect(e.message.hasPrefix("a tensor of shape [1048576, 1048576] needs 4.0 TB, more than this machine's "), "\(e.message)")
+        }
+        // Within the limit, the same ops still build.
+        #expect(try (Tensor.full([1000, 1], 1) + Tensor.full([1, 1000], 1)).shape == [1000, 1000])
+    }
+
+    @Test func messagesGiveTheSizeInReadableUnits() throws {
+        #expect(throws: TensorGraphError.self) { try MemoryLimit.check(values: nil, "x") }
+        do { try MemoryLimit.check(values: nil, "x") } catch let e as TensorGraphError {
+            #expect(e.message.hasPrefix("x needs more bytes than a 64-bit integer counts, more than this machine's "))
+        }
+        #expect(MemoryLimit.describe(512) == "512 bytes")
+        #expect(MemoryLimit.describe(1.5 * 1024 * 1024) == "1.5 MB")
+        #expect(MemoryLimit.describe(40e9) == "37 GB")
+    }
+}
