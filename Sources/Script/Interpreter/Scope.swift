@@ -12,6 +12,18 @@ final class Scope {
         self.parent = parent; self.values = values
     }
 
+    /// Empties the scope, handing its values over (for `releaseIteratively`).
+    func takeValues() -> [Value] {
+        defer { values = [:] }
+        return Array(values.values)
+    }
+
+    deinit {
+        guard values.values.contains(where: \.holdsContainers) else { return }
+        var released = takeValues()
+        releaseIteratively(&released)
+    }
+
     func lookup(_ name: String) -> Value? {
         var scope: Scope? = self
         while let s = scope {

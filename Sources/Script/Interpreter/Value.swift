@@ -100,10 +100,12 @@ public final class ListRef {
     deinit { releaseIteratively(&items) }
 }
 
-/// Frees the lists and dicts nested in `values` with a loop instead of the recursion of
-/// ordinary release: a list nested millions deep (`x = [x]` in a loop) would otherwise be
-/// freed by a recursion as deep, past the end of the stack. A container someone else still
-/// holds is only let go of, as usual.
+/// Frees the lists, dicts and closures nested in `values` (and small tuples inside them) with a
+/// loop instead of the recursion of ordinary release: a list nested millions deep (`x = [x]`
+/// in a loop) or a chain of closures each capturing the last would otherwise be freed by a
+/// recursion as deep, past the end of the stack. A container someone else still holds is only
+/// let go of, as usual. (A chain of bare tuples, `x = (x,)`, is not covered: whether a tuple is
+/// shared cannot be seen, so it cannot be opened without walking it at every release.)
 func releaseIteratively(_ values: inout [Value]) {
     guard values.contains(where: \.holdsContainers) else { return }
     var pending = values
@@ -114,6 +116,8 @@ func releaseIteratively(_ values: inout [Value]) {
             l.items = []
         } else if var d = take(&next, { if case .dict(let d) = $0 { d } else { nil } }), isKnownUniquelyReferenced(&d) {
             pending += d.takeValues()
+        } else if var f = take(&next, { if case .function(let f) = $0 { f } else { nil } }), isKnownUniquelyReferenced(&f) {
+            pending += f.takeCaptured()
         } else if case .tuple(let items) = next, items.count <= 16, items.contains(where: \.holdsContainers) {
             // A tuple is a value, and whether another holds it cannot be seen, so only small
             // ones (the links of a chain like `x = [(x, 1)]`) are opened: a large shared one
@@ -124,11 +128,11 @@ func releaseIteratively(_ values: inout [Value]) {
     }
 }
 
-private extension Value {
-    /// A list or dict, or a tuple that may hold one: what `releaseIteratively` takes apart.
+extension Value {
+    /// A list, dict or closure, or a tuple that may hold one: what `releaseIteratively` takes apart.
     var holdsContainers: Bool {
         switch self {
-        case .list, .dict, .tuple: return true
+        case .list, .dict, .tuple, .function: return true
         default: return false
         }
     }
@@ -188,8 +192,8 @@ public final class Function {
     public let name: String
     public let parameters: ParameterList
     let body: Body
-    let defaults: [String: Value]
-    let closure: Scope
+    private(set) var defaults: [String: Value]
+    private(set) var closure: Scope
     /// Where it was defined, for error traces.
     public let span: SourceSpan
 
@@ -197,6 +201,20 @@ public final class Function {
          closure: Scope, span: SourceSpan) {
         self.name = name; self.parameters = parameters; self.body = body
         self.defaults = defaults; self.closure = closure; self.span = span
+    }
+
+    deinit {
+        var captured = takeCaptured()
+        releaseIteratively(&captured)
+    }
+
+    /// Hands over what this function alone keeps alive — its defaults, and the values of its
+    /// closure scope when nothing else holds that scope — for `releaseIteratively`.
+    fileprivate func takeCaptured() -> [Value] {
+        var taken = Array(defaults.values)
+        defaults = [:]
+        if isKnownUniquelyReferenced(&closure) { taken += closure.takeValues() }
+        return taken
     }
 
     public var signature: Signature { parameters.signature }
