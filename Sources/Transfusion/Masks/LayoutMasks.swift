@@ -1,0 +1,29 @@
+import TensorGraph
+
+/// A mask evaluated once per layout, for the feeder: the dense rows attention reads and the
+/// block mask it consumes, kept for the layouts a run meets again (packed rows repeat their
+/// layouts), so neither is rebuilt per batch and attention never classifies tiles per run.
+public final class LayoutMasks {
+    public let mask: Mask
+    /// The dense mask (1 = may attend) and its `BlockMask` tile classes for one layout.
+    public struct Entry { public let dense: [Float], blocks: [Float] }
+
+    private var entries: [SequenceLayout: Entry] = [:]
+    /// Layouts kept at most; past it the cache starts over (a run meets few distinct layouts).
+    let capacity: Int
+    /// How many layouts were evaluated (each once while it stays cached).
+    public private(set) var builds = 0
+
+    public init(_ mask: Mask, capacity: Int = 256) { self.mask = mask; self.capacity = capacity }
+
+    /// The mask over `layout`, evaluated on first use.
+    public subscript(layout: SequenceLayout) -> Entry {
+        if let entry = entries[layout] { return entry }
+        let dense = MaskMatrix(mask, layout).tensorData.values
+        let entry = Entry(dense: dense, blocks: dense.withUnsafeBufferPointer { BlockMask.classes($0, queries: layout.count, keys: layout.count) })
+        if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+        entries[layout] = entry
+        builds += 1
+        return entry
+    }
+}
