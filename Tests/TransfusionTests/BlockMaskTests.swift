@@ -81,5 +81,8 @@ import TensorGraph
         _ = masks[c]   // past capacity: the cache starts over
         _ = masks[a]
         #expect(masks.builds == 4)
+        let small = LayoutMasks(.causal, maxValues: 100)   // 81 values fit, 81 more do not
+        for layout in [b, b, c, b] { _ = small[layout] }
+        #expect(small.builds == 3)
     }
 }

@@ -9,20 +9,24 @@ public final class LayoutMasks {
     public struct Entry { public let dense: [Float], blocks: [Float] }
 
     private var entries: [SequenceLayout: Entry] = [:]
-    /// Layouts kept at most; past it the cache starts over (a run meets few distinct layouts).
-    let capacity: Int
+    /// Layouts kept at most, and mask values kept at most (long rows take T² each); past either
+    /// the cache starts over.
+    let capacity: Int, maxValues: Int
+    private var values = 0
     /// How many layouts were evaluated (each once while it stays cached).
     public private(set) var builds = 0
 
-    public init(_ mask: Mask, capacity: Int = 256) { self.mask = mask; self.capacity = capacity }
+    public init(_ mask: Mask, capacity: Int = 256, maxValues: Int = 1 << 23) {
+        self.mask = mask; self.capacity = capacity; self.maxValues = maxValues
+    }
 
     /// The mask over `layout`, evaluated on first use.
     public subscript(layout: SequenceLayout) -> Entry {
         if let entry = entries[layout] { return entry }
         let dense = MaskMatrix(mask, layout).tensorData.values
         let entry = Entry(dense: dense, blocks: dense.withUnsafeBufferPointer { BlockMask.classes($0, queries: layout.count, keys: layout.count) })
-        if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-        entries[layout] = entry
+        if entries.count >= capacity || values + dense.count > maxValues { entries.removeAll(keepingCapacity: true); values = 0 }
+        entries[layout] = entry; values += dense.count
         builds += 1
         return entry
     }

@@ -24,7 +24,7 @@ struct AttentionBench {
         }
         var lines = [
             "layout: \(spec) (\(n) tokens, 4 images), mask causal | same_image, \(heads) heads × \(headDim)",
-            String(format: "tiles of 32 queries × 64 keys skipped: %.0f%%", 100 * matrix.skippedShare()),
+            String(format: "tiles of %d queries × %d keys skipped: %.0f%%", BlockMask.queryTile, BlockMask.keyTile, 100 * matrix.skippedShare()),
             "", "| pass | threads | dense ms | tiled ms | speed-up |", "|---|---|---|---|---|",
         ]
         lines += try timings(tiled: try plans(skipTiles: true), dense: try plans(skipTiles: false))
