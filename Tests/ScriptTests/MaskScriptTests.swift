@@ -98,8 +98,9 @@ import Transfusion
         let path = NSTemporaryDirectory() + "tfs-mask-\(getpid()).safetensors"
         defer { try? FileManager.default.removeItem(atPath: path) }
         try MaskExpression.write(m, to: path)
-        let entry = try Safetensors.read(path: path)["mask"]!
+        let file = try Safetensors.read(path: path), entry = file["mask"]!
         #expect(entry.dtype == .u8 && entry.shape == [4, 4])
+        #expect(try file.metadata["mask"].map(Mask.init(json:)) == m.mask && file.metadata["layout"] == "text:4")
         #expect(entry.floats == m.allowed.map { $0 ? 1 : 0 })
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Script
 import TensorGraph
+import Transfusion
 
 /// The parser's one nesting budget (`Parser.maxDepth`): its own recursion and the height of
 /// every tree it builds stay within it, so the checker, the interpreter, the printer and the
@@ -81,7 +82,7 @@ import TensorGraph
     }
 
     /// F13 mask_chain: a checkpoint whose mask text is a 30,000-term chain, or not mask
-    /// algebra at all, is refused when loaded; the mask text is parsed with the same limit.
+    /// algebra at all, is refused when loaded; Transfusion reads the text with the same limit.
     @Test func checkpointsNamingADeepOrForeignMaskAreRefused() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tfs-mask-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -91,8 +92,8 @@ import TensorGraph
         let file = try Safetensors.read(path: saved)
         let deep = Array(repeating: "causal", count: 30_000).joined(separator: " | ")
         let cases = [
-            (deep, "names a mask that does not read back: \(Self.message): 'causal | causal"),
-            ("save('\(dir.path)/written', {})", "names a mask that does not read back: 'save("),
+            (deep, "names a mask that does not read back: mask 'causal | causal"),
+            ("save('\(dir.path)/written', {})", "names a mask that does not read back: mask 'save("),
             ("causal | window(3) & ~same_image", nil),
         ]
         for (mask, expected) in cases {
@@ -102,6 +103,7 @@ import TensorGraph
             let r = evalScript("load_model('\(crafted)').mask_expression")
             if let expected {
                 #expect(r.hasPrefix("ERROR 70: 1:12: load_model: \(expected)"), "\(r.prefix(300))")
+                #expect(r.contains(mask == deep ? "mask nested too deeply (limit \(Mask.maxDepth))" : "'save' is not a mask"), "\(r.prefix(300))")
             } else {
                 #expect(r == "(causal | window(3) & ~same_image) & same_document", "\(r)")
             }

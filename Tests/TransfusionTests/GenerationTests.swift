@@ -134,7 +134,7 @@ import TensorGraph
             for (v, f) in timestepFeatures(step, dim: c.timeFeatures).enumerated() { time[i * c.timeFeatures + v] = f }
             k += 1
         }
-        let rope = m.ropeTables(row.positions)
+        let rope = m.ropeTables(row.positions), evaluated = LayoutMasks(m.mask & .sameDocument)[row.layout]
         let feeds: [Node: TensorData] = [
             x.tokens.node: TensorData(shape: x.tokens.shape, values: row.tokens.map(Float.init)),
             x.patches.node: TensorData(shape: x.patches.shape, values: patchValues),
@@ -142,7 +142,8 @@ import TensorGraph
             x.time.node: TensorData(shape: x.time.shape, values: time),
             x.cos.node: TensorData(shape: x.cos.shape, values: rope.cos),
             x.sin.node: TensorData(shape: x.sin.shape, values: rope.sin),
-            x.mask.node: TensorData(shape: x.mask.shape, values: MaskMatrix(m.mask & .sameDocument, row.layout).tensorData.values),
+            x.mask.node: TensorData(shape: x.mask.shape, values: evaluated.dense),
+            x.blocks.node: TensorData(shape: x.blocks.shape, values: evaluated.blocks),
         ]
         let f = try m.forward(x)
         let reference = try Plan([try m.tokenLogits(f.hidden).node, try m.patchPrediction(f.hidden).node]).run(feeds)

@@ -104,7 +104,7 @@ import TensorGraph
 
     @Test func tileTableClassifiesTiles() throws {
         let layout = try SequenceLayout(parsing: "text:64 image:62 text:64")  // 192 tokens
-        let t = MaskMatrix(.transfusion, layout).tiles(rows: 32, cols: 64)
+        let t = MaskMatrix(.transfusion, layout).tiles()
         #expect(t.rows == 6 && t.cols == 3)
         // First query tile: text rows 0..<32 see keys 0...q only: partial on tile 0, empty after.
         #expect(t.grid[0] == .partial && t.grid[1] == .empty && t.grid[2] == .empty)

@@ -29,7 +29,8 @@ public enum MaskExpression {
         public var description: String { text }
     }
 
-    /// Writes the matrix as .png, .svg or .safetensors (a U8 tensor named `mask`, 1 = may attend).
+    /// Writes the matrix as .png, .svg or .safetensors (a U8 tensor named `mask`, 1 = may attend;
+    /// metadata `mask`, the mask's JSON encoding, and `layout`, the layout's text).
     public static func write(_ m: MaskMatrix, to path: String) throws {
         let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
         switch ext {
@@ -37,7 +38,7 @@ public enum MaskExpression {
         case "svg": try MaskPicture(m).svg().write(toFile: path, atomically: true, encoding: .utf8)
         case "safetensors":
             let entry = try Safetensors.Entry(name: "mask", shape: [m.count, m.count], uint8: m.allowed.map { $0 ? 1 : 0 })
-            try Safetensors.write(entries: [entry], metadata: ["mask": m.mask.description, "layout": m.layout.description], to: path)
+            try Safetensors.write(entries: [entry], metadata: ["mask": m.mask.json, "layout": m.layout.description], to: path)
         default:
             throw TensorGraphError("tfs mask: cannot write '.\(ext)' files; use .png, .svg or .safetensors")
         }

@@ -98,8 +98,8 @@ final class MaskViewValue: ScriptObject {
 
 extension MaskPicture {
     /// The picture of a mask evaluated for a layout, with its attention tile table.
-    public init(_ m: MaskMatrix, tileRows: Int = 32, tileCols: Int = 64) {
-        let t = m.tiles(rows: tileRows, cols: tileCols)
+    public init(_ m: MaskMatrix, tileRows: Int = BlockMask.queryTile, tileCols: Int = BlockMask.keyTile) {
+        let t = m.tiles()
         self.init(title: "\(m.mask)  on  \(m.layout)", count: m.count, allowed: m.allowed,
                   kinds: m.layout.tokens.map(\.kind.letter), images: m.layout.tokens.map(\.image),
                   tiles: Tiles(grid: t.grid.map(\.rawValue), rows: t.rows, cols: t.cols, tileRows: tileRows, tileCols: tileCols))

@@ -94,7 +94,7 @@ enum ModelBuiltins {
                 example: "m = transfusion(dim=32, layers=1, heads=2)\nrun = train(m, shapes(size=16), steps=1, batch=2, checkpoint=\"/tmp/tfs-tiny.safetensors\")\nprint(load_model(\"/tmp/tfs-tiny.safetensors\"))") { a in
             let path = try a.path("path")
             var mask = try maskArgument(a) ?? .transfusion
-            if !a.has("mask"), let saved = try MaskBuiltins.located({ try TransfusionModel.savedMask(path) }) {
+            if !a.has("mask"), let saved = try MaskBuiltins.located({ try Safetensors.read(path: path).metadata["mask"] }) {
                 mask = try savedMask(saved, a)
             }
             let loss = try lossArgument(a)
@@ -151,33 +151,11 @@ extension ModelBuiltins {
         return v.vae
     }
 
-    /// A mask written in a checkpoint's metadata, read back as the language reads it.
-    /// The mask a checkpoint names. The text is untrusted: it must parse (within the nesting
-    /// limit) as mask algebra alone — names, `|`, `&`, `~` and calls with int arguments — before
-    /// it is evaluated, so a crafted checkpoint can neither run other builtins nor nest too deeply.
+    /// The mask a checkpoint's metadata holds (JSON, or text in older checkpoints), read by
+    /// Transfusion without the language: the text is untrusted and is never evaluated.
     static func savedMask(_ text: String, _ a: Arguments) throws -> Mask {
-        let sink = DiagnosticSink()
-        let shown = text.count > 60 ? "'\(text.prefix(60))…' (\(text.count) characters)" : "'\(text)'"
-        guard let expr = Parser.parseExpression(text, sink: sink) else {
-            let reason = sink.diagnostics.first.map { ": \($0.message)" } ?? ""
-            throw a.error("path", "names a mask that does not read back\(reason): \(shown)")
-        }
-        guard isMaskAlgebra(expr), case .object(let o) = try a.interpreter.evaluate(expr), let m = o as? MaskValue else {
-            throw a.error("path", "names a mask that does not read back: \(shown)")
-        }
-        return m.mask
-    }
-
-    private static func isMaskAlgebra(_ e: Expr) -> Bool {
-        switch e.kind {
-        case .name, .int: return true
-        case .list(let items): return items.allSatisfy { if case .int = $0.kind { true } else { false } }
-        case .binary(let op, let l, let r): return (op == .bitOr || op == .bitAnd) && isMaskAlgebra(l) && isMaskAlgebra(r)
-        case .unary(.invert, let x): return isMaskAlgebra(x)
-        case .call(let callee, let arguments):
-            guard case .name(let f) = callee.kind, ["prefix", "window", "document"].contains(f) else { return false }
-            return arguments.allSatisfy { $0.label == nil && isMaskAlgebra($0.value) }
-        default: return false
+        do { return try Mask(saved: text) } catch let e as TensorGraphError {
+            throw a.error("path", "names a mask that does not read back: \(e.message)")
         }
     }
 

@@ -5,32 +5,38 @@ import Foundation
 ///   out = softmax(scale · q kᵀ, masked) · v      q [B, H, T, D], k, v [B, H, S, D]
 ///   mask [T, S] or [B, T, S]: 1 where query t may attend to key s, 0 where it may not.
 ///
-/// The T×S probabilities are never stored: the forward pass works on blocks of `queryBlock`
+/// The T×S probabilities are never stored: the forward pass works on blocks of `BlockMask.queryTile`
 /// query rows (scores for one block against all keys, in scratch), and the backward pass
-/// recomputes them from q and k (flash-style). The mask is cut into tiles of `queryBlock` rows ×
-/// `keyBlock` keys, classified once per run (every head of a batch row shares them): empty tiles
-/// are skipped everywhere (scores, softmax, products, backward), full tiles skip the mask test,
-/// and only partial tiles are masked. Each run of consecutive non-empty tiles is one sgemm.
+/// recomputes them from q and k (flash-style). The mask is cut into the tiles of `BlockMask`
+/// (32 rows × 64 keys): empty tiles are skipped everywhere (scores, softmax, products, backward),
+/// full tiles skip the mask test, and only partial tiles are masked. Each run of consecutive
+/// non-empty tiles is one sgemm. The tile classes come with the mask as a block-mask input
+/// (built once per layout by the caller); without one, they are classified once per run (every
+/// head of a batch row shares them).
 ///
 /// Work is split over (batch·head, query block) units in the forward pass and over batch·head
 /// pairs in the backward pass (dk and dv sum over all query rows). Units are dealt to a fixed
 /// number of slots, each with its own scratch, and each output value is computed by one slot
 /// in a fixed order: the results do not depend on the number of threads.
 
-/// Sizes of one attention problem, read from the node's inputs (q, k, v, mask, ...).
+/// Sizes of one attention problem, read from the node's inputs (q, k, v, mask, [blocks], ...).
 struct AttentionDims {
     let b: Int, h: Int, t: Int, s: Int, d: Int
     let maskBatched: Bool
+    /// Whether the node has a block-mask input (input 4).
+    let hasBlocks: Bool
 
-    init(_ node: Node) {
+    /// `inputs` is how many inputs the op has without a block mask.
+    init(_ node: Node, inputs: Int) {
         let q = node.inputs[0].shape, k = node.inputs[1].shape
         b = q[0]; h = q[1]; t = q[2]; s = k[2]; d = q[3]
         maskBatched = node.inputs[3].rank == 3
+        hasBlocks = node.inputs.count > inputs
     }
 
     var pairs: Int { b * h }
     /// Query rows per block (no larger than T, so small problems take small scratch).
-    var blockRows: Int { Swift.max(1, Swift.min(AttentionTiles.queryBlock, t)) }
+    var blockRows: Int { BlockMask.rowsPerTile(queries: t) }
     var queryBlocks: Int { (t + blockRows - 1) / blockRows }
 
     func q(_ base: UnsafePointer<Float>, _ pair: Int) -> UnsafePointer<Float> { base + pair * t * d }
@@ -40,20 +46,17 @@ struct AttentionDims {
     }
 }
 
-public enum AttentionTiles {
-    static let queryBlock = 32
-    static let keyBlock = 64
+enum AttentionTiles {
+    static let keyBlock = BlockMask.keyTile
     /// Units are dealt to at most this many slots (each with scratch of a few query blocks).
     static let maxSlots = 16
 
-    /// Whether tiles the mask removes are skipped (benchmarks turn it off to compare).
-    nonisolated(unsafe) public static var skipTiles = true
-
     /// What the mask does to one tile of `rows` queries × one key block.
-    enum TileClass: UInt8 { case empty = 0, partial = 1, full = 2 }
+    typealias TileClass = BlockMask.Tile
 
-    /// The class of every tile of the mask, [mask batch][query block][key block]: computed once
-    /// per run, since every head (and both passes) of a batch row shares its mask.
+    /// The class of every tile of the mask, [mask batch][query block][key block]: read from the
+    /// block-mask input or classified once per run, since every head (and both passes) of a
+    /// batch row shares its mask.
     struct TileMap {
         let classes: UnsafeMutablePointer<TileClass>
         let dims: AttentionDims
@@ -65,33 +68,24 @@ public enum AttentionTiles {
         }
     }
 
-    /// Classifies every tile of `mask` and passes the map to `body`.
-    static func withTileMap<R>(_ a: AttentionDims, mask: UnsafePointer<Float>, _ body: (TileMap) -> R) -> R {
-        let maskBatches = a.maskBatched ? a.b : 1, perBlock = blockCount(a.s)
-        return withUnsafeTemporaryAllocation(of: TileClass.self, capacity: maskBatches * a.queryBlocks * perBlock) { buffer in
+    /// The tile map of `mask` passed to `body`: read from the block mask when there is one,
+    /// else classified now; every tile partial when tiles are not skipped.
+    static func withTileMap<R>(_ a: AttentionDims, mask: UnsafePointer<Float>, blocks: UnsafePointer<Float>?,
+                               skipTiles: Bool, _ body: (TileMap) -> R) -> R {
+        let maskBatches = a.maskBatched ? a.b : 1, count = maskBatches * a.queryBlocks * blockCount(a.s)
+        return withUnsafeTemporaryAllocation(of: TileClass.self, capacity: count) { buffer in
             let classes = buffer.baseAddress!
-            for batch in 0..<maskBatches {
-                for block in 0..<a.queryBlocks {
-                    let t0 = block * a.blockRows
-                    classify(mask: mask + batch * a.t * a.s, t0: t0, rows: Swift.min(a.blockRows, a.t - t0), s: a.s,
-                             classes + (batch * a.queryBlocks + block) * perBlock)
+            if !skipTiles {
+                classes.update(repeating: .partial, count: count)
+            } else if let blocks {
+                for i in 0..<count { classes[i] = TileClass(rawValue: UInt8(Swift.max(0, Swift.min(2, blocks[i])))) ?? .partial }
+            } else {
+                for batch in 0..<maskBatches {
+                    BlockMask.classify(mask + batch * a.t * a.s, queries: a.t, keys: a.s,
+                                       into: classes + batch * a.queryBlocks * blockCount(a.s))
                 }
             }
             return body(TileMap(classes: classes, dims: a))
-        }
-    }
-
-    /// Classifies the key blocks for query rows t0 ..< t0 + rows into `classes` (one per block).
-    static func classify(mask: UnsafePointer<Float>, t0: Int, rows: Int, s: Int,
-                         _ classes: UnsafeMutablePointer<TileClass>) {
-        keyBlocks(s) { s0, width, index in
-            guard skipTiles else { classes[index] = .partial; return }
-            var ones = 0
-            for r in 0..<rows {
-                let m = mask + (t0 + r) * s + s0
-                for j in 0..<width where m[j] != 0 { ones += 1 }
-            }
-            classes[index] = ones == 0 ? .empty : (ones == rows * width ? .full : .partial)
         }
     }
 
@@ -205,27 +199,30 @@ public enum AttentionTiles {
 
 public struct Attention: Operation {
     public let scale: Float
-    public init(scale: Float) { self.scale = scale }
+    /// Whether tiles the mask removes are skipped (benchmarks and tests turn it off to compare).
+    public let skipTiles: Bool
+    public init(scale: Float, skipTiles: Bool = true) { self.scale = scale; self.skipTiles = skipTiles }
     public var label: String { "attention" }
 
     public func shape(_ s: [[Int]]) throws -> [Int] {
+        guard s.count == 4 || s.count == 5 else { throw shapeError(label, s, "expects q, k, v, the mask and optionally its block mask") }
         try attentionShapeCheck(label, s)
         return s[0]
     }
 
     public func scratch(_ node: Node) -> Int {
-        let a = AttentionDims(node)
+        let a = AttentionDims(node, inputs: 4)
         return Swift.min(a.pairs * a.queryBlocks, AttentionTiles.maxSlots) * a.blockRows * a.s
     }
 
     public func run(_ k: Kernel) {
-        let a = AttentionDims(k.node)
+        let a = AttentionDims(k.node, inputs: 4)
         let units = a.pairs * a.queryBlocks
         guard units > 0 else { return }
         let slots = Swift.min(units, AttentionTiles.maxSlots), bq = a.blockRows
         let q = k.input(0), key = k.input(1), v = k.input(2), mask = k.input(3), out = k.output
         let scratch = k.scratch!, scale = scale
-        AttentionTiles.withTileMap(a, mask: mask) { map in
+        AttentionTiles.withTileMap(a, mask: mask, blocks: a.hasBlocks ? k.input(4) : nil, skipTiles: skipTiles) { map in
             AttentionTiles.dealt(units, slots: slots, work: units * bq * a.s * a.d * 4) { slot, unit in
                 let pair = unit / a.queryBlocks, block = unit % a.queryBlocks
                 let t0 = block * bq, rows = Swift.min(bq, a.t - t0)
@@ -247,17 +244,17 @@ public struct Attention: Operation {
     }
 
     public func gradient(_ node: Node, _ g: Node) throws -> [Node?] {
-        let a = AttentionDims(node)
-        let packed = Tensor(try Graph.build(AttentionBackward(scale: scale), node.inputs + [g]))
+        let a = AttentionDims(node, inputs: 4)
+        let packed = Tensor(try Graph.build(AttentionBackward(scale: scale, skipTiles: skipTiles), node.inputs + [g]))
         let nq = a.pairs * a.t * a.d, nk = a.pairs * a.s * a.d
         let dq = try packed.slice(axis: 0, 0, nq).reshape(node.inputs[0].shape)
         let dk = try packed.slice(axis: 0, nq, nq + nk).reshape(node.inputs[1].shape)
         let dv = try packed.slice(axis: 0, nq + nk, nq + 2 * nk).reshape(node.inputs[2].shape)
-        return [dq.node, dk.node, dv.node, nil]  // the mask has no gradient
+        return [dq.node, dk.node, dv.node, nil] + (a.hasBlocks ? [nil] : [])  // the masks have no gradient
     }
 }
 
-/// Shapes of (q, k, v, mask), shared by the forward and backward ops.
+/// Shapes of (q, k, v, mask, [blocks]), shared by the forward and backward ops.
 private func attentionShapeCheck(_ op: String, _ s: [[Int]]) throws {
     let (q, k, v, m) = (s[0], s[1], s[2], s[3])
     guard q.count == 4, k.count == 4, v.count == 4 else {
@@ -270,38 +267,42 @@ private func attentionShapeCheck(_ op: String, _ s: [[Int]]) throws {
     guard m == [q[2], k[2]] || m == [q[0], q[2], k[2]] else {
         throw shapeError(op, s, "the mask must be [T, S] = [\(q[2]), \(k[2])] or [B, T, S] = [\(q[0]), \(q[2]), \(k[2])]")
     }
+    guard s.count > 4 else { return }
+    let blocks = Array(m.dropLast(2)) + BlockMask.shape(queries: q[2], keys: k[2])
+    guard s[4] == blocks else { throw shapeError(op, s, "the block mask must be \(Shape.describe(blocks)) (BlockMask tiles of the mask)") }
 }
 
 // MARK: - backward
 
-/// The gradients of attention from (q, k, v, mask, dOut), packed flat as
+/// The gradients of attention from (q, k, v, mask, [blocks], dOut), packed flat as
 /// [dq (B·H·T·D) | dk (B·H·S·D) | dv (B·H·S·D)]; `Attention.gradient` slices them apart.
 /// Per (batch, head), per query block: P recomputed, dP = dO vᵀ, dS = P ⊙ (dP − rowsum(P ⊙ dP)),
 /// dq = scale · dS k, dk += scale · dSᵀ q, dv += Pᵀ dO.
 public struct AttentionBackward: Operation {
     public let scale: Float
+    public let skipTiles: Bool
     public var label: String { "attention_backward" }
 
     public func shape(_ s: [[Int]]) throws -> [Int] {
-        guard s.count == 5 else { throw shapeError(label, s, "expects q, k, v, mask and the output gradient") }
-        try attentionShapeCheck(label, Array(s.prefix(4)))
-        guard s[4] == s[0] else { throw shapeError(label, s, "the output gradient must have q's shape") }
+        guard s.count == 5 || s.count == 6 else { throw shapeError(label, s, "expects q, k, v, mask, optionally its block mask, and the output gradient") }
+        try attentionShapeCheck(label, Array(s.dropLast()))
+        guard s.last! == s[0] else { throw shapeError(label, s, "the output gradient must have q's shape") }
         return [Shape.count(s[0]) + 2 * Shape.count(s[1])]
     }
 
     public func scratch(_ node: Node) -> Int {
-        let a = AttentionDims(node)
+        let a = AttentionDims(node, inputs: 5)
         return Swift.min(a.pairs, AttentionTiles.maxSlots) * 2 * a.blockRows * a.s
     }
 
     public func run(_ k: Kernel) {
-        let a = AttentionDims(k.node)
+        let a = AttentionDims(k.node, inputs: 5)
         guard a.pairs > 0 else { return }
         let slots = Swift.min(a.pairs, AttentionTiles.maxSlots), bq = a.blockRows
-        let q = k.input(0), key = k.input(1), v = k.input(2), mask = k.input(3), dout = k.input(4)
+        let q = k.input(0), key = k.input(1), v = k.input(2), mask = k.input(3), dout = k.input(a.hasBlocks ? 5 : 4)
         let dqBase = k.output, dkBase = k.output + a.pairs * a.t * a.d, dvBase = dkBase + a.pairs * a.s * a.d
         let scratch = k.scratch!, scale = scale
-        AttentionTiles.withTileMap(a, mask: mask) { map in
+        AttentionTiles.withTileMap(a, mask: mask, blocks: a.hasBlocks ? k.input(4) : nil, skipTiles: skipTiles) { map in
             AttentionTiles.dealt(a.pairs, slots: slots, work: a.pairs * a.t * a.s * a.d * 10) { slot, pair in
                 let p = scratch + slot * 2 * bq * a.s, ds = p + bq * a.s
                 let qp = a.q(q, pair), dop = a.q(dout, pair), kp = a.kv(key, pair), vp = a.kv(v, pair)
@@ -350,12 +351,12 @@ extension AttentionBackward {
     /// [dq | dk | dv] differentiated with respect to q, k, v and the output gradient.
     public func gradient(_ node: Node, _ upstream: Node) throws -> [Node?] {
         let (q, k, v, mask, dOut) = (Tensor(node.inputs[0]), Tensor(node.inputs[1]), Tensor(node.inputs[2]),
-                                     Tensor(node.inputs[3]), node.inputs[4])
+                                     Tensor(node.inputs[3]), node.inputs.last!)
         let out = try Tensor.attentionComposed(q, k, v, mask: mask, scale: scale)
         let parts = try Autodiff.gradients(of: out.node, wrt: [q.node, k.node, v.node], seed: dOut, wrtAsLeaves: true)
         let packed = try Tensor.concat(parts.map { try Tensor($0).reshape([-1]) }, axis: 0)
-        let grads = try Autodiff.gradients(of: packed.node, wrt: node.inputs, seed: upstream, wrtAsLeaves: true)
-        return [grads[0], grads[1], grads[2], nil, grads[4]]
+        let grads = try Autodiff.gradients(of: packed.node, wrt: [q.node, k.node, v.node, mask.node, dOut], seed: upstream, wrtAsLeaves: true)
+        return [grads[0], grads[1], grads[2], nil] + (node.inputs.count == 6 ? [nil] : []) + [grads[4]]
     }
 }
 
@@ -371,10 +372,12 @@ extension Tensor {
     /// Scaled dot-product attention: q [B, H, T, D], k and v [B, H, S, D], mask [T, S] or
     /// [B, T, S] of 0/1 (1 = may attend) → [B, H, T, D]. `scale` defaults to 1/√D.
     /// A query row whose mask row is all zeros is an error (reported when the plan runs); its
-    /// output is zeros.
-    public static func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor,
-                                 scale: Float? = nil) throws -> Tensor {
+    /// output is zeros. `blocks`, the mask's `BlockMask` tile classes (the mask's batch axis,
+    /// then `BlockMask.shape`), spares attention classifying the mask each run; it must
+    /// describe the mask. `skipTiles: false` computes every tile (to compare).
+    public static func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor, blocks: Tensor? = nil,
+                                 scale: Float? = nil, skipTiles: Bool = true) throws -> Tensor {
         let d = Swift.max(q.shape.last ?? 1, 1)
-        return try .make(Attention(scale: scale ?? 1 / Float(d).squareRoot()), [q, k, v, mask])
+        return try .make(Attention(scale: scale ?? 1 / Float(d).squareRoot(), skipTiles: skipTiles), [q, k, v, mask] + (blocks.map { [$0] } ?? []))
     }
 }

@@ -27,9 +27,9 @@ final class StepPlan {
     /// Writes row r's block: positions `start ..< start + block.count` of `layout`, seeing the
     /// first `committed` cache slots; the rest of the block is padding that only sees itself.
     func fill(row r: Int, block: [SequenceDecoder.Position], start: Int, committed: Int, layout: SequenceLayout) {
-        let c = model.config, keys = slots + width
+        let c = model.config
         let tokens = buffer(x.tokens), patches = buffer(x.patches), isPatch = buffer(x.isPatch)
-        let time = buffer(x.time), mask = buffer(x.mask)
+        let time = buffer(x.time)
         let rope = model.ropeTables((0..<width).map { $0 < block.count ? start + $0 : 0 })
         buffer(x.cos)?.baseAddress!.advanced(by: r * width * c.headDim).update(from: rope.cos, count: rope.cos.count)
         buffer(x.sin)?.baseAddress!.advanced(by: r * width * c.headDim).update(from: rope.sin, count: rope.sin.count)
@@ -45,15 +45,29 @@ final class StepPlan {
                 features = (p.step, timestepFeatures(p.step, dim: c.timeFeatures))
             }
             for v in 0..<c.timeFeatures { time?[i * c.timeFeatures + v] = position?.patch == nil ? 0 : features!.values[v] }
-            guard let mask else { continue }
-            let row = mask.baseAddress! + i * keys
-            let q = start + j
-            for s in 0..<slots { row[s] = position != nil && s < committed && model.mask.allows(q, s, in: layout) ? 1 : 0 }
-            for k in 0..<width {
-                let allowed = position == nil ? k == j : k < block.count && model.mask.allows(q, start + k, in: layout)
-                row[slots + k] = allowed ? 1 : 0
-            }
         }
+        fillMask(row: r, count: min(block.count, width), start: start, committed: min(committed, slots), layout: layout)
+    }
+
+    /// Row r's mask [width, slots + width] and its block mask: the block's queries see the first
+    /// `committed` cache slots and the block's keys as the model's mask allows; the padding after
+    /// the block's `count` positions sees only itself.
+    private func fillMask(row r: Int, count: Int, start: Int, committed: Int, layout: SequenceLayout) {
+        guard let mask = buffer(x.mask) else { return }
+        let keys = slots + width, base = mask.baseAddress! + r * width * keys
+        base.update(repeating: 0, count: width * keys)
+        let queries = start..<(start + count)
+        let cached = model.mask.allowed(queries: queries, keys: 0..<committed, in: layout)
+        let inBlock = model.mask.allowed(queries: queries, keys: queries, in: layout)
+        for j in 0..<width {
+            let row = base + j * keys
+            guard j < count else { row[slots + j] = 1; continue }
+            for s in 0..<committed where cached[j * committed + s] { row[s] = 1 }
+            for k in 0..<count where inBlock[j * count + k] { row[slots + k] = 1 }
+        }
+        guard let blocks = buffer(x.blocks) else { return }
+        let classes = BlockMask.classes(UnsafeBufferPointer(start: base, count: width * keys), queries: width, keys: keys)
+        blocks.baseAddress!.advanced(by: r * classes.count).update(from: classes, count: classes.count)
     }
 
     /// A U-Net model's image slots: row r's own (imageSlots / batch of them) take the block's

@@ -15,8 +15,8 @@ public enum TokenKind: String, Sendable, CaseIterable {
 ///
 /// The model places an image as BOI, its patches left-to-right and top-to-bottom, then EOI.
 /// BOI and EOI are text-side tokens (attended causally); only patches are bidirectional.
-public struct SequenceLayout: Equatable, Sendable, CustomStringConvertible {
-    public struct Token: Equatable, Sendable {
+public struct SequenceLayout: Hashable, Sendable, CustomStringConvertible {
+    public struct Token: Hashable, Sendable {
         public var kind: TokenKind
         public var image: Int?      // index of the image (0, 1, …) for BOI, patches and EOI
         public var document: Int

@@ -1,7 +1,7 @@
 import TensorGraph
 
 /// A mask evaluated for one layout: the dense boolean [queries × keys] matrix, and its tile
-/// table (which tiles are full, partial or empty — what attention can skip).
+/// table (which of attention's `BlockMask` tiles are full, partial or empty — what it skips).
 public struct MaskMatrix: Sendable {
     public let mask: Mask
     public let layout: SequenceLayout
@@ -10,10 +10,7 @@ public struct MaskMatrix: Sendable {
 
     public init(_ mask: Mask, _ layout: SequenceLayout) {
         self.mask = mask; self.layout = layout
-        let n = layout.count
-        var allowed = [Bool](repeating: false, count: n * n)
-        for q in 0..<n { for k in 0..<n where mask.allows(q, k, in: layout) { allowed[q * n + k] = true } }
-        self.allowed = allowed
+        allowed = mask.allowed(queries: 0..<layout.count, keys: 0..<layout.count, in: layout)
     }
 
     public subscript(q: Int, k: Int) -> Bool { allowed[q * count + k] }
@@ -32,27 +29,30 @@ public struct MaskMatrix: Sendable {
 
     public enum Tile: Character, Sendable { case full = "█", partial = "▒", empty = "·" }
 
-    /// Tiles of `rows` queries × `cols` keys, row-major.
-    public func tiles(rows: Int = 32, cols: Int = 64) -> (grid: [Tile], rows: Int, cols: Int) {
-        let tr = (count + rows - 1) / rows, tc = (count + cols - 1) / cols
-        var grid: [Tile] = []
-        for i in 0..<tr {
-            for j in 0..<tc {
-                var any = false, all = true
-                for q in i * rows..<min(count, (i + 1) * rows) {
-                    for k in j * cols..<min(count, (j + 1) * cols) {
-                        if self[q, k] { any = true } else { all = false }
-                    }
-                }
-                grid.append(all ? .full : (any ? .partial : .empty))
-            }
-        }
-        return (grid, tr, tc)
+    /// Attention's tiles of this matrix (`BlockMask`), row-major: `rows` query tiles × `cols` key tiles.
+    public func tiles() -> (grid: [Tile], rows: Int, cols: Int) {
+        let shape = BlockMask.shape(queries: count, keys: count)
+        let classes = tensorData.values.withUnsafeBufferPointer { BlockMask.classes($0, queries: count, keys: count) }
+        let tiles: [Tile] = [.empty, .partial, .full]
+        return (classes.map { tiles[Int($0)] }, shape[0], shape[1])
     }
 
     /// Share of tiles attention skips entirely.
-    public func skippedShare(rows: Int = 32, cols: Int = 64) -> Double {
-        let t = tiles(rows: rows, cols: cols).grid
+    public func skippedShare() -> Double {
+        let t = tiles().grid
         return Double(t.filter { $0 == .empty }.count) / Double(max(t.count, 1))
+    }
+}
+
+extension Mask {
+    /// Whether each query of `queries` may attend to each key of `keys` in `layout`, row-major
+    /// [queries × keys]: the one evaluation of a mask over a layout (the dense matrix, the
+    /// feeder's rows and the step plans' blocks all read it).
+    public func allowed(queries: Range<Int>, keys: Range<Int>, in layout: SequenceLayout) -> [Bool] {
+        var out = [Bool](repeating: false, count: queries.count * keys.count)
+        for (i, q) in queries.enumerated() {
+            for (j, k) in keys.enumerated() where allows(q, k, in: layout) { out[i * keys.count + j] = true }
+        }
+        return out
     }
 }

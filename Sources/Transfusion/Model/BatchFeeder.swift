@@ -2,14 +2,18 @@ import TensorGraph
 
 /// Turns packed rows and their images into the values of `BatchInputs` for one step: draws a
 /// diffusion step t per image and its noise, noises the patches (and sets the objective's
-/// target), builds RoPE tables and masks (the model's mask within each packed example).
+/// target), builds RoPE tables and masks (the model's mask within each packed example, with its
+/// block mask: both evaluated once per layout).
 public struct BatchFeeder {
     public let model: TransfusionModel
     public let process: DiffusionProcess
     public let mask: Mask
+    /// The mask over each layout the feeder has met.
+    public let masks: LayoutMasks
 
     public init(model: TransfusionModel) {
         self.model = model; process = model.process; mask = model.mask & .sameDocument
+        masks = LayoutMasks(mask)
     }
 
     /// `images[r][i]` holds the clean patches of the i-th image of row r, flat (patches × patchSize).
@@ -20,14 +24,15 @@ public struct BatchFeeder {
         let c = model.config, (b, t, p) = (rows.count, rows[0].count, c.patchSize)
         var tokens = [Float](), targets = [Float](), patches = [Float](repeating: 0, count: b * t * p)
         var noise = patches, isPatch = [Float](repeating: 0, count: b * t), learned = isPatch, time = [Float](repeating: 0, count: b * t * c.timeFeatures)
-        var cosines = [Float](), sines = [Float](), masks = [Float]()
+        var cosines = [Float](), sines = [Float](), masks = [Float](), blocks = [Float]()
         var slots = ImageSlots(slots: x.imageSlots, patches: c.patchesPerImage ?? 0, positions: b * t)
         for (r, row) in rows.enumerated() {
             tokens += row.tokens.map(Float.init)
             targets += row.lmTarget.map { Float($0 ?? -1) }
             let tables = model.ropeTables(row.positions)
             cosines += tables.cos; sines += tables.sin
-            masks += MaskMatrix(mask, row.layout).tensorData.values
+            let evaluated = self.masks[row.layout]
+            masks += evaluated.dense; blocks += evaluated.blocks
             var position = 0
             for (i, image) in images[r].enumerated() {
                 while row.layout[position].kind != .boi || row.layout[position].image != i { position += 1 }
@@ -56,11 +61,11 @@ public struct BatchFeeder {
         }
         // A codebook model's graph reads no patch inputs.
         if c.codebook != nil {
-            return Dictionary(uniqueKeysWithValues: [data(x.tokens, tokens), data(x.targets, targets), data(x.cos, cosines), data(x.sin, sines), data(x.mask, masks)])
+            return Dictionary(uniqueKeysWithValues: [data(x.tokens, tokens), data(x.targets, targets), data(x.cos, cosines), data(x.sin, sines), data(x.mask, masks), data(x.blocks, blocks)])
         }
         return Dictionary(uniqueKeysWithValues: [
             data(x.tokens, tokens), data(x.targets, targets), data(x.patches, patches), data(x.noise, noise),
-            data(x.isPatch, isPatch), data(x.learned, learned), data(x.time, time), data(x.cos, cosines), data(x.sin, sines), data(x.mask, masks),
+            data(x.isPatch, isPatch), data(x.learned, learned), data(x.time, time), data(x.cos, cosines), data(x.sin, sines), data(x.mask, masks), data(x.blocks, blocks),
         ] + slots.feeds(x))
     }
 }

@@ -23,9 +23,11 @@ extension TransfusionModel {
         return model
     }
 
-    /// The mask as the checkpoint's metadata names it (`causal | same_image`), if it does.
-    public static func savedMask(_ path: String) throws -> String? {
-        try Safetensors.read(path: path).metadata["mask"]
+    /// The mask the checkpoint's metadata holds, if it holds one: its JSON encoding, or in older
+    /// checkpoints its text (`causal | same_image`). Neither needs the language to read back.
+    public static func savedMask(_ path: String) throws -> Mask? {
+        guard let text = try Safetensors.read(path: path).metadata["mask"] else { return nil }
+        return try Mask(saved: text)
     }
 }
 

@@ -4,6 +4,9 @@ import TensorGraph
 /// The inputs of one training step for a batch of packed rows, as graph inputs fed per step.
 public struct BatchInputs {
     public let tokens, targets, patches, noise, isPatch, learned, time, cos, sin, mask: Tensor
+    /// The mask's `BlockMask` tile classes per row [batch, query tiles, key tiles]: built with
+    /// the mask, once per layout, so attention does not classify tiles in every run.
+    public let blocks: Tensor
     /// U-Net models only (nil otherwise): per image slot, the flat positions (row·length + i)
     /// of its k patches [slots, k]; per position, the row of the images' outputs it reads
     /// [batch, length] (slot·k + j at a patch, slots·k — a zero row — elsewhere).
@@ -31,6 +34,7 @@ public struct BatchInputs {
         cos = .input("rope_cos", [b, 1, t, c.headDim]) // RoPE tables of each row's positions
         sin = .input("rope_sin", [b, 1, t, c.headDim])
         mask = .input("mask", [b, t, keys ?? t])             // 1 where a query may attend to a key
+        blocks = .input("mask_blocks", [b] + BlockMask.shape(queries: t, keys: keys ?? t))
         if c.encoder == .unet, let k = c.patchesPerImage, imageSlots ?? 1 > 0 {
             self.imageSlots = imageSlots ?? b * max(1, t / (k + 2))
             imagePositions = .input("image_positions", [self.imageSlots, k])
@@ -184,7 +188,7 @@ public struct TransfusionModel {
         let q = try heads("wq", rope: true), k = try heads("wk", rope: true), v = try heads("wv", rope: false)
         let allK = try cache.map { try Tensor.concat([$0.keys[l], k], axis: 2) } ?? k
         let allV = try cache.map { try Tensor.concat([$0.values[l], v], axis: 2) } ?? v
-        let o = try Tensor.attention(q, allK, allV, mask: x.mask)
+        let o = try Tensor.attention(q, allK, allV, mask: x.mask, blocks: x.blocks)
         return (try o.mergeHeads().matmul(parameters["block\(l).attn.wo"]), k, v)
     }
 

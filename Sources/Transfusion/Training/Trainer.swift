@@ -243,7 +243,7 @@ public final class Trainer {
         try Safetensors.write(tensors, metadata: [
             "format": "tfs-checkpoint-1", "step": String(step), "optimizer_steps": String(optimizer.steps),
             "skipped_steps": String(skippedSteps),
-            "rng": rng.stateWords.map(String.init).joined(separator: ","), "config": config, "mask": model.mask.description,
+            "rng": rng.stateWords.map(String.init).joined(separator: ","), "config": config, "mask": model.mask.json,
         ], to: path)
     }
 

@@ -16,15 +16,18 @@ struct AttentionBench {
         var rng = RNG(seed: 1)
         func p() -> Tensor { .parameter(TensorData(shape: [1, heads, n, headDim], values: rng.normal(heads * n * headDim))) }
         let (q, k, v) = (p(), p(), p())
-        let out = try Tensor.attention(q, k, v, mask: .constant(matrix.tensorData))
-        let loss = try out.square().sum()
-        let forward = Plan([out.node]), both = Plan([loss.node] + (try loss.gradients(wrt: [q, k, v])).map(\.node))
+        /// The forward and forward+backward plans, with tiles skipped or every tile computed.
+        func plans(skipTiles: Bool) throws -> (forward: Plan, both: Plan) {
+            let out = try Tensor.attention(q, k, v, mask: .constant(matrix.tensorData), skipTiles: skipTiles)
+            let loss = try out.square().sum()
+            return (Plan([out.node]), Plan([loss.node] + (try loss.gradients(wrt: [q, k, v])).map(\.node)))
+        }
         var lines = [
             "layout: \(spec) (\(n) tokens, 4 images), mask causal | same_image, \(heads) heads × \(headDim)",
-            String(format: "tiles of 32 queries × 64 keys skipped: %.0f%%", 100 * matrix.skippedShare()),
+            String(format: "tiles of %d queries × %d keys skipped: %.0f%%", BlockMask.queryTile, BlockMask.keyTile, 100 * matrix.skippedShare()),
             "", "| pass | threads | dense ms | tiled ms | speed-up |", "|---|---|---|---|---|",
         ]
-        lines += try timings(forward: forward, both: both)
+        lines += try timings(tiled: try plans(skipTiles: true), dense: try plans(skipTiles: false))
         lines += ["", "The training bench's attention (`tfs bench --transfusion`): rows of 128 positions (text:48 image:8x8 text:14,",
                   "BOI and EOI included), mask (causal | same_image) per row, head size 32; batch × heads as in its dim-256 and dim-512 models.", ""]
         lines += try stepShapes()
@@ -55,18 +58,16 @@ struct AttentionBench {
     }
 
     /// Dense against tiled, alternated to even out drift.
-    func timings(forward: Plan, both: Plan) throws -> [String] {
+    func timings(tiled: (forward: Plan, both: Plan), dense: (forward: Plan, both: Plan)) throws -> [String] {
         var lines: [String] = []
         let suite = BenchSuite(size: 0)
         for threads in [1, 2] {
             BLAS.setThreads(threads)
-            for (name, plan) in [("forward", forward), ("forward + backward", both)] {
+            for (name, tiledPlan, densePlan) in [("forward", tiled.forward, dense.forward), ("forward + backward", tiled.both, dense.both)] {
                 var dense = 0.0, tiled = 0.0
                 for _ in 0..<2 {  // alternate to even out drift
-                    AttentionTiles.skipTiles = false
-                    dense += suite.time { try! plan.run() }
-                    AttentionTiles.skipTiles = true
-                    tiled += suite.time { try! plan.run() }
+                    dense += suite.time { try! densePlan.run() }
+                    tiled += suite.time { try! tiledPlan.run() }
                 }
                 lines.append(String(format: "| %@ | %d | %.2f | %.2f | %.2f× |", name, threads, dense * 500, tiled * 500, dense / tiled))
             }
