@@ -75,6 +75,16 @@ import TensorGraph
         #expect(evalScript("def chain(n):\n    h = lambda: 0\n    for i in range(n):\n        h = (lambda g: lambda: g)(h)\n    return 1\nchain(300000)", in: s) == "1")
     }
 
+    /// Empty tensors with long axes (found by the script fuzzer: printing one asked for a list
+    /// of 2³² positions) print their shape, and tolist counts its lists before making them.
+    @Test func emptyTensorsWithLongAxes() {
+        let s = Session()
+        #expect(evalScript("e = zeros([0]).reshape([4294967296, 0, 7])\nstr(e)", in: s) == "'tensor([], shape=[4294967296, 0, 7])'")
+        #expect(evalScript("str(zeros([0])) + ' ' + str(zeros([3, 0]))", in: s) == "'tensor([]) tensor([], shape=[3, 0])'")
+        #expect(evalScript("zeros([3, 0]).tolist()", in: s) == "[[], [], []]")
+        #expect(evalScript("e.tolist()", in: s) == "ERROR 70: 1:1: tensor.tolist: a tensor of shape [4294967296, 0, 7] makes more than 16777216 nested lists")
+    }
+
     /// Masks combined in a loop stop at 1,000 operators deep (printing, comparing and
     /// evaluating a mask recurse over it; simplifying costs its size at every operator).
     @Test func masksCombinedInALoopAreBounded() {

@@ -69,7 +69,19 @@ enum TensorMethods {
             .float(Double(try scalarValue(t, a)))
         },
         method("tolist", "", "The values as nested lists of floats (computes them).", "tensor([[1, 2], [3, 4]]).tolist()") { t, _ in
-            nestedList(try t.realize())
+            // An empty tensor may still have long axes: count the lists before making them.
+            var lists = 0, outer = 1
+            for n in t.shape.dropLast() {
+                lists += outer
+                let (product, overflow) = outer.multipliedReportingOverflow(by: n)
+                guard !overflow, lists <= Arguments.maxSize else { break }
+                outer = product
+            }
+            if t.rank > 0 { lists += outer }
+            guard lists <= Arguments.maxSize else {
+                throw RuntimeError("tensor.tolist: a tensor of shape \(Shape.describe(t.shape)) makes more than \(Arguments.maxSize) nested lists")
+            }
+            return nestedList(try t.realize())
         },
         method("numel", "", "The number of values.", "zeros([2, 3]).numel()") { t, _ in .int(t.count) },
         method("eval", "", "Computes the tensor; a constant tensor holding its values.", "(ones([2]) + 1).eval()") { t, _ in

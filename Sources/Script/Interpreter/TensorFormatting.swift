@@ -5,6 +5,9 @@ import TensorGraph
 /// numbers aligned in columns with a shared format. Tensors of more than 1000 values show
 /// only the first and last three entries of each long axis around "...".
 func formatTensor(_ data: TensorData) -> String {
+    // An empty tensor shows its shape only, as PyTorch does: its axes may be long even though
+    // it holds nothing (zeros([0]).reshape([2**32, 0])), so none is walked.
+    if data.count == 0 && data.rank > 0 { return data.rank == 1 ? "tensor([])" : "tensor([], shape=\(Shape.describe(data.shape)))" }
     let summarize = data.count > 1000
     let shown = summarize ? shownValues(data) : data.values
     let format = numberFormat(shown)
