@@ -68,8 +68,10 @@ import TensorGraph
         #expect(evalScript("print(x)", in: s) == "ERROR 70: 1:1: value nested too deeply to print (limit 200)")
         #expect(evalScript("x = 0\nd = 0\nt = 0\n'freed'", in: s) == "'freed'")
         #expect(evalScript("y = [1]\nfor i in range(150):\n    y = [y]\nlen(str(y))") == "\(2 * 151 + 1)")
-        // Closures each capturing the one before, freed when the global is rebound, and
-        // freed with the call scope that held them.
+        // A bare tuple chain held by a global, and closures each capturing the one before,
+        // freed when the global is rebound, and with the call scope that held them.
+        #expect(evalScript("x = 0\nfor i in range(1000000):\n    x = (x,)\nx = 1\n'freed'", in: s) == "'freed'")
+        #expect(evalScript("def tuples(n):\n    x = 0\n    for i in range(n):\n        x = (x, i, i, i, i, i, i, i, i, i, i, i, i, i, i, i, i, i)\n    return 1\ntuples(300000)", in: s) == "1")
         #expect(evalScript("f = lambda: 0\nfor i in range(300000):\n    f = (lambda g: lambda: g)(f)\nf()()()\n", in: s) == "<function <lambda>>")
         #expect(evalScript("f = 0\n'freed'", in: s) == "'freed'")
         #expect(evalScript("def chain(n):\n    h = lambda: 0\n    for i in range(n):\n        h = (lambda g: lambda: g)(h)\n    return 1\nchain(300000)", in: s) == "1")

@@ -32,8 +32,8 @@ public final class Interpreter {
     // MARK: globals
 
     public func global(_ name: String) -> Value? { globals.values[name] }
-    public func setGlobal(_ name: String, _ value: Value) { globals.values[name] = value }
-    public func removeGlobal(_ name: String) { globals.values[name] = nil }
+    public func setGlobal(_ name: String, _ value: Value) { globals.bind(name, value) }
+    public func removeGlobal(_ name: String) { globals.unbind(name) }
     /// Every global's name, sorted: a pass over all of them, for listings and suggestions —
     /// never for running or checking a cell (a piped REPL runs one cell per line).
     public var globalNames: [String] { globalListings += 1; return globals.values.keys.sorted() }

@@ -26,7 +26,7 @@ extension Interpreter {
         case .augmentedAssign(let target, let op, let value):
             try augmentedAssign(target, op, value, scope)
         case .def(let decl):
-            scope.values[decl.name] = .function(try makeFunction(decl, scope))
+            scope.bind(decl.name, .function(try makeFunction(decl, scope)))
         case .return(let value):
             return .returned(try value.map { try evaluate($0, scope) } ?? Value.none)
         case .if(let branches, let orElse):
@@ -112,7 +112,7 @@ extension Interpreter {
     func assign(_ target: Expr, _ value: Value, _ scope: Scope) throws {
         switch target.kind {
         case .name(let name):
-            scope.values[name] = value
+            scope.bind(name, value)
         case .tuple(let targets), .list(let targets):
             let items = try located(target.span) { try unpack(value, count: targets.count) }
             for (t, v) in zip(targets, items) { try assign(t, v, scope) }
@@ -151,7 +151,7 @@ extension Interpreter {
                 throw RuntimeError("name '\(name)' is not defined", span: target.span)
             }
             let value = try evaluate(valueExpr, scope)
-            scope.values[name] = try combine(current, op, value, target.span)
+            scope.bind(name, try combine(current, op, value, target.span))
         case .member(let object, let name, let nameSpan):
             let o = try evaluate(object, scope)
             let current = try located(nameSpan) { try member(o, name) }

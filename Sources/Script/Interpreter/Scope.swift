@@ -12,6 +12,19 @@ final class Scope {
         self.parent = parent; self.values = values
     }
 
+    /// Binds `name`; the value it held is freed without deep recursion (a bare tuple chain has
+    /// no deinit of its own to do that, unlike lists, dicts and closures).
+    func bind(_ name: String, _ value: Value) {
+        guard let old = values.updateValue(value, forKey: name) else { return }
+        releaseIteratively(consume old)
+    }
+
+    /// Unbinds `name`, freeing its value the same way.
+    func unbind(_ name: String) {
+        guard let old = values.removeValue(forKey: name) else { return }
+        releaseIteratively(consume old)
+    }
+
     /// Empties the scope, handing its values over (for `releaseIteratively`).
     func takeValues() -> [Value] {
         defer { values = [:] }

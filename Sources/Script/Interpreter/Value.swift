@@ -100,12 +100,11 @@ public final class ListRef {
     deinit { releaseIteratively(&items) }
 }
 
-/// Frees the lists, dicts and closures nested in `values` (and small tuples inside them) with a
-/// loop instead of the recursion of ordinary release: a list nested millions deep (`x = [x]`
-/// in a loop) or a chain of closures each capturing the last would otherwise be freed by a
-/// recursion as deep, past the end of the stack. A container someone else still holds is only
-/// let go of, as usual. (A chain of bare tuples, `x = (x,)`, is not covered: whether a tuple is
-/// shared cannot be seen, so it cannot be opened without walking it at every release.)
+/// Frees the lists, dicts, tuples and closures nested in `values` with a loop instead of the
+/// recursion of ordinary release: a list nested millions deep (`x = [x]` in a loop), a tuple
+/// chain (`x = (x,)`) or a chain of closures each capturing the last would otherwise be freed
+/// by a recursion as deep, past the end of the stack. A container someone else still holds is
+/// only let go of, as usual.
 func releaseIteratively(_ values: inout [Value]) {
     guard values.contains(where: \.holdsContainers) else { return }
     var pending = values
@@ -118,14 +117,29 @@ func releaseIteratively(_ values: inout [Value]) {
             pending += d.takeValues()
         } else if var f = take(&next, { if case .function(let f) = $0 { f } else { nil } }), isKnownUniquelyReferenced(&f) {
             pending += f.takeCaptured()
-        } else if case .tuple(let items) = next, items.count <= 16, items.contains(where: \.holdsContainers) {
-            // A tuple is a value, and whether another holds it cannot be seen, so only small
-            // ones (the links of a chain like `x = [(x, 1)]`) are opened: a large shared one
-            // would be walked at every release.
+        } else if case .tuple(var items) = next, items.contains(where: \.holdsContainers) {
+            // A tuple is a value: its elements are opened only when this was its last holder
+            // (its storage is then ours alone), so a chain still held elsewhere is not walked.
             next = .none
-            pending += items
+            if ownsStorage(&items) { pending += items }
         }
     }
+}
+
+/// Frees one value that way. It is consumed — no other copy of it may stay alive here, or a
+/// tuple it holds would look shared and be freed by ordinary recursion when that copy goes.
+func releaseIteratively(_ value: consuming Value) {
+    guard value.holdsContainers else { return }
+    var values = [consume value]
+    releaseIteratively(&values)
+}
+
+/// Whether `items` is the only holder of its storage: asking for mutable access copies shared
+/// storage (copy on write), which moves it. A shared array costs one copy of its elements.
+private func ownsStorage(_ items: inout [Value]) -> Bool {
+    let before = items.withUnsafeBufferPointer { $0.baseAddress }
+    let after = items.withUnsafeMutableBufferPointer { UnsafePointer($0.baseAddress) }
+    return before == after
 }
 
 extension Value {
