@@ -56,7 +56,7 @@ import Testing
             target, "-runs=\(runs)", "-seed=1", "-timeout=20", "-rss_limit_mb=4096", "-close_fd_mask=3",
             "-artifact_prefix=\(work.path)/", found.path, Self.corpus(target).path], work: work)
         // Swift's own backtracer would catch a crash before libFuzzer could save the input.
-        let r = try Tool.run(executable, arguments, environment: ["SWIFT_BACKTRACE": "enable=no"], directory: work, timeout: 600)
+        let r = try Tool.run(executable, arguments, environment: ["SWIFT_BACKTRACE": "enable=no", "TFS_MEMORY_LIMIT": "512M"], directory: work, timeout: 600)
         #expect(r.status == 0 && !r.timedOut, "\(r.both)")
         #expect(r.stderr.contains("Done \(runs) runs"), "\(r.both)")
         // A finding is kept where scripts/fuzz keeps its own, to replay: tfs-fuzz TARGET FILE.

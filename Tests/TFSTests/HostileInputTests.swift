@@ -7,6 +7,20 @@ import Testing
 /// expressions (F1–F3) are generated here rather than kept as 50–225 KB files.
 @Suite(.enabled(if: Tool.hasTFS, "the tfs executable is not built (swift build --product tfs)"))
 struct HostileInputTests {
+    /// TFS_MEMORY_LIMIT lowers the ceiling: a 4 MB tensor under a 1 MB limit is an error at
+    /// its place that names the setting.
+    @Test func aMemoryLimitSettingLowersTheCeiling() throws {
+        let dir = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let script = dir.appendingPathComponent("big.tfs")
+        try "x = ones([1000, 1000]) * 2\nprint(x.shape)\n".write(to: script, atomically: true, encoding: .utf8)
+        let limited = try Tool.tfs(["run", script.path], environment: ["TFS_MEMORY_LIMIT": "1M"])
+        #expect(limited.status == 70)
+        #expect(limited.stderr.contains("big.tfs:1:5: error: ") && limited.stderr.contains("needs 3.8 MB, more than the 1.0 MB TFS_MEMORY_LIMIT allows"), "\(limited.both)")
+        let free = try Tool.tfs(["run", script.path])
+        #expect(free.status == 0 && free.stdout.contains("[1000, 1000]"), "\(free.both)")
+    }
+
     static let fixtures = Tool.root.appendingPathComponent("Tests/Fixtures/repro")
 
     /// Each reproducer, its exit status, and the error it must print (after "FILE:line:col: error: ").

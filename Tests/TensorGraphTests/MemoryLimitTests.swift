@@ -4,6 +4,15 @@ import Testing
 /// The one ceiling on a tensor's size (issue 20, F12): element counts are overflow-checked and
 /// an op whose output would not fit in physical memory is refused where the graph is built.
 @Suite struct MemoryLimitTests {
+    /// TFS_MEMORY_LIMIT's values: bytes, or K, M, G, T (binary) suffixes; nothing else.
+    @Test func memoryLimitSettingsParse() {
+        #expect(MemoryLimit.parseBytes("4096") == 4096)
+        #expect(MemoryLimit.parseBytes("512M") == 512 << 20)
+        #expect(MemoryLimit.parseBytes("2g") == 2 << 30)
+        #expect(MemoryLimit.parseBytes(" 1T ") == 1 << 40)
+        for bad in ["", "G", "-1G", "0", "1.5G", "2GB", "99999999999T"] { #expect(MemoryLimit.parseBytes(bad) == nil, "\(bad)") }
+    }
+
     @Test func countsAreOverflowChecked() {
         #expect(MemoryLimit.count([2, 3, 4]) == 24)
         #expect(MemoryLimit.count([]) == 1)
