@@ -57,13 +57,13 @@ enum FuzzTarget: String, CaseIterable {
         inSession([String(decoding: bytes, as: UTF8.self)])
     }
 
-    /// Runs cells in the session, from a fresh state, each stopped after a quarter of a second.
+    /// Runs cells in the session, from a fresh state, each stopped after a twentieth of a second.
     private static func inSession(_ cells: [String]) {
         let watchdog = Self.watchdog ?? Watchdog(flag: session.interpreter.interruptFlag)
         Self.watchdog = watchdog
         session.reset()
         for cell in cells {
-            watchdog.arm(seconds: 0.25)
+            watchdog.arm(seconds: 0.05)
             let result = session.run(source: cell, file: "fuzz.tfs")
             watchdog.disarm()
             if verbose {
