@@ -77,6 +77,14 @@ import TensorGraph
         #expect(evalScript("def chain(n):\n    h = lambda: 0\n    for i in range(n):\n        h = (lambda g: lambda: g)(h)\n    return 1\nchain(300000)", in: s) == "1")
     }
 
+    /// Ranges that run the wrong way by more than Int holds are empty (found by the script
+    /// fuzzer: converting their negative length to Int trapped).
+    @Test func rangesRunningTheWrongWayFarAreEmpty() {
+        #expect(evalScript("len(range(9223372036854775807, -92233720368547758-1))") == "0")
+        #expect(evalScript("arange(0, 1e30, -30).shape") == "[0]")
+        #expect(evalScript("len(range(-9223372036854775807, 9223372036854775807, -1))") == "0")
+    }
+
     /// Empty tensors with long axes (found by the script fuzzer: printing one asked for a list
     /// of 2³² positions) print their shape, and tolist counts its lists before making them.
     @Test func emptyTensorsWithLongAxes() {

@@ -66,7 +66,7 @@ public struct Arguments {
         guard n <= Double(limit) else {
             throw error(p, "\(String(format: "%.3g", n)) values are too many (at most \(limit))")
         }
-        return Swift.max(0, Int(n))
+        return n <= 0 ? 0 : Int(n)   // a negative count may lie below Int.min: no conversion
     }
 
     /// A positive size argument (a count, width, length, number of steps…) up to `limit`:
