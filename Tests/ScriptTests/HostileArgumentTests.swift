@@ -77,6 +77,15 @@ import TensorGraph
         #expect(evalScript("def chain(n):\n    h = lambda: 0\n    for i in range(n):\n        h = (lambda g: lambda: g)(h)\n    return 1\nchain(300000)", in: s) == "1")
     }
 
+    /// A generation's prompts hold at most a megabyte of text (found by the script fuzzer: a
+    /// 100 MB prompt needed 7 GB of tokens and caches before its first tensor was checked).
+    @Test func promptsAreBounded() {
+        let s = Session()
+        _ = evalScript("m = transfusion(dim=16, layers=1, heads=2)", in: s)
+        #expect(evalScript("len(generate(m, 'ab' * 600000, tokens=2, steps=2).text)", in: s) == "ERROR 70: 1:17: generate: 'prompt' holds 1200000 bytes of text; at most 1048576 in all")
+        #expect(evalScript("len(generate(m, 'ab', tokens=2, steps=2).text) > 0", in: s) == "True")
+    }
+
     /// Ranges that run the wrong way by more than Int holds are empty (found by the script
     /// fuzzer: converting their negative length to Int trapped).
     @Test func rangesRunningTheWrongWayFarAreEmpty() {

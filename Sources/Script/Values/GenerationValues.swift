@@ -70,7 +70,7 @@ enum GenerationBuiltins {
                 help: "Continues a prompt (or a list of prompts, batched) with text and images: text is sampled (greedy at temperature 0, else with top_k/top_p) until EOS or `tokens`; when the model writes BOI, an image is denoised with the sampler ('ddim', 'ddpm', 'euler' or 'midpoint' over `steps`; cfg > 1 for classifier-free guidance) and text goes on after it. cache=False recomputes everything at every step.",
                 example: "m = transfusion(dim=32, layers=1, heads=2)\ng = generate(m, \"a red\", tokens=4, steps=2)\nprint(g.images.count)") { a in
             let (model, generator) = try setup(a)
-            let prompts = try strings(a, "prompt")
+            let prompts = try Self.prompts(a, "prompt")
             let results = try MaskBuiltins.located { try generator.generate(prompts.values) }.map {
                 Value.object(GenerationValue($0, side: try modelValue(a).pixelSide))
             }
@@ -80,7 +80,7 @@ enum GenerationBuiltins {
                 help: "One image per caption (a string or a list, batched): the caption, then BOI, then the sampler. Returns images (show them, .save(path) as PNG).",
                 example: "m = transfusion(dim=32, layers=1, heads=2)\nprint(draw(m, [\"a red circle\", \"a blue square\"], steps=2))") { a in
             let (model, generator) = try setup(a)
-            let captions = try strings(a, "caption")
+            let captions = try Self.prompts(a, "caption")
             let images = try MaskBuiltins.located { try generator.images(for: captions.values) }
             return .object(ImagesValue(images, side: try modelValue(a).pixelSide, captions: captions.values))
         },
@@ -97,7 +97,7 @@ enum GenerationBuiltins {
                 example: "m = transfusion(dim=32, layers=1, heads=2)\nprint(edit(m, shapes(size=16).take(1), \"make the circle blue\", steps=2))") { a in
             let (model, generator) = try setup(a)
             let images = try pixels(a, "image", side: try modelValue(a).pixelSide)
-            let instructions = try strings(a, "instruction").values
+            let instructions = try Self.prompts(a, "instruction").values
             guard instructions.count == images.count || instructions.count == 1 else {
                 throw a.error("instruction", "gives \(instructions.count) instructions for \(images.count) images")
             }
@@ -196,6 +196,19 @@ enum GenerationBuiltins {
         }
         guard !list.isEmpty else { throw a.error(p, "is an empty list") }
         return (list, false)
+    }
+
+    /// The most text a generation's prompts (captions, instructions) may hold, in UTF-8 bytes:
+    /// far past any context tfs trains, and its tokens and caches still fit in memory (the
+    /// script fuzzer's 100 MB prompt needed 7 GB before its first tensor).
+    static let promptBytes = 1 << 20
+
+    /// `strings`, for text a model is fed: at most `promptBytes` in all.
+    static func prompts(_ a: Arguments, _ p: String) throws -> (values: [String], single: Bool) {
+        let texts = try strings(a, p)
+        let bytes = texts.values.reduce(0) { $0 + $1.utf8.count }
+        guard bytes <= promptBytes else { throw a.error(p, "'\(p)' holds \(bytes) bytes of text; at most \(promptBytes) in all") }
+        return texts
     }
 
     /// Images from an images value, a dataset's examples, or a [n, side, side, 3] / [side, side, 3] tensor.
