@@ -47,7 +47,7 @@ struct CheckpointFaultTests {
         private var outData = Data()
         private let group = DispatchGroup()
 
-        init(_ arguments: [String], directory: URL) throws {
+        init(_ arguments: [String], directory: URL, input: URL? = nil) throws {
             process.executableURL = Tool.tfs!
             process.arguments = arguments
             var env = ProcessInfo.processInfo.environment
@@ -55,7 +55,7 @@ struct CheckpointFaultTests {
             process.environment = env
             process.currentDirectoryURL = directory
             process.standardError = errors; process.standardOutput = output
-            process.standardInput = FileHandle.nullDevice
+            process.standardInput = try input.map { try FileHandle(forReadingFrom: $0) } ?? FileHandle.nullDevice
             try process.run()
             group.enter()
             let out = output.fileHandleForReading
@@ -237,6 +237,24 @@ struct CheckpointFaultTests {
         #expect((Int(meta["step"] ?? "") ?? 0) >= 3)
         let written = try String(contentsOf: notebook, encoding: .utf8)
         #expect(written.contains("checkpoint written to ck.safetensors") && !written.contains("not reached\\n\""), "\(written)")
+    }
+
+    /// The REPL too: SIGTERM during a training entry saves the checkpoint and ends with 143.
+    @Test func sigtermDuringAREPLEntrySavesTheCheckpoint() throws {
+        let dir = try Tool.temporaryDirectory("tfs-sigterm-repl")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = dir.appendingPathComponent("input.txt")
+        try (Self.model + "\n" + Self.train("steps=1000000, checkpoint=\"ck.safetensors\"") + "\nprint(\"not reached\")\n")
+            .write(to: input, atomically: true, encoding: .utf8)
+        let run = try Running(["repl", "--no-history"], directory: dir, input: input)
+        #expect(run.waitFor { (Self.progressStep($0) ?? 0) >= 3 })
+        kill(run.process.processIdentifier, SIGTERM)
+        let status = run.finish()
+        #expect(status == 143, "\(run.stderr)")
+        #expect(run.stderr.contains("terminated by SIGTERM"))
+        #expect(!run.stdout.contains("not reached"))
+        let meta = try Safetensors.readMetadata(path: dir.appendingPathComponent("ck.safetensors").path)
+        #expect((Int(meta["step"] ?? "") ?? 0) >= 3)
     }
 
     /// F19: Ctrl-C during draw stops it between denoising steps with a located message, long

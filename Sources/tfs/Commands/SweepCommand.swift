@@ -41,6 +41,9 @@ struct SweepCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Ctrl-C stops the sweep (exit 130); SIGTERM too (exit 143): the running script is
+        // interrupted like Ctrl-C (a training run saves its checkpoint) and the table so far is kept.
+        Interrupts.installTermination()
         for path in out { try OutputFile.checkWritable(path, option: "--out") }
         let sweep: Sweep
         do {
@@ -59,6 +62,10 @@ struct SweepCommand: ParsableCommand {
         for path in out {
             let text = (path as NSString).pathExtension.lowercased() == "md" ? table.markdown : table.jsonLines
             try OutputFile.writing(path, option: "--out") { try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) }
+        }
+        if Interrupts.terminated {
+            printError("terminated by SIGTERM")
+            throw ExitCode(143)
         }
         if table.interrupted { throw ExitCode(130) }
         if table.runs.contains(where: { $0.error != nil }) { throw ExitCode(70) }

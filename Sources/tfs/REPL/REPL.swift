@@ -51,7 +51,9 @@ final class REPL {
         }
         self.box = box
         box.repl = self
-        Interrupts.install()
+        // Ctrl-C interrupts the running entry or clears the line; SIGTERM interrupts the same
+        // way (a training run saves its checkpoint), then the REPL ends with 143.
+        Interrupts.installTermination()
     }
 
     /// Lets the completion callback reach the REPL without a retain cycle.
@@ -75,8 +77,13 @@ final class REPL {
                 continue
             }
             evaluate(entry, line: entryLine)
+            if Interrupts.terminated { break }
         }
         fflush(stdout)
+        if Interrupts.terminated {
+            FileHandle.standardError.write(Data("tfs: terminated by SIGTERM\n".utf8))
+            return 143
+        }
         if let firstFailure, !interactive { return firstFailure == .interrupted ? 130 : Int32(firstFailure.rawValue) }
         return 0
     }
@@ -109,6 +116,7 @@ final class REPL {
             if case .line = input { lineNumber += 1 }
             switch input {
             case .interrupted:
+                if Interrupts.terminated { return nil }
                 lines = []
                 continue
             case .endOfInput:
