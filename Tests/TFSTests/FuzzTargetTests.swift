@@ -60,7 +60,7 @@ import Testing
         #expect(r.status == 0 && !r.timedOut, "\(r.both)")
         #expect(r.stderr.contains("Done \(runs) runs"), "\(r.both)")
         // A finding is kept where scripts/fuzz keeps its own, to replay: tfs-fuzz TARGET FILE.
-        let artifacts = try FileManager.default.contentsOfDirectory(atPath: work.path).filter { !["found", "seeds", "tfs-fuzz"].contains($0) }
+        let artifacts = try FileManager.default.contentsOfDirectory(atPath: work.path).filter { name in ["crash-", "oom-", "timeout-", "leak-", "slow-unit-"].contains { name.hasPrefix($0) } }   // scripts may write other files here
         let kept = Tool.root.appendingPathComponent(".build/fuzz/crashes/\(target)")
         try FileManager.default.createDirectory(at: kept, withIntermediateDirectories: true)
         for name in artifacts {
