@@ -25,7 +25,7 @@ import Testing
     @Test func everyGuideExampleRuns() throws {
         let examples = try Self.examples()
         #expect(examples.count >= 7)
-        let session = Session()
+        let session = Session(registry: .tfs)
         for (line, code) in examples {
             let result = session.run(source: code, file: "docs/language.md", line: line)
             #expect(result.failure == nil, "example at docs/language.md:\(line): \(result.outputs)")

@@ -175,7 +175,7 @@ import Transfusion
     /// The mask the language makes of this text, in a fresh session.
     static func languageMask(_ text: String) throws -> Mask? {
         guard let e = Parser.parseExpression(text, sink: DiagnosticSink()),
-              case .object(let o) = try Session().interpreter.evaluate(e), let value = o as? MaskValue else { return nil }
+              case .object(let o) = try Session(registry: .tfs).interpreter.evaluate(e), let value = o as? MaskValue else { return nil }
         return value.mask
     }
 

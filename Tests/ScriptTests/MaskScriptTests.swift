@@ -6,7 +6,7 @@ import Transfusion
 
 @Suite struct MaskScriptTests {
     func run(_ source: String) -> (Session, CellResult) {
-        let s = Session()
+        let s = Session(registry: .tfs)
         return (s, s.run(source: source, file: "t.tfs", line: 1))
     }
 

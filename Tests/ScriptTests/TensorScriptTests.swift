@@ -108,7 +108,7 @@ import TensorGraph
             w.assign(w - 0.1 * grad(loss, w))
         round(w.item(), 3)
         """
-        let s = Session()
+        let s = Session(registry: .tfs)
         #expect(evalScript(script, in: s) == "1.0")
         #expect(s.metrics.count == 50)
         #expect(s.metrics[0].json == "{\"name\": \"loss\", \"value\": 9, \"step\": 0}")

@@ -9,6 +9,8 @@ import TensorGraph
 /// operators, calls, indexing and members each in their own file.
 public final class Interpreter {
     let globals = Scope(parent: nil)
+    /// The builtins, constants and types scripts can reach without defining them.
+    public let registry: Registry
     /// The random generator `randn`/`rand` draw from; `seed(n)` replaces it.
     public var rng = RNG(seed: 0)
     public let interruptFlag: InterruptFlag
@@ -25,7 +27,8 @@ public final class Interpreter {
     var callDepth = 0
     var steps = 0
 
-    public init(interruptFlag: InterruptFlag = InterruptFlag()) {
+    public init(registry: Registry = .language, interruptFlag: InterruptFlag = InterruptFlag()) {
+        self.registry = registry
         self.interruptFlag = interruptFlag
     }
 
@@ -43,8 +46,7 @@ public final class Interpreter {
     /// A variable of the running code, or a builtin.
     func lookup(_ name: String, _ scope: Scope) -> Value? {
         if let v = scope.lookup(name) { return v }
-        if let b = Builtins.named[name] { return .builtin(b) }
-        return Builtins.constants[name]?.value
+        return registry.global(name)
     }
 
     // MARK: running a program

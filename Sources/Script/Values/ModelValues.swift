@@ -15,7 +15,27 @@ final class ModelValue: ScriptObject {
 
     init(_ model: TransfusionModel, loss: LossWeights, vae: VAE? = nil) { self.model = model; self.loss = loss; self.vae = vae }
 
-    var typeName: String { "model" }
+    static let type: ValueType = {
+        let m = Members<ModelValue>("model")
+        return ValueType("model", help: "A Transfusion (or Chameleon) model: its configuration, its weights and its pieces, starting with the attention mask.", fields: [
+            m.field("mask_expression", "The mask it trains with on packed rows (its mask, within each example), as a mask value.") { .object(MaskValue($0.trainingMask)) },
+            m.field("parameters", "How many weights it has.") { .int($0.model.parameters.count) },
+            m.field("dim", "The width of its hidden states.") { .int($0.model.config.dim) },
+            m.field("layers", "How many transformer blocks.") { .int($0.model.config.layers) },
+            m.field("heads", "How many attention heads.") { .int($0.model.config.heads) },
+            m.field("tokenizer", "Its text tokenizer.") { .object(TokenizerValue($0.model.config.tokenizer)) },
+        ], methods: [
+            m.method("mask", "sample",
+                     "The attention mask this model uses on a packed row (or a layout): its mask, within each example.",
+                     example: "m = transfusion(dim=32, layers=1, heads=2, patch=4)\nm.mask(pack([[\"hi\", 4]], length=16)[0])") { model, a in
+                let layout: SequenceLayout
+                if case .object(let o) = a["sample"], let packed = o as? PackedValue { layout = packed.sequence.layout }
+                else { layout = try MaskBuiltins.layout(a, "sample") }
+                return .object(MaskViewValue(MaskMatrix(model.trainingMask, layout)))
+            },
+        ])
+    }()
+
     var description: String {
         let c = model.config
         if let book = c.codebook {
@@ -30,30 +50,6 @@ final class ModelValue: ScriptObject {
         let t = model.config.tokenizer
         return t.merges.isEmpty ? "" : ", tokenizer=bpe(vocab=\(t.vocabularySize))"
     }
-    var memberNames: [String] { ["mask", "mask_expression", "parameters", "dim", "layers", "heads", "tokenizer"] }
-
-    func member(_ name: String) throws -> Value? {
-        let c = model.config
-        switch name {
-        case "mask":
-            return .builtin(Builtin("mask", "sample",
-                                    help: "The attention mask this model uses on a packed row (or a layout): its mask, within each example.",
-                                    example: "m = transfusion(dim=32, layers=1, heads=2, patch=4)\nm.mask(pack([[\"hi\", 4]], length=16)[0])") { a in
-                let layout: SequenceLayout
-                if case .object(let o) = a["sample"], let packed = o as? PackedValue { layout = packed.sequence.layout }
-                else { layout = try MaskBuiltins.layout(a, "sample") }
-                return .object(MaskViewValue(MaskMatrix(self.trainingMask, layout)))
-            })
-        case "mask_expression": return .object(MaskValue(trainingMask))
-        case "parameters": return .int(model.parameters.count)
-        case "dim": return .int(c.dim)
-        case "layers": return .int(c.layers)
-        case "heads": return .int(c.heads)
-        case "tokenizer": return .object(TokenizerValue(c.tokenizer))
-        default: return nil
-        }
-    }
-
     /// Packed rows hold several examples: attention never crosses from one to another.
     var trainingMask: Mask { mask & .sameDocument }
 }
@@ -94,11 +90,11 @@ enum ModelBuiltins {
                 example: "m = transfusion(dim=32, layers=1, heads=2)\nrun = train(m, shapes(size=16), steps=1, batch=2, checkpoint=\"/tmp/tfs-tiny.safetensors\")\nprint(load_model(\"/tmp/tfs-tiny.safetensors\"))") { a in
             let path = try a.path("path")
             var mask = try maskArgument(a) ?? .transfusion
-            if !a.has("mask"), let saved = try MaskBuiltins.located({ try Safetensors.read(path: path).metadata["mask"] }) {
+            if !a.has("mask"), let saved = try RuntimeError.located({ try Safetensors.read(path: path).metadata["mask"] }) {
                 mask = try savedMask(saved, a)
             }
             let loss = try lossArgument(a)
-            let model = try MaskBuiltins.located { try TransfusionModel.load(path, mask: mask) }
+            let model = try RuntimeError.located { try TransfusionModel.load(path, mask: mask) }
             let vae = try latentVAE(a)
             guard model.config.latent == (vae != nil) else {
                 throw a.error("latent", model.config.latent ? "this model works in VAE latents: give latent=load_vae(...)" : "this model works in pixels; it takes no VAE")

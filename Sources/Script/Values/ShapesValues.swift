@@ -11,27 +11,25 @@ final class ShapesValue: TrainingData {
     init(side: Int, seed: UInt64, two: Bool) { shapes = Shapes(side: side, two: two); rng = RNG(seed: seed) }
 
     var dataset: any Dataset { shapes }
-    var typeName: String { "dataset" }
-    var description: String { shapes.description }
-    var memberNames: [String] { ["take", "size", "edits", "stories"] }
-
-    func member(_ name: String) throws -> Value? {
-        switch name {
-        case "size": return .int(shapes.side)
-        case "take": return .builtin(takeMethod(example: "shapes(size=16).take(4)"))
-        case "edits":
-            return .builtin(Builtin("edits", "n=None, seed=0",
-                                    help: "Edit triples from these shapes (recolour, move, reshape, add, remove): a source image, an instruction and the edited image; n of them fixed by seed (the paper fine-tunes on 8000), or endless fresh ones. take(k) shows the edited images with their instructions.",
-                                    example: "shapes(size=16).edits(n=8000).take(4)") { a in
+    static let type: ValueType = {
+        let m = Members<ShapesValue>("shapes")
+        return ValueType("shapes", help: "The procedural shapes dataset (shapes(...)): captioned images of coloured shapes, with their judge.", fields: [
+            m.field("size", "The side of its images in pixels.") { .int($0.shapes.side) },
+        ], methods: [
+            m.take(example: "shapes(size=16).take(4)"),
+            m.method("edits", "n=None, seed=0",
+                     "Edit triples from these shapes (recolour, move, reshape, add, remove): a source image, an instruction and the edited image; n of them fixed by seed (the paper fine-tunes on 8000), or endless fresh ones. take(k) shows the edited images with their instructions.",
+                     example: "shapes(size=16).edits(n=8000).take(4)") { data, a in
                 let n = a.has("n") ? try a.size("n", atMost: 1 << 20) : nil
-                return .object(DatasetValue(ShapesEdits(self.shapes, count: n, seed: UInt64(max(0, try a.int("seed"))))))
-            })
-        case "stories":
-            return .builtin(Builtin("stories", "", help: "Interleaved documents from these shapes: a caption, its image, \"then\" another caption and its image — they teach a model to write text after an image (mix them with the pairs).",
-                                    example: "shapes(size=16).stories().take(2)") { _ in
-                .object(DatasetValue(ShapesStories(self.shapes)))
-            })
-        default: return nil
-        }
-    }
+                return .object(DatasetValue(ShapesEdits(data.shapes, count: n, seed: UInt64(max(0, try a.int("seed"))))))
+            },
+            m.method("stories", "",
+                     "Interleaved documents from these shapes: a caption, its image, \"then\" another caption and its image — they teach a model to write text after an image (mix them with the pairs).",
+                     example: "shapes(size=16).stories().take(2)") { data, _ in
+                .object(DatasetValue(ShapesStories(data.shapes)))
+            },
+        ])
+    }()
+
+    var description: String { shapes.description }
 }

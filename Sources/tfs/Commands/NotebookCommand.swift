@@ -58,7 +58,7 @@ struct NotebookCommand: ParsableCommand {
         Interrupts.installTermination()
         let script = try ScriptFile(path: file)
         let count = try script.cellCount(upTo: selection.cell)
-        let session = Session()
+        let session = Session(registry: .tfs)
         session.overrides = try ScriptFile.overrides(selection.settings)
         session.remember(file: script.path, source: script.source)
         let targets = outputs.isEmpty

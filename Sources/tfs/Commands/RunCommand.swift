@@ -52,7 +52,7 @@ struct RunCommand: ParsableCommand {
         }
 
         if let metrics = selection.metrics { try OutputFile.checkWritable(metrics, option: "--metrics") }
-        let session = Session()
+        let session = Session(registry: .tfs)
         if check {
             session.remember(file: script.path, source: script.source)
             let problems = session.check(source: script.source, file: script.path)

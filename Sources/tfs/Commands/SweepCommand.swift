@@ -51,7 +51,7 @@ struct SweepCommand: ParsableCommand {
         } catch let error as TensorGraphError { throw ValidationError(error.message) }
         let interrupt = InterruptFlag()
         let trial: ([Sweep.Setting], Int) -> Sweep.Outcome
-        do { trial = try sweep.scriptTrial(path: file, interrupt: interrupt) } catch let error as TensorGraphError {
+        do { trial = try sweep.scriptTrial(path: file, registry: .tfs, interrupt: interrupt) } catch let error as TensorGraphError {
             printError(error.message)
             throw ExitCode(65)
         }

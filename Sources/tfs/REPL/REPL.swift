@@ -18,7 +18,7 @@ final class REPL {
     let interactive: Bool
     let style: Style
     let errorStyle: Style
-    let session = Session()
+    let session = Session(registry: .tfs)
     private let source: LineSource
     /// `In [n]`: the number the next entry gets.
     private(set) var count = 1
