@@ -1,5 +1,6 @@
 import Foundation
 import Script
+import ScriptLibrary
 import TensorGraph
 import Transfusion
 import Visual

@@ -3,6 +3,7 @@ import Testing
 import TensorGraph
 import Transfusion
 @testable import Script
+@testable import ScriptLibrary
 
 /// Datasets in the language: images(), text(), mixture(), train() on any of them, held-out
 /// evaluation, and Ctrl-C during training.

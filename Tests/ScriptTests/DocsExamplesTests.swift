@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Script
+@testable import ScriptLibrary
 
 /// Every ```python example of docs/language.md runs, in order, in one session, without error.
 @Suite struct DocsExamplesTests {

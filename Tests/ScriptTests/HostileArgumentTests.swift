@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Script
+@testable import ScriptLibrary
 import TensorGraph
 
 /// Arguments that used to trap, abort or truncate (issue 20, F4–F12 and F21) are refused

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Script
+@testable import ScriptLibrary
 
 /// Random and mutated scripts through a whole session: every run ends (a step budget stops
 /// infinite loops) with a result, never a crash, and every error output is non-empty.

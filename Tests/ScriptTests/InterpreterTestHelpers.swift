@@ -1,4 +1,5 @@
 @testable import Script
+@testable import ScriptLibrary
 import TensorGraph
 
 /// Runs a script in a fresh session (file "t.tfs").

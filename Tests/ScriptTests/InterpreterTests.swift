@@ -1,5 +1,6 @@
 import Testing
 @testable import Script
+@testable import ScriptLibrary
 import TensorGraph
 
 /// Evaluation of every construct of the language, checked through a session.

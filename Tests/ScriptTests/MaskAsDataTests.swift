@@ -3,6 +3,7 @@ import Testing
 import TensorGraph
 import Transfusion
 @testable import Script
+@testable import ScriptLibrary
 
 /// The masks scripts use are data: every mask the examples write, and every primitive and
 /// combinator, reads back from its text without the language, round-trips through a checkpoint,

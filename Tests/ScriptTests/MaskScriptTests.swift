@@ -3,6 +3,7 @@ import Testing
 import TensorGraph
 import Transfusion
 @testable import Script
+@testable import ScriptLibrary
 
 @Suite struct MaskScriptTests {
     func run(_ source: String) -> (Session, CellResult) {

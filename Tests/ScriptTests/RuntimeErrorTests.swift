@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Script
+@testable import ScriptLibrary
 import TensorGraph
 
 /// Scripts that pass the checker but fail while running: each gives exit code 70 with this

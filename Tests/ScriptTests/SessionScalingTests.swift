@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Script
+@testable import ScriptLibrary
 
 /// F22: a piped REPL runs one cell per line, so the cost of a cell must not grow with the
 /// number of globals (copying and sorting every global's name per cell made 10,000 lines

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Script
+@testable import ScriptLibrary
 import TensorGraph
 
 /// The session services the CLI and REPL use: cells of a file, completion, help, variables.

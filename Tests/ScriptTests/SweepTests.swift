@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TensorGraph
 @testable import Script
+@testable import ScriptLibrary
 
 /// Sweeps: scripts and functions over a grid and seeds, the table's numbers, its JSON lines
 /// and Markdown, failing runs, and the builtins that measure.

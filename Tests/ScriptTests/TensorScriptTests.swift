@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Script
+@testable import ScriptLibrary
 import TensorGraph
 
 /// Tensors in scripts: operators build graph nodes, printing realizes them, autodiff and

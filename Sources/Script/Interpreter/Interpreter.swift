@@ -73,10 +73,10 @@ public final class Interpreter {
     // MARK: outputs
 
     /// Text written by `print`; consecutive prints join into one text output.
-    func write(_ text: String) { pendingText += text }
+    public func write(_ text: String) { pendingText += text }
 
     /// A rich output (an image, a drawing); flushes pending text first to keep the order.
-    func emit(_ output: Output) {
+    public func emit(_ output: Output) {
         flushText()
         outputs.append(output)
     }
@@ -96,7 +96,7 @@ public final class Interpreter {
         pendingText = ""
     }
 
-    func record(_ metric: Metric) { metrics.append(metric) }
+    public func record(_ metric: Metric) { metrics.append(metric) }
     public func clearMetrics() { metrics = [] }
 
     // MARK: budgets

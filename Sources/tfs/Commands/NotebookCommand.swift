@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Script
+import ScriptLibrary
 import Visual
 
 /// `tfs notebook FILE.tfs -o OUT.ipynb -o OUT.html`: runs the script and writes it with its

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Script
+import ScriptLibrary
 
 /// `tfs run FILE.tfs`: runs the script's cells in order, printing each cell's output under a
 /// `── [N] title ──` header. Images are saved as files (next to the script, or in `--out`)

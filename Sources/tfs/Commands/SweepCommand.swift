@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Script
+import ScriptLibrary
 import TensorGraph
 
 /// `tfs sweep SCRIPT --grid lr=1e-3,3e-4 --seeds 0,1 --out results.jsonl`: the script once per

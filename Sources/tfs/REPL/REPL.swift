@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Foundation
 import Script
+import ScriptLibrary
 import TensorGraph
 import Visual
 

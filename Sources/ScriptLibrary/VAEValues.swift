@@ -1,3 +1,4 @@
+import Script
 import Foundation
 import TensorGraph
 import Transfusion

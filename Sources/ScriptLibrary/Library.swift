@@ -1,3 +1,5 @@
+import Script
+
 /// The model library as the language sees it: each family of builtins with the types of value
 /// it brings (masks, datasets, models, runs...), in the order the reference documents them.
 public enum Library {

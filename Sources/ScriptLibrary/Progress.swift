@@ -1,3 +1,4 @@
+import Script
 import Foundation
 
 /// Training progress on stderr: a bar redrawn in place on a terminal (step, each loss part,
