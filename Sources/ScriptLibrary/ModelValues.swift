@@ -44,7 +44,13 @@ final class ModelValue: ScriptObject {
         }
         let latent = vae.map { "image=\(pixelSide), latent=\(c.imageSide)×\(c.imageSide)×\(c.channels) (VAE factor \($0.config.factor))" }
         let patch = c.patchSide.map { (latent ?? "image=\(c.imageSide)") + ", patch=\($0)" } ?? "patch_values=\(c.patchSize)"
-        return "transfusion(dim=\(c.dim), layers=\(c.layers), heads=\(c.heads), \(patch), encoder=\"\(c.encoder.rawValue)\"\(tokenizerText), mask=\(mask), noise=\"\(c.schedule)\", predict=\"\(c.objective.rawValue)\", loss=\(loss)) — \(model.parameters.count) parameters"
+        return "transfusion(dim=\(c.dim), layers=\(c.layers), heads=\(c.heads), \(patch), \(encoderText)\(tokenizerText), mask=\(mask), noise=\"\(c.schedule)\", predict=\"\(c.objective.rawValue)\", loss=\(loss)) — \(model.parameters.count) parameters"
+    }
+    /// `encoder="linear"`, or the script pieces' names: `encoder=my_encoder, decoder=my_decoder`.
+    var encoderText: String {
+        let names = model.pieces.names
+        guard !names.isEmpty else { return "encoder=\"\(model.config.encoder.rawValue)\"" }
+        return names.sorted { $0.key > $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
     }
     /// `, tokenizer=bpe(vocab=N)` for a BPE model; nothing for bytes (the default).
     var tokenizerText: String {
@@ -57,8 +63,8 @@ final class ModelValue: ScriptObject {
 
 enum ModelBuiltins {
     static let all: [Builtin] = [
-        Builtin("transfusion", "dim=128, layers=4, heads=4, image=16, patch=4, encoder='linear', time_features=64, mask=None, loss=None, noise='cosine', predict='eps', latent=None, tokenizer=None, seed=0",
-                help: "A Transfusion model: a Llama-style transformer (RMSNorm, SwiGLU, RoPE) over text tokens and the patch×patch RGB patches of image×image images, with the given attention mask (default causal | same_image), loss (default lm + 5 * diffusion), noise schedule ('cosine' or 'linear', optionally with T: 'linear(500)'; default T = 1000) and patch prediction ('eps', 'v' or 'flow' for flow matching). encoder='linear' embeds each patch with one matrix (the timestep embedding added first); encoder='unet' runs U-Net down blocks on each whole image before the transformer and up blocks after it (skip connections, timestep embedding inside each block, GroupNorm; patch 1, 2, 4 or 8, dim divisible by patch). Text is bytes unless tokenizer= gives a BPE vocabulary from bpe(...).",
+        Builtin("transfusion", "dim=128, layers=4, heads=4, image=16, patch=4, encoder='linear', decoder=None, time_features=64, mask=None, loss=None, noise='cosine', predict='eps', latent=None, tokenizer=None, seed=0",
+                help: "A Transfusion model: a Llama-style transformer (RMSNorm, SwiGLU, RoPE) over text tokens and the patch×patch RGB patches of image×image images, with the given attention mask (default causal | same_image), loss (default lm + 5 * diffusion), noise schedule ('cosine' or 'linear', optionally with T: 'linear(500)'; default T = 1000) and patch prediction ('eps', 'v' or 'flow' for flow matching). encoder='linear' embeds each patch with one matrix (the timestep embedding added first); encoder='unet' runs U-Net down blocks on each whole image before the transformer and up blocks after it (skip connections, timestep embedding inside each block, GroupNorm; patch 1, 2, 4 or 8, dim divisible by patch). Text is bytes unless tokenizer= gives a BPE vocabulary from bpe(...). encoder= and decoder= also take script functions f(x, time) (see Writing pieces in the guide): the encoder maps noisy patches [b, t, patch values] to [b, t, dim], the decoder final hidden states [b, t, dim] to the prediction [b, t, patch values]; time is the timestep embedding [b, t, dim]; param(...) inside them makes the model's weights (encoder.NAME).",
                 example: "model = transfusion(dim=64, layers=2, heads=2, image=16, patch=4)\nprint(model)") { a in
             let (dim, heads) = try ModelBuiltins.dimAndHeads(a)
             let vae = try latentVAE(a)
@@ -72,9 +78,14 @@ enum ModelBuiltins {
             guard let objective = DiffusionObjective(rawValue: try a.string("predict")) else {
                 throw a.error("predict", "must be 'eps', 'v' or 'flow'")
             }
-            guard let encoder = PatchEncoder(rawValue: try a.string("encoder")) else {
-                throw a.error("encoder", "must be 'linear' or 'unet'")
+            var pieces = ModelPieces()
+            pieces.encoder = try Pieces.piece(a, "encoder")
+            pieces.decoder = try Pieces.piece(a, "decoder")
+            if a.has("decoder") && pieces.decoder == nil { throw a.error("decoder", "must be a function f(hidden, time)") }
+            guard let encoder = pieces.encoder != nil ? .linear : PatchEncoder(rawValue: try a.string("encoder")) else {
+                throw a.error("encoder", "must be 'linear', 'unet' or a function f(patches, time)")
             }
+            if encoder == .unet && pieces.decoder != nil { throw a.error("decoder", "a U-Net model decodes with its up path; a script decoder needs encoder='linear' or a script encoder") }
             let channels = vae?.config.channels ?? 3
             var config = ModelConfig(dim: dim, layers: try a.size("layers", atMost: maxLayers), heads: heads,
                                      patchSize: patch * patch * channels, timeFeatures: try a.size("time_features", atMost: maxWidth),
@@ -83,11 +94,12 @@ enum ModelBuiltins {
             config.tokenizer = try TokenizerBuiltins.tokenizer(a)
             if encoder == .unet, let problem = TransfusionModel.unetProblem(config) { throw a.error("encoder", problem) }
             try checkParameters(config, a)
-            let model = TransfusionModel(config, mask: try maskArgument(a) ?? .transfusion, seed: UInt64(max(0, try a.int("seed"))))
+            let mask = try maskArgument(a) ?? .transfusion, seed = UInt64(max(0, try a.int("seed")))
+            let model = try RuntimeError.located { try TransfusionModel(config, mask: mask, seed: seed, pieces: pieces) }
             return .object(ModelValue(model, loss: try lossArgument(a), vae: vae))
         },
-        Builtin("load_model", "path, mask=None, loss=None, latent=None",
-                help: "The model saved in a checkpoint (written by train(..., checkpoint=...)): its config and weights, with the mask the checkpoint names unless mask= is given.",
+        Builtin("load_model", "path, mask=None, loss=None, latent=None, pieces=None",
+                help: "The model saved in a checkpoint (written by train(..., checkpoint=...)): its config and weights, with the mask the checkpoint names unless mask= is given. A model with script pieces needs their functions: the session's functions of the names the checkpoint saved, or pieces={\"encoder\": f, \"decoder\": g}.",
                 example: "m = transfusion(dim=32, layers=1, heads=2)\nrun = train(m, shapes(size=16), steps=1, batch=2, checkpoint=\"/tmp/tfs-tiny.safetensors\")\nprint(load_model(\"/tmp/tfs-tiny.safetensors\"))") { a in
             let path = try a.path("path")
             var mask = try maskArgument(a) ?? .transfusion
@@ -95,7 +107,9 @@ enum ModelBuiltins {
                 mask = try savedMask(saved, a)
             }
             let loss = try lossArgument(a)
-            let model = try RuntimeError.located { try TransfusionModel.load(path, mask: mask) }
+            let names = try RuntimeError.located { try TransfusionModel.savedPieceNames(path) }
+            let pieces = try Pieces.saved(names, a)
+            let model = try RuntimeError.located { try TransfusionModel.load(path, mask: mask, pieces: pieces) }
             let vae = try latentVAE(a)
             guard model.config.latent == (vae != nil) else {
                 throw a.error("latent", model.config.latent ? "this model works in VAE latents: give latent=load_vae(...)" : "this model works in pixels; it takes no VAE")

@@ -50,11 +50,27 @@ enum TensorBuiltins {
             let n = try a.count(from: start, to: stop!, by: step, atMost: 100_000_000, blamed)
             return .tensor(.constant(TensorData(shape: [n], values: (0..<n).map { Float(start + Double($0) * step) })))
         },
-        Builtin("param", "value, name=None",
-                help: "A trainable parameter initialised with value's current values; grad differentiates with respect to it.",
-                example: "w = param(randn([8, 4]) * 0.1, name=\"w\")") { a in
-            let data = try a.tensor("value").realize()
-            return .tensor(.parameter(data, name: try a.optionalString("name")))
+        Builtin("param", "value, name=None, std=0.02, fill=None",
+                help: "A trainable parameter: value is its initial values (a tensor), or its shape (a list of ints) drawn from N(0, std²) or filled with fill. Inside a model piece (a function given to transfusion(encoder=...)) it is a weight of the model named under the piece (encoder.NAME; unnamed ones are numbered in call order), drawn from the model's seed once and found again whenever the piece runs.",
+                example: "w = param(randn([8, 4]) * 0.1, name=\"w\")\nb = param([4], fill=0)") { a in
+            let name = try a.optionalString("name")
+            let shape: [Int], initial: ParameterInit
+            if case .tensor = a["value"] {
+                let data = try a.tensor("value").realize()
+                shape = data.shape; initial = .values(data)
+            } else {
+                shape = try a.shape("value")
+                try a.fits(values: MemoryLimit.count(shape), "value", "a parameter of shape \(Shape.describe(shape))")
+                initial = try a.has("fill") ? .fill(Float(try a.number("fill", "a finite number") { _ in true }))
+                    : .normal(std: Float(try a.number("std", "a finite number ≥ 0") { $0 >= 0 }))
+            }
+            if let scope = a.interpreter.parameterScope { return .tensor(try scope.parameter(name: name, shape: shape, initial: initial)) }
+            let n = Shape.count(shape)
+            switch initial {
+            case .values(let data): return .tensor(.parameter(data, name: name))
+            case .fill(let v): return .tensor(.parameter(TensorData(shape: shape, values: [Float](repeating: v, count: n)), name: name))
+            case .normal(let std): return .tensor(.parameter(TensorData(shape: shape, values: a.interpreter.rng.normal(n).map { $0 * std }), name: name))
+            }
         },
         Builtin("input", "name, shape",
                 help: "A placeholder fed a value at evaluation time: eval(y, feeds={name: value}).",

@@ -19,6 +19,8 @@ public final class Interpreter {
     /// When set, a cell may take at most this many steps (loop iterations plus calls);
     /// then it stops as if interrupted. The fuzz tests use it to end infinite loops.
     public var stepLimit: Int?
+    /// Where `param(...)` puts its weights while a model runs one of its script pieces.
+    public internal(set) var parameterScope: ParameterScope?
     /// Metrics recorded by `record(name, value)`, in order.
     public internal(set) var metrics: [Metric] = []
 

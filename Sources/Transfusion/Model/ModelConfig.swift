@@ -33,6 +33,9 @@ public struct ModelConfig: Equatable, Sendable, Codable {
     /// `firstCode` on) learned with the LM loss alone, and the model has no patch encoder,
     /// decoder or diffusion. Nil for Transfusion.
     public var codebook: Codebook?
+    /// Pieces written in a script, by slot ("encoder", "decoder") → the function's name: a model
+    /// with them is rebuilt only where those functions are defined. Nil for built-in pieces.
+    public var pieces: [String: String]?
 
     /// SwiGLU hidden width.
     public var hidden: Int { (8 * dim / 3 + 31) / 32 * 32 }
@@ -95,7 +98,7 @@ public struct ModelConfig: Equatable, Sendable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case dim, layers, heads, vocabulary, tokenizer, patchSize, timeFeatures, imageSide, channels, latent, schedule, objective, encoder, codebook
+        case dim, layers, heads, vocabulary, tokenizer, patchSize, timeFeatures, imageSide, channels, latent, schedule, objective, encoder, codebook, pieces
     }
 
     /// Fields added after a checkpoint was written take their defaults.
@@ -115,6 +118,10 @@ public struct ModelConfig: Equatable, Sendable, Codable {
         objective = try c.decodeIfPresent(DiffusionObjective.self, forKey: .objective) ?? d.objective
         encoder = try c.decodeIfPresent(PatchEncoder.self, forKey: .encoder) ?? d.encoder
         codebook = try c.decodeIfPresent(Codebook.self, forKey: .codebook)
+        pieces = try c.decodeIfPresent([String: String].self, forKey: .pieces)
+        if let slot = pieces?.keys.first(where: { !["encoder", "decoder"].contains($0) }) {
+            throw DecodingError.dataCorruptedError(forKey: .pieces, in: c, debugDescription: "unknown piece '\(slot)' (tfs has encoder and decoder pieces)")
+        }
         // Written for readers of the file; a checkpoint whose count disagrees is damaged.
         if let saved = try c.decodeIfPresent(Int.self, forKey: .vocabulary), saved != vocabulary {
             throw DecodingError.dataCorruptedError(forKey: .vocabulary, in: c, debugDescription: "the vocabulary is \(saved) but the tokenizer and codebook make \(vocabulary)")
@@ -129,5 +136,6 @@ public struct ModelConfig: Equatable, Sendable, Codable {
         try c.encode(imageSide, forKey: .imageSide); try c.encode(channels, forKey: .channels); try c.encode(latent, forKey: .latent)
         try c.encode(schedule, forKey: .schedule); try c.encode(objective, forKey: .objective); try c.encode(encoder, forKey: .encoder)
         try c.encodeIfPresent(codebook, forKey: .codebook)
+        try c.encodeIfPresent(pieces, forKey: .pieces)
     }
 }

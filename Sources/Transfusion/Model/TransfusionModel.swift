@@ -69,9 +69,35 @@ public struct TransfusionModel {
     public var mask: Mask
     public var process: DiffusionProcess { DiffusionProcess(schedule: config.schedule, objective: config.objective) }
 
+    /// Script-defined pieces standing in for built-in ones (none by default).
+    public let pieces: ModelPieces
+
     public init(_ config: ModelConfig, mask: Mask = .transfusion, seed: UInt64 = 0) {
+        self.init(config, mask: mask, seed: seed, pieces: ModelPieces()) { _, _ in }
+    }
+
+    /// A model with script pieces, which are called once here to make their weights (where the
+    /// built-in pieces make theirs) and may throw.
+    public init(_ config: ModelConfig, mask: Mask = .transfusion, seed: UInt64 = 0, pieces: ModelPieces) throws {
+        var config = config
+        config.pieces = pieces.isEmpty ? nil : pieces.names
+        let d = config.dim, p = config.patchSize
+        try self.init(config, mask: mask, seed: seed, pieces: pieces) { slot, parameters in
+            // Placeholders of one position: the piece builds (and so makes its weights), nothing runs.
+            let time = Tensor.input("piece_time", [1, 1, d])
+            switch slot {
+            case "encoder": _ = try pieces.encoder.map { try $0.call(.input("piece_patches", [1, 1, p]), time, PieceParameters(parameters, prefix: slot)) }
+            default: _ = try pieces.decoder.map { try $0.call(.input("piece_hidden", [1, 1, d]), time, PieceParameters(parameters, prefix: slot)) }
+            }
+        }
+    }
+
+    /// Makes the parameters in their fixed order; `materialize` runs a script piece ("encoder",
+    /// "decoder") where the built-in one makes its weights.
+    private init(_ config: ModelConfig, mask: Mask, seed: UInt64, pieces: ModelPieces,
+                 materialize: (String, Parameters) throws -> Void) rethrows {
         if config.encoder == .unet, let problem = UNet.problem(config) { preconditionFailure(problem) }
-        self.config = config; self.mask = mask
+        self.config = config; self.mask = mask; self.pieces = pieces
         parameters = Parameters(seed: seed)
         let (d, p, h) = (config.dim, config.patchSize, config.hidden)
         let std = 1 / Float(d).squareRoot()
@@ -79,8 +105,10 @@ public struct TransfusionModel {
         // A codebook model (Chameleon) reads images as tokens: no patch encoder or decoder.
         let patches = config.codebook == nil
         if patches { parameters.make("embed.time1", [config.timeFeatures, d], std: 1 / Float(config.timeFeatures).squareRoot()) }
-        // The linear encoder's parameters (a U-Net model makes its own after all the others).
-        if patches && config.encoder == .linear {
+        // The linear encoder's parameters (a U-Net model makes its own after all the others;
+        // a script encoder makes its own here).
+        if patches && config.encoder == .linear && pieces.encoder != nil { try materialize("encoder", parameters) }
+        if patches && config.encoder == .linear && pieces.encoder == nil {
             parameters.make("embed.time2", [d, p], std: std * 0.1)
             parameters.make("embed.patches", [p, d], std: 1 / Float(p).squareRoot())
         }
@@ -97,10 +125,23 @@ public struct TransfusionModel {
         parameters.make("head.tokens", [d, config.vocabulary], std: std)
         switch config.encoder {
         case _ where !patches: break
+        case .linear where pieces.decoder != nil: try materialize("decoder", parameters)
         case .linear: parameters.make("head.patches", [d, p], std: std)
         case .unet: unet.makeParameters()
         }
     }
+
+    /// A script piece's output for `input`, which must have the shape the model goes on with.
+    func piece(_ piece: ModelPieces.Piece, _ slot: String, _ input: Tensor, _ x: BatchInputs, returns shape: [Int]) throws -> Tensor {
+        let out = try piece.call(input, timeEmbedding(x), PieceParameters(parameters, prefix: slot))
+        guard out.shape == shape else {
+            throw TensorGraphError("the \(slot) '\(piece.name)' returns \(Shape.describe(out.shape)) for \(Shape.describe(input.shape)); the model needs \(Shape.describe(shape))")
+        }
+        return out
+    }
+
+    /// The timestep embedding script pieces receive: silu(time features · embed.time1) [.., dim].
+    func timeEmbedding(_ x: BatchInputs) throws -> Tensor { try x.time.matmul(parameters["embed.time1"]).silu() }
 
     public struct Losses { public let total, lm, diffusion: Tensor }
 
@@ -143,9 +184,13 @@ public struct TransfusionModel {
         case _ where config.codebook != nil:
             patches = tokens; encoding = nil   // images are tokens
         case .linear:
-            // The noisy patch plus the timestep embedding, through one matrix.
-            let timeEmbedding = try x.time.matmul(P["embed.time1"]).silu().matmul(P["embed.time2"])
-            patches = try (x.patches + timeEmbedding).matmul(P["embed.patches"]); encoding = nil
+            if let encoder = pieces.encoder {
+                patches = try piece(encoder, "encoder", x.patches, x, returns: x.tokens.shape + [config.dim])
+            } else {
+                // The noisy patch plus the timestep embedding, through one matrix.
+                patches = try (x.patches + timeEmbedding(x).matmul(P["embed.time2"])).matmul(P["embed.patches"])
+            }
+            encoding = nil
         case .unet where x.imageSlots == 0:
             patches = tokens; encoding = nil   // no position of these inputs is a patch
         case .unet:
@@ -175,6 +220,7 @@ public struct TransfusionModel {
     /// linear head, or the U-Net's up path over whole images (0 off the patches).
     public func patchPrediction(_ f: Forward, _ x: BatchInputs) throws -> Tensor {
         if config.codebook != nil { return .full(x.patches.shape, 0) }
+        if let decoder = pieces.decoder { return try piece(decoder, "decoder", f.hidden, x, returns: x.patches.shape) }
         guard config.encoder == .unet else { return try patchPrediction(f.hidden) }
         guard let encoding = f.encoding else { return .full(x.patches.shape, 0) }   // inputs without image slots
         return try unetPrediction(f.hidden, encoding, x)
