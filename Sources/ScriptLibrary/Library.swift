@@ -5,8 +5,8 @@ import Script
 public enum Library {
     public static let families: [Family] = [
         Family("Graphs", functions: GraphBuiltins.all),
-        Family("Masks", functions: MaskBuiltins.all, constants: MaskBuiltins.constants,
-               types: [MaskValue.type, LayoutValue.type, MaskViewValue.type]),
+        Family("Masks", functions: MaskBuiltins.all + MaskPredicates.all, constants: MaskBuiltins.constants,
+               types: [MaskValue.type, LayoutValue.type, MaskViewValue.type, PositionsValue.type]),
         Family("Data", functions: DataBuiltins.all, types: [PackedValue.type, ShapesValue.type]),
         Family("Datasets", functions: DatasetBuiltins.all, types: [DatasetValue.type, ExamplesValue.type]),
         Family("Tokenizer", functions: TokenizerBuiltins.all, types: [TokenizerValue.type]),

@@ -144,7 +144,8 @@ extension ModelBuiltins {
     /// The mask of `mask=`, if given.
     static func maskArgument(_ a: Arguments) throws -> Mask? {
         guard a.has("mask") else { return nil }
-        guard case .object(let o) = a["mask"], let m = o as? MaskValue else { throw a.error("mask", "must be a mask, e.g. causal | same_image") }
+        if let predicate = MaskPredicates.mask(a, "mask") { return predicate }
+        guard case .object(let o) = a["mask"], let m = o as? MaskValue else { throw a.error("mask", "must be a mask, e.g. causal | same_image, or a function f(q, k)") }
         return m.mask
     }
 
@@ -165,7 +166,13 @@ extension ModelBuiltins {
     /// The mask a checkpoint's metadata holds (JSON, or text in older checkpoints), read by
     /// Transfusion without the language: the text is untrusted and is never evaluated.
     static func savedMask(_ text: String, _ a: Arguments) throws -> Mask {
-        do { return try Mask(saved: text) } catch let e as TensorGraphError {
+        let predicates: (String) throws -> MaskPredicate = { name in
+            guard case .function(let f)? = a.interpreter.global(name) else {
+                throw TensorGraphError("the mask uses the script function '\(name)': define it before loading (or give mask=)")
+            }
+            return MaskPredicates.predicate(f, a.interpreter, span: a.span)
+        }
+        do { return try Mask(saved: text, predicates: predicates) } catch let e as TensorGraphError {
             throw a.error("path", "names a mask that does not read back: \(e.message)")
         }
     }

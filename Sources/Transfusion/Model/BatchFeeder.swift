@@ -31,6 +31,7 @@ public struct BatchFeeder {
             targets += row.lmTarget.map { Float($0 ?? -1) }
             let tables = model.ropeTables(row.positions)
             cosines += tables.cos; sines += tables.sin
+            try self.masks.mask.check(row.layout)   // a script predicate's error, not "no key to attend"
             let evaluated = self.masks[row.layout]
             masks += evaluated.dense; blocks += evaluated.blocks
             var position = 0
