@@ -64,7 +64,7 @@ final class ModelValue: ScriptObject {
 enum ModelBuiltins {
     static let all: [Builtin] = [
         Builtin("transfusion", "dim=128, layers=4, heads=4, image=16, patch=4, encoder='linear', decoder=None, time_features=64, mask=None, loss=None, noise='cosine', predict='eps', latent=None, tokenizer=None, seed=0",
-                help: "A Transfusion model: a Llama-style transformer (RMSNorm, SwiGLU, RoPE) over text tokens and the patch×patch RGB patches of image×image images, with the given attention mask (default causal | same_image), loss (default lm + 5 * diffusion), noise schedule ('cosine' or 'linear', optionally with T: 'linear(500)'; default T = 1000) and patch prediction ('eps', 'v' or 'flow' for flow matching). encoder='linear' embeds each patch with one matrix (the timestep embedding added first); encoder='unet' runs U-Net down blocks on each whole image before the transformer and up blocks after it (skip connections, timestep embedding inside each block, GroupNorm; patch 1, 2, 4 or 8, dim divisible by patch). Text is bytes unless tokenizer= gives a BPE vocabulary from bpe(...). encoder= and decoder= also take script functions f(x, time) (see Writing pieces in the guide): the encoder maps noisy patches [b, t, patch values] to [b, t, dim], the decoder final hidden states [b, t, dim] to the prediction [b, t, patch values]; time is the timestep embedding [b, t, dim]; param(...) inside them makes the model's weights (encoder.NAME).",
+                help: "A Transfusion model: a Llama-style transformer (RMSNorm, SwiGLU, RoPE) over text tokens and the patch×patch RGB patches of image×image images, with the given attention mask (default causal | same_image), loss (default lm + 5 * diffusion), noise schedule ('cosine' or 'linear', optionally with T: 'linear(500)'; default T = 1000; or a function of t in (0, 1] giving ᾱ, the signal left, tabulated once over T = 1000 steps) and patch prediction ('eps', 'v' or 'flow' for flow matching). encoder='linear' embeds each patch with one matrix (the timestep embedding added first); encoder='unet' runs U-Net down blocks on each whole image before the transformer and up blocks after it (skip connections, timestep embedding inside each block, GroupNorm; patch 1, 2, 4 or 8, dim divisible by patch). Text is bytes unless tokenizer= gives a BPE vocabulary from bpe(...). encoder= and decoder= also take script functions f(x, time) (see Writing pieces in the guide): the encoder maps noisy patches [b, t, patch values] to [b, t, dim], the decoder final hidden states [b, t, dim] to the prediction [b, t, patch values]; time is the timestep embedding [b, t, dim]; param(...) inside them makes the model's weights (encoder.NAME).",
                 example: "model = transfusion(dim=64, layers=2, heads=2, image=16, patch=4)\nprint(model)") { a in
             let (dim, heads) = try ModelBuiltins.dimAndHeads(a)
             let vae = try latentVAE(a)
@@ -177,8 +177,23 @@ extension ModelBuiltins {
         }
     }
 
+    /// A noise schedule written as a function of t in (0, 1] (t = step / T, T = 1000) giving ᾱ,
+    /// the share of signal left: called once with all T steps as one tensor, and kept as a table.
+    static func tabulated(_ f: Function, _ a: Arguments, _ p: String) throws -> NoiseSchedule {
+        let steps = 1000
+        let t = Tensor.constant(TensorData(shape: [steps], values: (1...steps).map { Float($0) / Float(steps) }))
+        let out = try a.interpreter.call(.function(f), CallArguments(positional: [.tensor(t)], span: a.span))
+        guard case .tensor(let x) = out else { throw a.error(p, "'\(f.name)' must return a tensor of ᾱ for each t, not '\(out.typeName)'") }
+        let values = try RuntimeError.located { try x.realize() }
+        guard values.count == steps else { throw a.error(p, "'\(f.name)' returns \(Shape.describe(values.shape)) for t of shape [\(steps)]") }
+        let schedule = NoiseSchedule.table(name: f.name, alphaBars: values.values.map(Double.init))
+        if let problem = schedule.problem { throw a.error(p, "'\(f.name)': \(problem)") }
+        return schedule
+    }
+
     /// A noise schedule written as 'cosine', 'linear', or with its step count: 'cosine(500)'.
     static func schedule(_ a: Arguments, _ p: String) throws -> NoiseSchedule {
+        if case .function(let f) = a[p] { return try tabulated(f, a, p) }
         let text = try a.string(p).replacingOccurrences(of: " ", with: "")
         let parts = text.split(whereSeparator: { $0 == "(" || $0 == ")" }).map(String.init)
         let steps = parts.count > 1 ? Int(parts[1]) : 1000

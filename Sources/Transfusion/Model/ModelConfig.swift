@@ -71,6 +71,7 @@ public struct ModelConfig: Equatable, Sendable, Codable {
             ?? outside("schedule steps", schedule.steps, 1...Self.maxDiffusionSteps)
             ?? outside("tokenizer merges", tokenizer.merges.count, 0...Self.maxMerges) { return p }
         guard dim % heads == 0, headDim % 2 == 0 else { return "the model config's dim \(dim) must split into \(heads) heads of an even size" }
+        if let problem = schedule.problem { return "the model config's noise schedule: \(problem)" }
         if case .cosine(_, let offset) = schedule, !(0..<1).contains(offset) {
             return "the model config's cosine schedule offset must be in [0, 1), got \(offset)"
         }
