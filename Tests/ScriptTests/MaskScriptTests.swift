@@ -101,7 +101,7 @@ import Transfusion
         try MaskExpression.write(m, to: path)
         let file = try Safetensors.read(path: path), entry = file["mask"]!
         #expect(entry.dtype == .u8 && entry.shape == [4, 4])
-        #expect(try file.metadata["mask"].map(Mask.init(json:)) == m.mask && file.metadata["layout"] == "text:4")
+        #expect(try file.metadata["mask"].map { try Mask(json: $0) } == m.mask && file.metadata["layout"] == "text:4")
         #expect(entry.floats == m.allowed.map { $0 ? 1 : 0 })
     }
 }

@@ -85,10 +85,9 @@ public struct TransfusionModel {
         try self.init(config, mask: mask, seed: seed, pieces: pieces) { slot, parameters in
             // Placeholders of one position: the piece builds (and so makes its weights), nothing runs.
             let time = Tensor.input("piece_time", [1, 1, d])
-            switch slot {
-            case "encoder": _ = try pieces.encoder.map { try $0.call(.input("piece_patches", [1, 1, p]), time, PieceParameters(parameters, prefix: slot)) }
-            default: _ = try pieces.decoder.map { try $0.call(.input("piece_hidden", [1, 1, d]), time, PieceParameters(parameters, prefix: slot)) }
-            }
+            let (piece, input, output) = slot == "encoder" ? (pieces.encoder, Tensor.input("piece_patches", [1, 1, p]), [1, 1, d])
+                                                           : (pieces.decoder, Tensor.input("piece_hidden", [1, 1, d]), [1, 1, p])
+            if let piece { _ = try Self.run(piece, slot, input, time, parameters, returns: output) }
         }
     }
 
@@ -133,7 +132,12 @@ public struct TransfusionModel {
 
     /// A script piece's output for `input`, which must have the shape the model goes on with.
     func piece(_ piece: ModelPieces.Piece, _ slot: String, _ input: Tensor, _ x: BatchInputs, returns shape: [Int]) throws -> Tensor {
-        let out = try piece.call(input, timeEmbedding(x), PieceParameters(parameters, prefix: slot))
+        try Self.run(piece, slot, input, timeEmbedding(x), parameters, returns: shape)
+    }
+
+    private static func run(_ piece: ModelPieces.Piece, _ slot: String, _ input: Tensor, _ time: Tensor,
+                            _ parameters: Parameters, returns shape: [Int]) throws -> Tensor {
+        let out = try piece.call(input, time, PieceParameters(parameters, prefix: slot))
         guard out.shape == shape else {
             throw TensorGraphError("the \(slot) '\(piece.name)' returns \(Shape.describe(out.shape)) for \(Shape.describe(input.shape)); the model needs \(Shape.describe(shape))")
         }
