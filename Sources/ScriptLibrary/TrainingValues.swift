@@ -27,14 +27,20 @@ final class LossValue: ScriptObject {
         switch (op, other) {
         case (.add, .object(let o)):
             guard let rhs = o as? LossValue else { return nil }
-            return .object(LossValue(LossWeights(lm: weights.lm + rhs.weights.lm, diffusion: weights.diffusion + rhs.weights.diffusion)))
+            let (a, b) = reversed ? (rhs.weights, weights) : (weights, rhs.weights)
+            var terms = a.terms
+            for t in b.terms {
+                if let i = terms.firstIndex(where: { $0.name == t.name }) { terms[i].weight += t.weight } else { terms.append(t) }
+            }
+            return .object(LossValue(LossWeights(lm: a.lm + b.lm, diffusion: a.diffusion + b.diffusion, terms: terms)))
         case (.multiply, .int(let k)): return scaled(Float(k))
         case (.multiply, .float(let k)): return scaled(Float(k))
         default: return nil
         }
     }
     private func scaled(_ k: Float) -> Value {
-        .object(LossValue(LossWeights(lm: weights.lm * k, diffusion: weights.diffusion * k)))
+        .object(LossValue(LossWeights(lm: weights.lm * k, diffusion: weights.diffusion * k,
+                                      terms: weights.terms.map { var t = $0; t.weight *= k; return t })))
     }
 }
 
@@ -67,6 +73,11 @@ final class RunValue: ScriptObject {
             m.field("eval_steps", "The step of each evaluation.") { .list(ListRef($0.trainer.evaluations.map { .int($0.step) })) },
             m.field("stopped_early", "Whether Ctrl-C, SIGTERM or the divergence guard stopped it before its last step.") { .bool($0.stoppedEarly) },
             m.field("skipped", "How many steps on_nonfinite=\"skip\" skipped.") { .int($0.trainer.skippedSteps) },
+            m.field("terms", "Each script loss term's value at each step (unweighted), a dict by name.") { run in
+                .dict(DictRef(run.trainer.options.loss.terms.enumerated().map { i, term in
+                    (term.name, .list(ListRef(run.trainer.history.map { .float(Double($0.extra[i])) })))
+                }))
+            },
         ])
     }()
 
@@ -164,7 +175,8 @@ struct TrainingLoop {
                 if interrupt.isRaised { stoppedEarly = true; break }
                 let skipped = trainer.skippedSteps
                 let r = try trainer.trainStep()
-                progress.update(step: r.step, lm: r.lm, diffusion: r.diffusion)
+                progress.update(step: r.step, lm: r.lm, diffusion: r.diffusion,
+                                extra: zip(trainer.options.loss.terms.map(\.name), r.extra).map { ($0, $1) })
                 if trainer.skippedSteps > skipped {
                     progress.note("train: step \(r.step + 1) had a non-finite loss or gradient (\(r.summary)); its update was skipped (\(trainer.skippedSteps) skipped so far)")
                 }

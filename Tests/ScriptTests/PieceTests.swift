@@ -12,10 +12,10 @@ import TensorGraph
     def enc(x, time):
         d = 16
         p = 48
-        return (x + time @ param([d, p], std=0.1 / sqrt(d), name="time2")) @ param([p, d], std=1 / sqrt(p), name="patches")
+        return (x + time @ param(shape=[d, p], std=0.1 / sqrt(d), name="time2")) @ param(shape=[p, d], std=1 / sqrt(p), name="patches")
 
     def dec(h, time):
-        return h @ param([16, 48], std=1 / sqrt(16), name="head")
+        return h @ param(shape=[16, 48], std=1 / sqrt(16), name="head")
 
     def my_causal(q, k):
         return k.index <= q.index
@@ -129,9 +129,9 @@ import TensorGraph
                     .contains("the encoder 'e' returns [1, 1, 48] for [1, 1, 48]; the model needs [1, 1, 16]"))
         #expect(evalScript("def e(x):\n    return x\ntransfusion(dim=16, layers=1, heads=2, image=8, encoder=e)")
                     .contains("'e' must take two arguments"))
-        #expect(evalScript("def e(x, t):\n    return x @ param([48, 16], name=\"a.b\")\ntransfusion(dim=16, layers=1, heads=2, image=8, encoder=e)")
+        #expect(evalScript("def e(x, t):\n    return x @ param(shape=[48, 16], name=\"a.b\")\ntransfusion(dim=16, layers=1, heads=2, image=8, encoder=e)")
                     .contains("no '.'"))
-        #expect(evalScript("def e(x, t):\n    return x @ param([48, 16], name=\"w\") + t @ param([16, 16], name=\"w\")\ntransfusion(dim=16, layers=1, heads=2, image=8, encoder=e)")
+        #expect(evalScript("def e(x, t):\n    return x @ param(shape=[48, 16], name=\"w\") + t @ param(shape=[16, 16], name=\"w\")\ntransfusion(dim=16, layers=1, heads=2, image=8, encoder=e)")
                     .contains("parameter encoder.w is [48, 16]; this call asks for [16, 16]"))
         #expect(evalScript("def m(q, k):\n    return q.index\ncausal | predicate(m)\nm2 = predicate(m)\nm2.check(\"text:3 image:2x2\")").hasPrefix("ERROR"))
     }
@@ -148,5 +148,26 @@ import TensorGraph
         """
         #expect(printedText(source).contains("noise=\"my_cosine(1000)\""))
         #expect(evalScript("def up(t):\n    return t\ntransfusion(dim=16, layers=1, heads=2, image=8, noise=up)").contains("ᾱ rises at step 2"))
+    }
+
+    /// A loss term written in the script reproduces the built-in diffusion loss, step by step, and
+    /// each term is reported under its name.
+    @Test func scriptLossTermsAreReportedAndExact() {
+        let s = Session(registry: .tfs)
+        let source = """
+        def plain(out):
+            return ((out.prediction - out.target) * out.learned).square().sum() / maximum(out.learned.sum() * 48, 1)
+        def min_snr(out):
+            w = minimum(out.snr, 5) / maximum(out.snr, 1e-3) * out.learned
+            return (w * (out.prediction - out.target).square()).sum() / maximum(out.learned.sum() * 48, 1)
+        l = lm + 0.5 * term(min_snr) + term(plain, name="again")
+        m = transfusion(dim=16, layers=1, heads=2, image=8, loss=l)
+        run = train(m, shapes(size=8), steps=5, batch=2)
+        [str(l), run.terms["again"] == run.diffusion, len(run.terms["min_snr"]), all([x <= y + 1e-6 for x, y in zip(run.terms["min_snr"], run.diffusion)])]
+        """
+        #expect(evalScript(source, in: s) == "['lm + 0.5 * min_snr + again', True, 5, True]")
+        #expect(evalScript("def bad(out):\n    return out.prediction\ntrain(transfusion(dim=16, layers=1, heads=2, image=8, loss=lm + term(bad)), shapes(size=8), steps=1, batch=2)")
+                    .contains("the loss term 'bad' returns [2, "))
+        #expect(evalScript("def f(out):\n    return 0\nterm(f, name=\"lm\")").contains("'lm' is taken"))
     }
 }

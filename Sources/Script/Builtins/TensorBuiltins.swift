@@ -50,17 +50,20 @@ enum TensorBuiltins {
             let n = try a.count(from: start, to: stop!, by: step, atMost: 100_000_000, blamed)
             return .tensor(.constant(TensorData(shape: [n], values: (0..<n).map { Float(start + Double($0) * step) })))
         },
-        Builtin("param", "value, name=None, std=0.02, fill=None",
-                help: "A trainable parameter: value is its initial values (a tensor), or its shape (a list of ints) drawn from N(0, std²) or filled with fill. Inside a model piece (a function given to transfusion(encoder=...)) it is a weight of the model named under the piece (encoder.NAME; unnamed ones are numbered in call order), drawn from the model's seed once and found again whenever the piece runs.",
-                example: "w = param(randn([8, 4]) * 0.1, name=\"w\")\nb = param([4], fill=0)") { a in
+        Builtin("param", "value=None, name=None, shape=None, std=0.02, fill=None",
+                help: "A trainable parameter: initialised with value's current values, or of the given shape (a list of ints) drawn from N(0, std²) or filled with fill. Inside a model piece (a function given to transfusion(encoder=...)) it is a weight of the model named under the piece (encoder.NAME; unnamed ones are numbered in call order), drawn from the model's seed once and found again whenever the piece runs.",
+                example: "w = param(randn([8, 4]) * 0.1, name=\"w\")\nb = param(shape=[4], fill=0)") { a in
             let name = try a.optionalString("name")
             let shape: [Int], initial: ParameterInit
-            if case .tensor = a["value"] {
+            switch (a.has("value"), a.has("shape")) {
+            case (true, true): throw a.error("shape", "give value or shape=, not both")
+            case (false, false): throw a.error("value", "give the initial values, or shape= (with std= or fill=)")
+            case (true, false):
                 let data = try a.tensor("value").realize()
                 shape = data.shape; initial = .values(data)
-            } else {
-                shape = try a.shape("value")
-                try a.fits(values: MemoryLimit.count(shape), "value", "a parameter of shape \(Shape.describe(shape))")
+            case (false, true):
+                shape = try a.shape("shape")
+                try a.fits(values: MemoryLimit.count(shape), "shape", "a parameter of shape \(Shape.describe(shape))")
                 initial = try a.has("fill") ? .fill(Float(try a.number("fill", "a finite number") { _ in true }))
                     : .normal(std: Float(try a.number("std", "a finite number ≥ 0") { $0 >= 0 }))
             }

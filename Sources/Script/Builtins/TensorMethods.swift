@@ -66,6 +66,7 @@ enum TensorMethods {
         unary("exp") { try $0.exp() }, unary("log") { try $0.log() }, unary("sqrt") { try $0.sqrt() },
         unary("tanh") { try $0.tanh() }, unary("sigmoid") { try $0.sigmoid() }, unary("relu") { try $0.relu() },
         unary("silu") { try $0.silu() }, unary("gelu") { try $0.gelu() }, unary("abs") { try $0.abs() },
+        unary("square") { try $0.square() }, unary("sin") { try $0.unary(.sin) }, unary("cos") { try $0.unary(.cos) },
         method("pow", "exponent", "Each value raised to exponent (a number or a tensor).", "tensor([2, 3]).pow(2)") { t, a in
             .tensor(try t.pow(try a.tensor("exponent")))
         },

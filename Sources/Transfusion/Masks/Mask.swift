@@ -55,6 +55,11 @@ public indirect enum Mask: Hashable, Sendable, CustomStringConvertible {
 
     /// Whether `query` may attend to `key` in `layout`.
     public func allows(_ q: Int, _ k: Int, in layout: SequenceLayout) -> Bool {
+        allows(q, k, in: layout, Dictionary(predicates.map { (ObjectIdentifier($0), $0.allowed(layout)) }, uniquingKeysWith: { a, _ in a }))
+    }
+
+    /// `allows`, with each script predicate's matrix of `layout` already at hand.
+    func allows(_ q: Int, _ k: Int, in layout: SequenceLayout, _ custom: [ObjectIdentifier: [Bool]]) -> Bool {
         switch self {
         case .full: return true
         case .none: return false
@@ -67,10 +72,10 @@ public indirect enum Mask: Hashable, Sendable, CustomStringConvertible {
         case .sameDocument: return layout[q].document == layout[k].document
         case .documents(let ids): return q < ids.count && k < ids.count && ids[q] == ids[k]
         case .modality(let mq, let mk): return Self.modality(layout[q].kind) == mq && Self.modality(layout[k].kind) == mk
-        case .custom(let p): return p.allowed(layout)[q * layout.count + k]
-        case .and(let a, let b): return a.allows(q, k, in: layout) && b.allows(q, k, in: layout)
-        case .or(let a, let b): return a.allows(q, k, in: layout) || b.allows(q, k, in: layout)
-        case .not(let a): return !a.allows(q, k, in: layout)
+        case .custom(let p): return custom[ObjectIdentifier(p)]![q * layout.count + k]
+        case .and(let a, let b): return a.allows(q, k, in: layout, custom) && b.allows(q, k, in: layout, custom)
+        case .or(let a, let b): return a.allows(q, k, in: layout, custom) || b.allows(q, k, in: layout, custom)
+        case .not(let a): return !a.allows(q, k, in: layout, custom)
         }
     }
 

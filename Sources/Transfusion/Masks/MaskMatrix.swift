@@ -50,24 +50,13 @@ extension Mask {
     /// [queries × keys]: the one evaluation of a mask over a layout (the dense matrix, the
     /// feeder's rows and the step plans' blocks all read it).
     public func allowed(queries: Range<Int>, keys: Range<Int>, in layout: SequenceLayout) -> [Bool] {
-        switch self {
-        case .and(let a, let b):
-            let x = a.allowed(queries: queries, keys: keys, in: layout), y = b.allowed(queries: queries, keys: keys, in: layout)
-            return zip(x, y).map { $0 && $1 }
-        case .or(let a, let b):
-            let x = a.allowed(queries: queries, keys: keys, in: layout), y = b.allowed(queries: queries, keys: keys, in: layout)
-            return zip(x, y).map { $0 || $1 }
-        case .not(let a): return a.allowed(queries: queries, keys: keys, in: layout).map { !$0 }
-        case .custom(let p):
-            // Evaluated over the whole layout once (kept), then the block cut out of it.
-            let whole = p.allowed(layout), n = layout.count
-            return queries.flatMap { q in keys.map { k in whole[q * n + k] } }
-        default:
-            var out = [Bool](repeating: false, count: queries.count * keys.count)
-            for (i, q) in queries.enumerated() {
-                for (j, k) in keys.enumerated() where allows(q, k, in: layout) { out[i * keys.count + j] = true }
-            }
-            return out
+        // Script predicates are evaluated over the whole layout once (and kept); every pair then
+        // reads them, so no mask ever needs more than the one output matrix.
+        let custom = Dictionary(predicates.map { (ObjectIdentifier($0), $0.allowed(layout)) }, uniquingKeysWith: { a, _ in a })
+        var out = [Bool](repeating: false, count: queries.count * keys.count)
+        for (i, q) in queries.enumerated() {
+            for (j, k) in keys.enumerated() where allows(q, k, in: layout, custom) { out[i * keys.count + j] = true }
         }
+        return out
     }
 }

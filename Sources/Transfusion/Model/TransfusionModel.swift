@@ -4,6 +4,9 @@ import TensorGraph
 /// The inputs of one training step for a batch of packed rows, as graph inputs fed per step.
 public struct BatchInputs {
     public let tokens, targets, patches, noise, isPatch, learned, time, cos, sin, mask: Tensor
+    /// Each patch's diffusion time t / T and signal-to-noise ratio [b, t, 1] (0 off patches):
+    /// what script loss terms weight by (the built-in losses do not read them).
+    public let diffusionTime, snr: Tensor
     /// The mask's `BlockMask` tile classes per row [batch, query tiles, key tiles]: built with
     /// the mask, once per layout, so attention does not classify tiles in every run.
     public let blocks: Tensor
@@ -31,6 +34,8 @@ public struct BatchInputs {
         isPatch = .input("is_patch", [b, t, 1])        // 1 at patch positions
         learned = .input("diffusion_mask", [b, t, 1])  // 1 at patches that take the diffusion loss
         time = .input("time", [b, t, c.timeFeatures])  // sinusoidal features of each image's t
+        diffusionTime = .input("diffusion_t", [b, t, 1])
+        snr = .input("snr", [b, t, 1])
         cos = .input("rope_cos", [b, 1, t, c.headDim]) // RoPE tables of each row's positions
         sin = .input("rope_sin", [b, 1, t, c.headDim])
         mask = .input("mask", [b, t, keys ?? t])             // 1 where a query may attend to a key
@@ -45,18 +50,20 @@ public struct BatchInputs {
     }
 }
 
-/// How the two losses combine: total = lm·L_LM + diffusion·L_diffusion. Scripts write it as
-/// `lm + 5 * diffusion`.
+/// How the losses combine: total = lm·L_LM + diffusion·L_diffusion + Σ weight·term. Scripts
+/// write it as `lm + 5 * diffusion` (+ `0.1 * term(f)`).
 public struct LossWeights: Equatable, Sendable, CustomStringConvertible {
     public var lm: Float = 1, diffusion: Float = 5
-    public init(lm: Float = 1, diffusion: Float = 5) { self.lm = lm; self.diffusion = diffusion }
+    /// Terms written in a script, in order.
+    public var terms: [LossTerm] = []
+    public init(lm: Float = 1, diffusion: Float = 5, terms: [LossTerm] = []) { self.lm = lm; self.diffusion = diffusion; self.terms = terms }
     public var description: String {
         func term(_ w: Float, _ name: String) -> String { w == 1 ? name : "\(w.formatted()) * \(name)" }
-        switch (lm, diffusion) {
-        case (0, _): return term(diffusion, "diffusion")
-        case (_, 0): return term(lm, "lm")
-        default: return term(lm, "lm") + " + " + term(diffusion, "diffusion")
-        }
+        let parts = [(lm, "lm"), (diffusion, "diffusion")].filter { $0.0 != 0 } + terms.map { ($0.weight, $0.name) }
+        return parts.isEmpty ? "0" : parts.map { term($0.0, $0.1) }.joined(separator: " + ")
+    }
+    public static func == (a: LossWeights, b: LossWeights) -> Bool {
+        a.lm == b.lm && a.diffusion == b.diffusion && a.terms.map(\.name) == b.terms.map(\.name) && a.terms.map(\.weight) == b.terms.map(\.weight)
     }
 }
 
@@ -147,7 +154,11 @@ public struct TransfusionModel {
     /// The timestep embedding script pieces receive: silu(time features · embed.time1) [.., dim].
     func timeEmbedding(_ x: BatchInputs) throws -> Tensor { try x.time.matmul(parameters["embed.time1"]).silu() }
 
-    public struct Losses { public let total, lm, diffusion: Tensor }
+    public struct Losses {
+        public let total, lm, diffusion: Tensor
+        /// The script terms' values (unweighted), in the order of `LossWeights.terms`.
+        public var extra: [(name: String, value: Tensor)] = []
+    }
 
     /// The graph of both losses for a batch, combined as `weights` say (default L_LM + 5·L_diffusion).
     public func losses(_ x: BatchInputs, weights: LossWeights = LossWeights()) throws -> Losses {
@@ -157,10 +168,26 @@ public struct TransfusionModel {
         if config.codebook != nil { return Losses(total: try lm * weights.lm, lm: lm, diffusion: .full([], 0)) }
         // Diffusion: MSE against the objective's target (ε by default) over noised patches only
         // (clean context images, like an edit's source, are not learned).
-        let error = try (patchPrediction(f, x) - x.noise) * x.learned
+        let prediction = try patchPrediction(f, x)
+        let error = try (prediction - x.noise) * x.learned
         let patchValues = try x.learned.sum() * Float(config.patchSize)
         let diffusion = try error.square().sum() / patchValues.maximum(.scalar(1))
-        return Losses(total: try lm * weights.lm + diffusion * weights.diffusion, lm: lm, diffusion: diffusion)
+        var total = try lm * weights.lm + diffusion * weights.diffusion
+        var extra: [(name: String, value: Tensor)] = []
+        if !weights.terms.isEmpty {
+            let outputs = LossOutputs(hidden: f.hidden, prediction: prediction, target: x.noise, learned: x.learned, patches: x.patches,
+                                      t: x.diffusionTime, snr: x.snr, time: try timeEmbedding(x), logits: try tokenLogits(f.hidden), targets: x.targets)
+            for term in weights.terms {
+                let value = try term.compute(outputs)
+                guard value.shape.isEmpty || value.shape.allSatisfy({ $0 == 1 }) else {
+                    throw TensorGraphError("the loss term '\(term.name)' returns \(Shape.describe(value.shape)); a loss term is one number (take .mean() or .sum())")
+                }
+                let scalar = try value.reshape([])
+                extra.append((term.name, scalar))
+                total = try total + scalar * term.weight
+            }
+        }
+        return Losses(total: total, lm: lm, diffusion: diffusion, extra: extra)
     }
 
     /// Keys and values of earlier positions, per layer [batch, heads, slots, headDim] (after RoPE).
