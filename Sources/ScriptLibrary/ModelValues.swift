@@ -49,8 +49,10 @@ final class ModelValue: ScriptObject {
     /// `encoder="linear"`, or the script pieces' names: `encoder=my_encoder, decoder=my_decoder`.
     var encoderText: String {
         let names = model.pieces.names
-        guard !names.isEmpty else { return "encoder=\"\(model.config.encoder.rawValue)\"" }
-        return names.sorted { $0.key > $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+        return ModelPieces.slots.compactMap { slot in
+            if let name = names[slot] { return "\(slot)=\(name)" }
+            return slot == "encoder" ? "encoder=\"\(model.config.encoder.rawValue)\"" : nil
+        }.joined(separator: ", ")
     }
     /// `, tokenizer=bpe(vocab=N)` for a BPE model; nothing for bytes (the default).
     var tokenizerText: String {
@@ -63,8 +65,8 @@ final class ModelValue: ScriptObject {
 
 enum ModelBuiltins {
     static let all: [Builtin] = [
-        Builtin("transfusion", "dim=128, layers=4, heads=4, image=16, patch=4, encoder='linear', decoder=None, time_features=64, mask=None, loss=None, noise='cosine', predict='eps', latent=None, tokenizer=None, seed=0",
-                help: "A Transfusion model: a Llama-style transformer (RMSNorm, SwiGLU, RoPE) over text tokens and the patch×patch RGB patches of image×image images, with the given attention mask (default causal | same_image), loss (default lm + 5 * diffusion), noise schedule ('cosine' or 'linear', optionally with T: 'linear(500)'; default T = 1000; or a function of t in (0, 1] giving ᾱ, the signal left, tabulated once over T = 1000 steps) and patch prediction ('eps', 'v' or 'flow' for flow matching). encoder='linear' embeds each patch with one matrix (the timestep embedding added first); encoder='unet' runs U-Net down blocks on each whole image before the transformer and up blocks after it (skip connections, timestep embedding inside each block, GroupNorm; patch 1, 2, 4 or 8, dim divisible by patch). Text is bytes unless tokenizer= gives a BPE vocabulary from bpe(...). encoder= and decoder= also take script functions f(x, time) (see Writing pieces in the guide): the encoder maps noisy patches [b, t, patch values] to [b, t, dim], the decoder final hidden states [b, t, dim] to the prediction [b, t, patch values]; time is the timestep embedding [b, t, dim]; param(...) inside them makes the model's weights (encoder.NAME).",
+        Builtin("transfusion", "dim=128, layers=4, heads=4, image=16, patch=4, encoder='linear', decoder=None, norm=None, mlp=None, time_features=64, mask=None, loss=None, noise='cosine', predict='eps', latent=None, tokenizer=None, seed=0",
+                help: "A Transfusion model: a Llama-style transformer (RMSNorm, SwiGLU, RoPE) over text tokens and the patch×patch RGB patches of image×image images, with the given attention mask (default causal | same_image), loss (default lm + 5 * diffusion), noise schedule ('cosine' or 'linear', optionally with T: 'linear(500)'; default T = 1000; or a function of t in (0, 1] giving ᾱ, the signal left, tabulated once over T = 1000 steps) and patch prediction ('eps', 'v' or 'flow' for flow matching). encoder='linear' embeds each patch with one matrix (the timestep embedding added first); encoder='unet' runs U-Net down blocks on each whole image before the transformer and up blocks after it (skip connections, timestep embedding inside each block, GroupNorm; patch 1, 2, 4 or 8, dim divisible by patch). Text is bytes unless tokenizer= gives a BPE vocabulary from bpe(...). encoder= and decoder= also take script functions f(x, time) (see Writing pieces in the guide): the encoder maps noisy patches [b, t, patch values] to [b, t, dim], the decoder final hidden states [b, t, dim] to the prediction [b, t, patch values]; time is the timestep embedding [b, t, dim]; param(...) inside them makes the model's weights (encoder.NAME). norm= and mlp= take functions f(x, time) on [b, t, dim] that replace every RMSNorm and each block's SwiGLU MLP (weights block0.mlp.NAME, block0.attn_norm.NAME, final_norm.NAME).",
                 example: "model = transfusion(dim=64, layers=2, heads=2, image=16, patch=4)\nprint(model)") { a in
             let (dim, heads) = try ModelBuiltins.dimAndHeads(a)
             let vae = try latentVAE(a)
@@ -81,7 +83,11 @@ enum ModelBuiltins {
             var pieces = ModelPieces()
             pieces.encoder = try Pieces.piece(a, "encoder")
             pieces.decoder = try Pieces.piece(a, "decoder")
-            if a.has("decoder") && pieces.decoder == nil { throw a.error("decoder", "must be a function f(hidden, time)") }
+            pieces.norm = try Pieces.piece(a, "norm")
+            pieces.mlp = try Pieces.piece(a, "mlp")
+            for slot in ["decoder", "norm", "mlp"] where a.has(slot) && pieces[slot] == nil {
+                throw a.error(slot, "must be a function f(x, time)")
+            }
             guard let encoder = pieces.encoder != nil ? .linear : PatchEncoder(rawValue: try a.string("encoder")) else {
                 throw a.error("encoder", "must be 'linear', 'unet' or a function f(patches, time)")
             }

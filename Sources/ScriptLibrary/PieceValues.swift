@@ -39,7 +39,7 @@ enum Pieces {
                               "the model's \(slot) is the script function '\(name)': define it (or give pieces={\"\(slot)\": f})")
             }
             let piece = piece(f, a.interpreter, span: a.span)
-            if slot == "encoder" { pieces.encoder = piece } else { pieces.decoder = piece }
+            pieces[slot] = piece
         }
         return pieces
     }

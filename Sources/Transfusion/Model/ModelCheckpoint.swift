@@ -50,9 +50,9 @@ extension ModelConfig {
     /// The weights of the embeddings, blocks and heads (not a U-Net's): what a checkpoint of
     /// this config holds at least. Exact for valid configs (bounded sizes cannot overflow).
     var transformerWeights: Int {
-        let d = dim, block = 4 * d * d + 3 * d * hidden + 2 * d
+        let d = dim, block = 4 * d * d + (pieces?["mlp"] == nil ? 3 * d * hidden : 0) + (pieces?["norm"] == nil ? 2 * d : 0)
         let linear = encoder == .linear ? (pieces?["encoder"] == nil ? 2 * d * patchSize : 0) + (pieces?["decoder"] == nil ? d * patchSize : 0) : 0
         let patches = codebook == nil ? timeFeatures * d + linear : 0
-        return 2 * vocabulary * d + layers * block + d + patches
+        return 2 * vocabulary * d + layers * block + (pieces?["norm"] == nil ? d : 0) + patches
     }
 }

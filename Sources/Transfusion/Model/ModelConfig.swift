@@ -33,7 +33,7 @@ public struct ModelConfig: Equatable, Sendable, Codable {
     /// `firstCode` on) learned with the LM loss alone, and the model has no patch encoder,
     /// decoder or diffusion. Nil for Transfusion.
     public var codebook: Codebook?
-    /// Pieces written in a script, by slot ("encoder", "decoder") → the function's name: a model
+    /// Pieces written in a script, by slot ("encoder", "decoder", "norm", "mlp") → the function's name: a model
     /// with them is rebuilt only where those functions are defined. Nil for built-in pieces.
     public var pieces: [String: String]?
 
@@ -120,8 +120,8 @@ public struct ModelConfig: Equatable, Sendable, Codable {
         encoder = try c.decodeIfPresent(PatchEncoder.self, forKey: .encoder) ?? d.encoder
         codebook = try c.decodeIfPresent(Codebook.self, forKey: .codebook)
         pieces = try c.decodeIfPresent([String: String].self, forKey: .pieces)
-        if let slot = pieces?.keys.first(where: { !["encoder", "decoder"].contains($0) }) {
-            throw DecodingError.dataCorruptedError(forKey: .pieces, in: c, debugDescription: "unknown piece '\(slot)' (tfs has encoder and decoder pieces)")
+        if let slot = pieces?.keys.first(where: { !ModelPieces.slots.contains($0) }) {
+            throw DecodingError.dataCorruptedError(forKey: .pieces, in: c, debugDescription: "unknown piece '\(slot)' (tfs has \(ModelPieces.slots.joined(separator: ", ")) pieces)")
         }
         // Written for readers of the file; a checkpoint whose count disagrees is damaged.
         if let saved = try c.decodeIfPresent(Int.self, forKey: .vocabulary), saved != vocabulary {

@@ -23,15 +23,31 @@ public struct ModelPieces {
     /// Replaces the linear patch head: final hidden states [b, t, dim] and the timestep
     /// embedding [b, t, dim] → the prediction [b, t, patchSize] (ε, v or the flow velocity).
     public var decoder: Piece?
+    /// Replaces every RMSNorm (before attention, before the MLP, and the final one): [b, t, dim]
+    /// and the timestep embedding → [b, t, dim]. Its weights are named per place
+    /// (`block0.attn_norm.NAME`, `final_norm.NAME`).
+    public var norm: Piece?
+    /// Replaces each block's SwiGLU MLP: the normed hidden states [b, t, dim] and the timestep
+    /// embedding → the residual update [b, t, dim] (weights `block0.mlp.NAME`).
+    public var mlp: Piece?
 
-    public init(encoder: Piece? = nil, decoder: Piece? = nil) { self.encoder = encoder; self.decoder = decoder }
+    public init(encoder: Piece? = nil, decoder: Piece? = nil, norm: Piece? = nil, mlp: Piece? = nil) {
+        self.encoder = encoder; self.decoder = decoder; self.norm = norm; self.mlp = mlp
+    }
 
-    public var isEmpty: Bool { encoder == nil && decoder == nil }
+    /// Every slot a piece can fill.
+    public static let slots = ["encoder", "decoder", "norm", "mlp"]
+
+    public var isEmpty: Bool { names.isEmpty }
+
+    public subscript(slot: String) -> Piece? {
+        get { switch slot { case "encoder": encoder; case "decoder": decoder; case "norm": norm; case "mlp": mlp; default: nil } }
+        set { switch slot { case "encoder": encoder = newValue; case "decoder": decoder = newValue; case "norm": norm = newValue; default: mlp = newValue } }
+    }
     /// Which script function each piece is, as the config saves it: ["encoder": "my_encoder"].
     public var names: [String: String] {
         var n: [String: String] = [:]
-        if let encoder { n["encoder"] = encoder.name }
-        if let decoder { n["decoder"] = decoder.name }
+        for slot in Self.slots { if let piece = self[slot] { n[slot] = piece.name } }
         return n
     }
 }

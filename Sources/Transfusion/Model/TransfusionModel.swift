@@ -80,7 +80,7 @@ public struct TransfusionModel {
     public let pieces: ModelPieces
 
     public init(_ config: ModelConfig, mask: Mask = .transfusion, seed: UInt64 = 0) {
-        self.init(config, mask: mask, seed: seed, pieces: ModelPieces()) { _, _ in }
+        self.init(config, mask: mask, seed: seed, pieces: ModelPieces()) { _, _, _, _, _ in }
     }
 
     /// A model with script pieces, which are called once here to make their weights (where the
@@ -88,20 +88,17 @@ public struct TransfusionModel {
     public init(_ config: ModelConfig, mask: Mask = .transfusion, seed: UInt64 = 0, pieces: ModelPieces) throws {
         var config = config
         config.pieces = pieces.isEmpty ? nil : pieces.names
-        let d = config.dim, p = config.patchSize
-        try self.init(config, mask: mask, seed: seed, pieces: pieces) { slot, parameters in
+        let d = config.dim
+        try self.init(config, mask: mask, seed: seed, pieces: pieces) { piece, prefix, input, output, parameters in
             // Placeholders of one position: the piece builds (and so makes its weights), nothing runs.
-            let time = Tensor.input("piece_time", [1, 1, d])
-            let (piece, input, output) = slot == "encoder" ? (pieces.encoder, Tensor.input("piece_patches", [1, 1, p]), [1, 1, d])
-                                                           : (pieces.decoder, Tensor.input("piece_hidden", [1, 1, d]), [1, 1, p])
-            if let piece { _ = try Self.run(piece, slot, input, time, parameters, returns: output) }
+            _ = try Self.run(piece, prefix, .input("piece_input", [1, 1, input]), .input("piece_time", [1, 1, d]), parameters, returns: [1, 1, output])
         }
     }
 
-    /// Makes the parameters in their fixed order; `materialize` runs a script piece ("encoder",
-    /// "decoder") where the built-in one makes its weights.
+    /// Makes the parameters in their fixed order; `materialize(piece, prefix, input width,
+    /// output width, parameters)` runs a script piece where the built-in one makes its weights.
     private init(_ config: ModelConfig, mask: Mask, seed: UInt64, pieces: ModelPieces,
-                 materialize: (String, Parameters) throws -> Void) rethrows {
+                 materialize: (ModelPieces.Piece, String, Int, Int, Parameters) throws -> Void) rethrows {
         if config.encoder == .unet, let problem = UNet.problem(config) { preconditionFailure(problem) }
         self.config = config; self.mask = mask; self.pieces = pieces
         parameters = Parameters(seed: seed)
@@ -113,25 +110,33 @@ public struct TransfusionModel {
         if patches { parameters.make("embed.time1", [config.timeFeatures, d], std: 1 / Float(config.timeFeatures).squareRoot()) }
         // The linear encoder's parameters (a U-Net model makes its own after all the others;
         // a script encoder makes its own here).
-        if patches && config.encoder == .linear && pieces.encoder != nil { try materialize("encoder", parameters) }
+        if patches && config.encoder == .linear, let encoder = pieces.encoder { try materialize(encoder, "encoder", p, d, parameters) }
         if patches && config.encoder == .linear && pieces.encoder == nil {
             parameters.make("embed.time2", [d, p], std: std * 0.1)
             parameters.make("embed.patches", [p, d], std: 1 / Float(p).squareRoot())
         }
+        // A script norm or MLP makes its weights where the built-in one makes its own.
+        func norm(_ name: String) throws {
+            if let piece = pieces.norm { try materialize(piece, name, d, d, parameters) } else { parameters.make(name, [d], fill: 1) }
+        }
         for l in 0..<config.layers {
             for w in ["wq", "wk", "wv"] { parameters.make("block\(l).attn.\(w)", [d, d], std: std) }
             parameters.make("block\(l).attn.wo", [d, d], std: std / Float(2 * config.layers).squareRoot())
-            parameters.make("block\(l).attn_norm", [d], fill: 1)
-            parameters.make("block\(l).mlp.gate", [d, h], std: std)
-            parameters.make("block\(l).mlp.up", [d, h], std: std)
-            parameters.make("block\(l).mlp.down", [h, d], std: 1 / Float(h).squareRoot() / Float(2 * config.layers).squareRoot())
-            parameters.make("block\(l).mlp_norm", [d], fill: 1)
+            try norm("block\(l).attn_norm")
+            if let mlp = pieces.mlp {
+                try materialize(mlp, "block\(l).mlp", d, d, parameters)
+            } else {
+                parameters.make("block\(l).mlp.gate", [d, h], std: std)
+                parameters.make("block\(l).mlp.up", [d, h], std: std)
+                parameters.make("block\(l).mlp.down", [h, d], std: 1 / Float(h).squareRoot() / Float(2 * config.layers).squareRoot())
+            }
+            try norm("block\(l).mlp_norm")
         }
-        parameters.make("final_norm", [d], fill: 1)
+        try norm("final_norm")
         parameters.make("head.tokens", [d, config.vocabulary], std: std)
         switch config.encoder {
         case _ where !patches: break
-        case .linear where pieces.decoder != nil: try materialize("decoder", parameters)
+        case .linear where pieces.decoder != nil: try materialize(pieces.decoder!, "decoder", d, p, parameters)
         case .linear: parameters.make("head.patches", [d, p], std: std)
         case .unet: unet.makeParameters()
         }
@@ -229,15 +234,24 @@ public struct TransfusionModel {
         }
         var h = config.codebook == nil ? try Tensor.select(x.isPatch, patches, tokens) : tokens
         var keys: [Tensor] = [], values: [Tensor] = []
+        // A script norm or MLP acts on each position alone, so a KV cache stays exact.
+        func norm(_ h: Tensor, _ name: String) throws -> Tensor {
+            if let piece = pieces.norm { return try self.piece(piece, name, h, x, returns: h.shape) }
+            return try h.rmsNorm(weight: P[name])
+        }
         for l in 0..<config.layers {
-            let a = try attention(try h.rmsNorm(weight: P["block\(l).attn_norm"]), layer: l, x, cache: cache)
+            let a = try attention(try norm(h, "block\(l).attn_norm"), layer: l, x, cache: cache)
             keys.append(a.k); values.append(a.v)
             h = try h + a.out
-            let n = try h.rmsNorm(weight: P["block\(l).mlp_norm"])
-            let gated = try n.matmul(P["block\(l).mlp.gate"]).swiglu(n.matmul(P["block\(l).mlp.up"]))
-            h = try h + gated.matmul(P["block\(l).mlp.down"])
+            let n = try norm(h, "block\(l).mlp_norm")
+            if let mlp = pieces.mlp {
+                h = try h + piece(mlp, "block\(l).mlp", n, x, returns: n.shape)
+            } else {
+                let gated = try n.matmul(P["block\(l).mlp.gate"]).swiglu(n.matmul(P["block\(l).mlp.up"]))
+                h = try h + gated.matmul(P["block\(l).mlp.down"])
+            }
         }
-        return Forward(hidden: try h.rmsNorm(weight: P["final_norm"]), keys: keys, values: values, encoding: encoding)
+        return Forward(hidden: try norm(h, "final_norm"), keys: keys, values: values, encoding: encoding)
     }
 
     /// Next-token logits [.., vocabulary] from final hidden states.
