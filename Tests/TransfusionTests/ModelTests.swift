@@ -44,7 +44,7 @@ import TensorGraph
         let loss = try model.losses(x).total
         let params = model.parameters.all.filter { $0.node.name != "embed.tokens" }  // checked below, sparsely
         let grads = try loss.gradients(wrt: params + [model.parameters["embed.tokens"]])
-        let plan = Plan([loss.node] + grads.map(\.node))
+        let plan = try Plan([loss.node] + grads.map(\.node))
         _ = try plan.run(feeds)
         let analytic = (0..<grads.count).map { plan.output($0 + 1).values }
         var worst: Float = 0, scale: Float = 1
@@ -79,7 +79,7 @@ import TensorGraph
         let x = try BatchInputs(batch: 2, length: 16, config: model.config)
         let losses = try model.losses(x)
         let params = model.parameters.all
-        let plan = Plan([losses.total.node, losses.lm.node, losses.diffusion.node] + (try losses.total.gradients(wrt: params)).map(\.node))
+        let plan = try Plan([losses.total.node, losses.lm.node, losses.diffusion.node] + (try losses.total.gradients(wrt: params)).map(\.node))
         let optimizer = AdamW(params.map { $0.node.storage! }, weightDecay: 0)
         let grads = (0..<params.count).map { plan.outputBuffer($0 + 3) }
         var rng = RNG(seed: 5)

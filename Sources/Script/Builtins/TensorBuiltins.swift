@@ -103,7 +103,7 @@ enum TensorBuiltins {
         let single: Bool
         let tensors: [Tensor]
         if a["x"].sequence != nil { tensors = try a.tensors("x"); single = false } else { tensors = [try a.tensor("x")]; single = true }
-        let plan = Plan(tensors.map(\.node))
+        let plan = try Plan(tensors.map(\.node))
         var feeds: [Node: TensorData] = [:]
         if a.has("feeds") {
             for (name, value) in try a.dict("feeds").pairs {

@@ -88,7 +88,7 @@ public final class Trainer {
         losses = try model.losses(inputs, weights: options.loss)
         let params = model.parameters.all
         let scalars = [losses.total.node, losses.lm.node, losses.diffusion.node] + losses.extra.map(\.value.node)
-        plan = Plan(scalars + (try losses.total.gradients(wrt: params)).map(\.node))
+        plan = try Plan(scalars + (try losses.total.gradients(wrt: params)).map(\.node))
         optimizer = AdamW(params.map { $0.node.storage! }, clip: options.clip)
         gradients = (0..<params.count).map { [plan] in plan.outputBuffer($0 + scalars.count) }
         feeder = BatchFeeder(model: model)
@@ -213,7 +213,7 @@ public final class Trainer {
             feeds.append(try feeder.values(batch.rows, images: batch.images, inputs: inputs, stepLimits: batch.stepLimits, rng: &rng))
             lmTargets.append(batch.lmTargets); patchValues.append(batch.patchValues)
         }
-        let plan = heldOut?.plan ?? Plan([losses.total.node, losses.lm.node, losses.diffusion.node])
+        let plan = try heldOut?.plan ?? Plan([losses.total.node, losses.lm.node, losses.diffusion.node])
         heldOut = HeldOutSet(plan: plan, feeds: feeds, lmTargets: lmTargets, patchValues: patchValues)
     }
 
