@@ -65,8 +65,8 @@ final class ModelValue: ScriptObject {
 
 enum ModelBuiltins {
     static let all: [Builtin] = [
-        Builtin("transfusion", "dim=128, layers=4, heads=4, image=16, patch=4, encoder='linear', decoder=None, norm=None, mlp=None, time_features=64, mask=None, loss=None, noise='cosine', predict='eps', latent=None, tokenizer=None, seed=0",
-                help: "A Transfusion model: a Llama-style transformer (RMSNorm, SwiGLU, RoPE) over text tokens and the patch×patch RGB patches of image×image images, with the given attention mask (default causal | same_image), loss (default lm + 5 * diffusion), noise schedule ('cosine' or 'linear', optionally with T: 'linear(500)'; default T = 1000; or a function of t in (0, 1] giving ᾱ, the signal left, tabulated once over T = 1000 steps) and patch prediction ('eps', 'v' or 'flow' for flow matching). encoder='linear' embeds each patch with one matrix (the timestep embedding added first); encoder='unet' runs U-Net down blocks on each whole image before the transformer and up blocks after it (skip connections, timestep embedding inside each block, GroupNorm; patch 1, 2, 4 or 8, dim divisible by patch). Text is bytes unless tokenizer= gives a BPE vocabulary from bpe(...). encoder= and decoder= also take script functions f(x, time) (see Writing pieces in the guide): the encoder maps noisy patches [b, t, patch values] to [b, t, dim], the decoder final hidden states [b, t, dim] to the prediction [b, t, patch values]; time is the timestep embedding [b, t, dim]; param(...) inside them makes the model's weights (encoder.NAME). norm= and mlp= take functions f(x, time) on [b, t, dim] that replace every RMSNorm and each block's SwiGLU MLP (weights block0.mlp.NAME, block0.attn_norm.NAME, final_norm.NAME).",
+        Builtin("transfusion", "dim=128, layers=4, heads=4, image=16, patch=4, encoder='linear', decoder=None, norm=None, mlp=None, rope=None, time_features=64, mask=None, loss=None, noise='cosine', predict='eps', latent=None, tokenizer=None, seed=0",
+                help: "A Transfusion model: a Llama-style transformer (RMSNorm, SwiGLU, RoPE) over text tokens and the patch×patch RGB patches of image×image images, with the given attention mask (default causal | same_image), loss (default lm + 5 * diffusion), noise schedule ('cosine' or 'linear', optionally with T: 'linear(500)'; default T = 1000; or a function of t in (0, 1] giving ᾱ, the signal left, tabulated once over T = 1000 steps) and patch prediction ('eps', 'v' or 'flow' for flow matching). encoder='linear' embeds each patch with one matrix (the timestep embedding added first); encoder='unet' runs U-Net down blocks on each whole image before the transformer and up blocks after it (skip connections, timestep embedding inside each block, GroupNorm; patch 1, 2, 4 or 8, dim divisible by patch). Text is bytes unless tokenizer= gives a BPE vocabulary from bpe(...). encoder= and decoder= also take script functions f(x, time) (see Writing pieces in the guide): the encoder maps noisy patches [b, t, patch values] to [b, t, dim], the decoder final hidden states [b, t, dim] to the prediction [b, t, patch values]; time is the timestep embedding [b, t, dim]; param(...) inside them makes the model's weights (encoder.NAME). norm= and mlp= take functions f(x, time) on [b, t, dim] that replace every RMSNorm and each block's SwiGLU MLP (weights block0.mlp.NAME, block0.attn_norm.NAME, final_norm.NAME). rope= takes a function f(pos) giving each position's RoPE angles [n, head_dim / 2] (e.g. 2-D RoPE for patches from pos.row and pos.col), evaluated once per layout.",
                 example: "model = transfusion(dim=64, layers=2, heads=2, image=16, patch=4)\nprint(model)") { a in
             let (dim, heads) = try ModelBuiltins.dimAndHeads(a)
             let vae = try latentVAE(a)
@@ -85,7 +85,8 @@ enum ModelBuiltins {
             pieces.decoder = try Pieces.piece(a, "decoder")
             pieces.norm = try Pieces.piece(a, "norm")
             pieces.mlp = try Pieces.piece(a, "mlp")
-            for slot in ["decoder", "norm", "mlp"] where a.has(slot) && pieces[slot] == nil {
+            pieces.rope = RotaryPieces.piece(a, "rope", pairs: dim / heads / 2)
+            for slot in ["decoder", "norm", "mlp", "rope"] where a.has(slot) && pieces[slot] == nil && (slot != "rope" || pieces.rope == nil) {
                 throw a.error(slot, "must be a function f(x, time)")
             }
             guard let encoder = pieces.encoder != nil ? .linear : PatchEncoder(rawValue: try a.string("encoder")) else {
@@ -114,7 +115,8 @@ enum ModelBuiltins {
             }
             let loss = try lossArgument(a)
             let names = try RuntimeError.located { try TransfusionModel.savedPieceNames(path) }
-            let pieces = try Pieces.saved(names, a)
+            let config = try RuntimeError.located { try TransfusionModel.savedConfig(path) }
+            let pieces = try Pieces.saved(names, pairs: config.map { $0.dim / $0.heads / 2 } ?? 1, a)
             let model = try RuntimeError.located { try TransfusionModel.load(path, mask: mask, pieces: pieces) }
             let vae = try latentVAE(a)
             guard model.config.latent == (vae != nil) else {

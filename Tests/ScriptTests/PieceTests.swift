@@ -193,4 +193,33 @@ import TensorGraph
         #expect(evalScript(source, in: s) == "[True, True, True]")
         #expect(printedText("print(b)", in: s).contains("encoder=\"linear\", norm=rms, mlp=swiglu_mlp"))
     }
+
+    /// Position encodings: RoPE written in the script equals the built-in (to float rounding of
+    /// the angles, which the built-in computes in double precision); a 2-D
+    /// RoPE for patches keeps the KV cache exact and comes back from a checkpoint by name.
+    @Test func scriptPositionEncodings() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tfs-rope-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let s = Session(registry: .tfs)
+        let source = """
+        def plain(pos):
+            return pos.position * pos.frequencies
+        def rope2d(pos):
+            f = pos.frequencies[:, :4]
+            return where(pos.patch, pos.position * pos.frequencies + concat([pos.row * f, pos.col * f], axis=1) * 8, pos.position * pos.frequencies)
+        a = transfusion(dim=32, layers=1, heads=2, image=8, seed=3)
+        b = transfusion(dim=32, layers=1, heads=2, image=8, seed=3, rope=plain)
+        c = transfusion(dim=32, layers=1, heads=2, image=8, seed=3, rope=rope2d)
+        ra = train(a, shapes(size=8), steps=20, batch=2, seed=1)
+        rb = train(b, shapes(size=8), steps=20, batch=2, seed=1)
+        rc = train(c, shapes(size=8), steps=3, batch=2, seed=1, checkpoint="\(dir.path)/c.safetensors")
+        x = draw(c, ["a red circle"], steps=3, cache=True).tensor
+        y = draw(c, ["a red circle"], steps=3, cache=False).tensor
+        [max([abs(p - q) for p, q in zip(ra.loss, rb.loss)]) < 1e-5, (x - y).abs().max().item() <= 1e-4, rc.loss != ra.loss[:3], "rope=rope2d" in str(load_model("\(dir.path)/c.safetensors"))]
+        """
+        #expect(evalScript(source, in: s) == "[True, True, True, True]")
+        #expect(evalScript("def bad(pos):\n    return \"x\"\nm = transfusion(dim=32, layers=1, heads=2, image=8, rope=bad)\ntrain(m, shapes(size=8), steps=1, batch=2)", in: s)
+                    .hasPrefix("ERROR"))
+    }
 }

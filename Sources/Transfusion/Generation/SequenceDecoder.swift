@@ -75,7 +75,7 @@ public final class SequenceDecoder {
             let layout = extended(layouts[r], pending[r])
             let start = cached ? rows[r].count : 0
             let block = cached ? pending[r] : rows[r] + pending[r]
-            plan.fill(row: r, block: block, start: start, committed: cached ? rows[r].count : 0, layout: layout)
+            try plan.fill(row: r, block: block, start: start, committed: cached ? rows[r].count : 0, layout: layout)
         }
         try plan.plan.run()
         for r in 0..<batch {

@@ -26,11 +26,20 @@ final class StepPlan {
 
     /// Writes row r's block: positions `start ..< start + block.count` of `layout`, seeing the
     /// first `committed` cache slots; the rest of the block is padding that only sees itself.
-    func fill(row r: Int, block: [SequenceDecoder.Position], start: Int, committed: Int, layout: SequenceLayout) {
+    func fill(row r: Int, block: [SequenceDecoder.Position], start: Int, committed: Int, layout: SequenceLayout) throws {
         let c = model.config
         let tokens = buffer(x.tokens), patches = buffer(x.patches), isPatch = buffer(x.isPatch)
         let time = buffer(x.time)
-        let rope = model.ropeTables((0..<width).map { $0 < block.count ? start + $0 : 0 })
+        var rope: (cos: [Float], sin: [Float])
+        if model.pieces.rope != nil {
+            // A script position encoding reads the whole layout: the block's rows of its tables, padding at 0.
+            let count = min(block.count, width)
+            rope = try model.ropeTables(layout, positions: Array(0..<layout.count), range: start..<(start + count))
+            let padding = model.ropeTables(Array(repeating: 0, count: width - count))
+            rope.cos += padding.cos; rope.sin += padding.sin
+        } else {
+            rope = model.ropeTables((0..<width).map { $0 < block.count ? start + $0 : 0 })
+        }
         buffer(x.cos)?.baseAddress!.advanced(by: r * width * c.headDim).update(from: rope.cos, count: rope.cos.count)
         buffer(x.sin)?.baseAddress!.advanced(by: r * width * c.headDim).update(from: rope.sin, count: rope.sin.count)
         fillImageSlots(row: r, block: block)

@@ -30,7 +30,7 @@ public struct BatchFeeder {
         for (r, row) in rows.enumerated() {
             tokens += row.tokens.map(Float.init)
             targets += row.lmTarget.map { Float($0 ?? -1) }
-            let tables = model.ropeTables(row.positions)
+            let tables = try model.ropeTables(row.layout, positions: row.positions, range: 0..<row.count)
             cosines += tables.cos; sines += tables.sin
             try self.masks.mask.check(row.layout)   // a script predicate's error, not "no key to attend"
             let evaluated = self.masks[row.layout]

@@ -33,9 +33,14 @@ extension TransfusionModel {
 
     /// The script pieces a checkpoint's model was built with, by slot → function name.
     public static func savedPieceNames(_ path: String) throws -> [String: String] {
+        try savedConfig(path)?.pieces ?? [:]
+    }
+
+    /// A checkpoint's config if it reads and is valid (nil otherwise: `load` says what is wrong).
+    public static func savedConfig(_ path: String) throws -> ModelConfig? {
         guard let json = try Safetensors.readMetadata(path: path)["config"],
-              let config = try? JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8)) else { return [:] }
-        return config.pieces ?? [:]
+              let config = try? JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8)), config.problem == nil else { return nil }
+        return config
     }
 
     /// The mask the checkpoint's metadata holds, if it holds one: its JSON encoding, or in older

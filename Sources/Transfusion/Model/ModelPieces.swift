@@ -1,3 +1,4 @@
+import Foundation
 import TensorGraph
 
 /// Pieces of a model written outside Swift — functions in a script — that the model calls
@@ -31,23 +32,28 @@ public struct ModelPieces {
     /// embedding → the residual update [b, t, dim] (weights `block0.mlp.NAME`).
     public var mlp: Piece?
 
-    public init(encoder: Piece? = nil, decoder: Piece? = nil, norm: Piece? = nil, mlp: Piece? = nil) {
-        self.encoder = encoder; self.decoder = decoder; self.norm = norm; self.mlp = mlp
+    /// Replaces RoPE's angles: per position of a layout, the rotation angle of each of the
+    /// headDim / 2 pairs of query and key values (RoPE's is position · 10000^(−j / (headDim/2))).
+    public var rope: RotaryPiece?
+
+    public init(encoder: Piece? = nil, decoder: Piece? = nil, norm: Piece? = nil, mlp: Piece? = nil, rope: RotaryPiece? = nil) {
+        self.encoder = encoder; self.decoder = decoder; self.norm = norm; self.mlp = mlp; self.rope = rope
     }
 
     /// Every slot a piece can fill.
-    public static let slots = ["encoder", "decoder", "norm", "mlp"]
+    public static let slots = ["encoder", "decoder", "norm", "mlp", "rope"]
 
     public var isEmpty: Bool { names.isEmpty }
 
     public subscript(slot: String) -> Piece? {
         get { switch slot { case "encoder": encoder; case "decoder": decoder; case "norm": norm; case "mlp": mlp; default: nil } }
-        set { switch slot { case "encoder": encoder = newValue; case "decoder": decoder = newValue; case "norm": norm = newValue; default: mlp = newValue } }
+        set { switch slot { case "encoder": encoder = newValue; case "decoder": decoder = newValue; case "norm": norm = newValue; case "mlp": mlp = newValue; default: break } }
     }
     /// Which script function each piece is, as the config saves it: ["encoder": "my_encoder"].
     public var names: [String: String] {
         var n: [String: String] = [:]
         for slot in Self.slots { if let piece = self[slot] { n[slot] = piece.name } }
+        if let rope { n["rope"] = rope.name }
         return n
     }
 }
@@ -81,5 +87,34 @@ public final class PieceParameters {
         }
         if let values { return parameters.add(full, values) }
         return parameters.make(full, shape, std: std ?? 0.02, fill: fill)
+    }
+}
+
+/// Position encoding written outside Swift: RoPE's rotation angles per position of a layout
+/// (for example 2-D RoPE, which rotates image patches by their row and column). Evaluated once
+/// per layout and positions, and kept: like a mask predicate it never runs in a step.
+public final class RotaryPiece: @unchecked Sendable {
+    public let name: String
+    /// (layout, each position's RoPE position) → angles [count × pairs], row-major.
+    let angles: (SequenceLayout, [Int]) throws -> [Float]
+    private let lock = NSLock()
+    private var cache: [Key: [Float]] = [:]
+    private struct Key: Hashable { let layout: SequenceLayout; let positions: [Int] }
+
+    public init(name: String, angles: @escaping (SequenceLayout, [Int]) throws -> [Float]) { self.name = name; self.angles = angles }
+
+    /// The angles of `layout` with `positions` (one per position), [count × pairs].
+    public func angles(_ layout: SequenceLayout, positions: [Int], pairs: Int) throws -> [Float] {
+        let key = Key(layout: layout, positions: positions)
+        if let a = lock.withLock({ cache[key] }) { return a }
+        let a = try angles(layout, positions)
+        guard a.count == layout.count * pairs else {
+            throw TensorGraphError("the position encoding '\(name)' gave \(a.count) angles for \(layout.count) positions of \(pairs) pairs")
+        }
+        lock.withLock {
+            if cache.count >= 64 { cache.removeAll(keepingCapacity: true) }
+            cache[key] = a
+        }
+        return a
     }
 }

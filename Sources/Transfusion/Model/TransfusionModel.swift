@@ -285,11 +285,26 @@ public struct TransfusionModel {
 
     /// RoPE tables for positions, [count, headDim] each (cos, sin).
     public func ropeTables(_ positions: [Int]) -> (cos: [Float], sin: [Float]) {
-        let hd = config.headDim, half = hd / 2
-        var c = [Float](repeating: 0, count: positions.count * hd), s = c
-        for (i, p) in positions.enumerated() {
+        let half = config.headDim / 2
+        return ropeTables(angles: positions.flatMap { p in (0..<half).map { Double(p) * pow(10_000, -Double($0) / Double(half)) } })
+    }
+
+    /// RoPE tables of the positions `range` of a layout whose positions are `positions` (one per
+    /// position of the layout): the script position encoding's angles if the model has one.
+    public func ropeTables(_ layout: SequenceLayout, positions: [Int], range: Range<Int>) throws -> (cos: [Float], sin: [Float]) {
+        guard let rope = pieces.rope else { return ropeTables(Array(positions[range])) }
+        let half = config.headDim / 2
+        let angles = try rope.angles(layout, positions: positions, pairs: half)
+        return ropeTables(angles: angles[(range.lowerBound * half)..<(range.upperBound * half)].map(Double.init))
+    }
+
+    /// The tables of angles [count × headDim/2]: each pair's angle in both halves of a head.
+    private func ropeTables(angles: [Double]) -> (cos: [Float], sin: [Float]) {
+        let hd = config.headDim, half = hd / 2, count = angles.count / max(half, 1)
+        var c = [Float](repeating: 0, count: count * hd), s = c
+        for i in 0..<count {
             for j in 0..<half {
-                let angle = Double(p) * pow(10_000, -Double(j) / Double(half))
+                let angle = angles[i * half + j]
                 c[i * hd + j] = Float(cos(angle)); c[i * hd + half + j] = Float(cos(angle))
                 s[i * hd + j] = Float(sin(angle)); s[i * hd + half + j] = Float(sin(angle))
             }
