@@ -253,6 +253,32 @@ enum TensorBuiltins {
                 example: "upsample(tensor([[1.0, 2.0], [3.0, 4.0]]), 2)") { a in
             .tensor(try a.tensor("x").upsample(try a.size("factor")))
         },
+        Builtin("swiglu", "gate, up",
+                help: "SwiGLU's gate in one pass: silu(gate) * up, elementwise (the MLP of a Llama block is swiglu(x @ w_gate, x @ w_up) @ w_down).",
+                example: "swiglu(tensor([1.0, -1.0]), tensor([2.0, 2.0]))") { a in
+            .tensor(try a.tensor("gate").swiglu(try a.tensor("up")))
+        },
+        Builtin("split_heads", "x, heads, cos=None, sin=None",
+                help: "[B, T, H·D] → [B, H, T, D] for attention, rotating each head's pairs by RoPE tables cos and sin [B, 1, T, D] when given (one pass, as the model's attention does).",
+                example: "split_heads(ones([1, 3, 8]), 2).shape") { a in
+            let rope: (cos: Tensor, sin: Tensor)?
+            switch (a.has("cos"), a.has("sin")) {
+            case (true, true): rope = (try a.tensor("cos"), try a.tensor("sin"))
+            case (false, false): rope = nil
+            default: throw a.error(a.has("cos") ? "sin" : "cos", "give both cos and sin, or neither")
+            }
+            return .tensor(try a.tensor("x").splitHeads(try a.size("heads"), rope: rope))
+        },
+        Builtin("merge_heads", "x",
+                help: "[B, H, T, D] → [B, T, H·D]: attention's heads side by side again.",
+                example: "merge_heads(ones([1, 2, 3, 4])).shape") { a in
+            .tensor(try a.tensor("x").mergeHeads())
+        },
+        Builtin("broadcast_to", "x, shape",
+                help: "x repeated along new or size-1 axes to shape (NumPy's broadcasting rules).",
+                example: "broadcast_to(tensor([1, 2]), [3, 2])") { a in
+            .tensor(try a.tensor("x").broadcast(to: try a.shape("shape")))
+        },
         Builtin("attention", "q, k, v, mask=None, scale=None",
                 help: "Scaled dot-product attention: q [B, H, T, D], k and v [B, H, S, D], mask [T, S] of 1 (may attend) and 0; no mask means full attention.",
                 example: "q = randn([1, 2, 4, 8])\nattention(q, q, q).shape") { a in
