@@ -119,6 +119,7 @@ def save(model: Transfusion, path: str, optimizer: Optional[Dict[str, dict]] = N
     """Writes `model` as a tfs checkpoint, atomically (a temporary file renamed into place)."""
     tensors, metadata = state(model, optimizer, **counters)
     folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
     os.close(fd)
     try:

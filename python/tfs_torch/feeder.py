@@ -24,6 +24,12 @@ class Batch:
     learned: torch.Tensor    # [B, T] patches that take the diffusion loss
     steps: List[float]       # each image's step, in row order
 
+    def slice(self, rows: slice) -> "Batch":
+        """These rows only (every input is per row)."""
+        i = self.inputs
+        return Batch(Inputs(*(getattr(i, f)[rows] for f in ("tokens", "is_patch", "patches", "time", "cos", "sin", "mask"))),
+                     self.targets[rows], self.noise[rows], self.learned[rows], self.steps)
+
     def to(self, device):
         i = self.inputs
         return Batch(Inputs(*(getattr(i, f).to(device) for f in ("tokens", "is_patch", "patches", "time", "cos", "sin", "mask"))),

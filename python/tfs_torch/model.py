@@ -158,16 +158,19 @@ class Transfusion(nn.Module):
         out = torch.zeros(b * t, c.dim, dtype=grid.dtype, device=grid.device).index_put((positions.reshape(-1),), grid)
         return out.reshape(b, t, c.dim), (positions, skips, time)
 
-    def losses(self, x: Inputs, targets, noise, learned, lm_weight=1.0, diffusion_weight=5.0):
+    def losses(self, x: Inputs, targets, noise, learned, lm_weight=1.0, diffusion_weight=5.0, counts=None):
         """(total, lm, diffusion): L = lm·L_LM + diffusion·L_diffusion. targets [B, T] (−1: no
         LM loss), noise the objective's targets [B, T, patchSize], learned [B, T] (patches that
-        take the diffusion loss)."""
+        take the diffusion loss). Each loss is a mean over its targets in these rows — or, with
+        `counts` = (LM targets, patch values), a sum divided by those (a distributed run's
+        share of the global batch's means)."""
         f = self.forward(x)
         logits = self.token_logits(f.hidden)
         kept = targets != -1
         nll = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1).clamp(min=0), reduction="none")
-        lm = (nll * kept.reshape(-1)).sum() / kept.sum().clamp(min=1)
         w = learned.unsqueeze(-1).to(logits.dtype)
+        lm_count, patch_count = counts or (kept.sum(), w.sum() * self.config.patch_size)
+        lm = (nll * kept.reshape(-1)).sum() / max(lm_count, 1)
         error = (self.patch_prediction(f, x) - noise) * w
-        diffusion = error.square().sum() / (w.sum() * self.config.patch_size).clamp(min=1)
+        diffusion = error.square().sum() / max(patch_count, 1)
         return lm_weight * lm + diffusion_weight * diffusion, lm, diffusion

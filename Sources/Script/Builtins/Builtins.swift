@@ -13,7 +13,7 @@ public enum Builtins {
         ("Tokenizer", TokenizerBuiltins.all),
         ("Models", ModelBuiltins.all),
         ("Chameleon baseline", ChameleonBuiltins.all),
-        ("Training", TrainingBuiltins.all),
+        ("Training", TrainingBuiltins.all + [RunExport.builtin]),
         ("VAE", VAEBuiltins.all),
         ("Generation", GenerationBuiltins.all),
         ("Metrics", MetricBuiltins.all),

@@ -33,7 +33,7 @@ struct ReferenceCommand: ParsableCommand {
 
     func run() throws {
         let model = try makeModel()
-        if let checkpoint { try Self.writeCheckpoint(model, to: checkpoint) }
+        if let checkpoint { try model.saveCheckpoint(to: checkpoint) }
         var rng = RNG(seed: dataSeed)
         let drawn = try ReferenceExamples.draw(examples, config: model.config, length: length, cap: cap, rng: &rng)
         let rows = try Packer(length: length, tokenizer: model.config.tokenizer).pack(drawn.segments)
@@ -123,19 +123,6 @@ struct ReferenceCommand: ParsableCommand {
         let c = try JSONDecoder().decode(ModelConfig.self, from: Data(config.utf8))
         if let problem = c.problem { throw ValidationError(problem) }
         return TransfusionModel(c, mask: mask ?? .transfusion, seed: seed)
-    }
-
-    /// The model as a step-0 training checkpoint (zero moments), in `Trainer.save`'s layout.
-    static func writeCheckpoint(_ model: TransfusionModel, to path: String) throws {
-        let p = model.parameters
-        let tensors = p.names.flatMap { name -> [(String, TensorData)] in
-            let data = p[name].node.storage!.data, zero = TensorData(shape: data.shape, values: [Float](repeating: 0, count: data.values.count))
-            return [(name, data), ("optimizer.m." + name, zero), ("optimizer.v." + name, zero)]
-        }
-        try Safetensors.write(tensors, metadata: [
-            "format": "tfs-checkpoint-1", "step": "0", "optimizer_steps": "0", "skipped_steps": "0", "rng": "1,2,3,4",
-            "config": String(decoding: try JSONEncoder().encode(model.config), as: UTF8.self), "mask": model.mask.json,
-        ], to: path)
     }
 }
 
