@@ -98,3 +98,16 @@ def test_long_texts_are_cut_as_tfs_cuts_them():
 def _write(path, text):
     path.write_text(text + "\n")
     return path
+
+
+def test_image_folders_read_as_tfs_reads_them(tmp_path):
+    """PNG decoding and box downsampling: tfs saves shapes as a folder of 16×16 PNGs, reads it at
+    size 8 and exports the pixels it holds; the bridge reads the folder itself."""
+    (tmp_path / "f.tfs").write_text('shapes(size=16, two=True).take(12).save("folder")\n'
+                                    'm = transfusion(dim=16, layers=1, heads=2, image=8, patch=2)\n'
+                                    'export_run(m, images("folder", size=8), "run.json", steps=1, batch=2, length=128)\n')
+    run_tfs("run", "f.tfs", cwd=tmp_path)
+    theirs = datasets.load(json.loads((tmp_path / "run.json").read_text())["data"], str(tmp_path), 64)
+    mine = datasets.load({"images": {"folder": "folder", "size": 8}}, str(tmp_path), 64)
+    assert mine.captions == theirs.captions and len(mine.captions) == 12
+    assert (mine.pixels - theirs.pixels).abs().max() <= 1e-6

@@ -56,7 +56,7 @@ class Process:
     def decode(self, xt, prediction, signal: float, noise: float):
         """A prediction at x_t read back as (x₀, ε)."""
         if self.objective == "eps":
-            return (xt - noise * prediction) / max(signal, 1e-6), prediction
+            return (xt - noise * prediction) / max(signal, torch.tensor(1e-6, dtype=torch.float32)), prediction
         if self.objective == "v":
             return signal * xt - noise * prediction, noise * xt + signal * prediction
         return xt - noise * prediction, xt + signal * prediction

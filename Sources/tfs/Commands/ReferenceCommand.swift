@@ -30,10 +30,20 @@ struct ReferenceCommand: ParsableCommand {
     @Option(help: "AdamW's gradient clip (0: none).") var clip: Float = 1
     @Option(help: "Also write the model as a checkpoint here.") var checkpoint: String?
     @Option(name: .shortAndLong, help: "The safetensors file of reference numbers.") var output: String
+    @Option(help: "Also draw an image for each of these captions (a JSON list), then caption the drawn images.") var draw: String?
+    @Option(help: "The sampler of --draw: ddpm, ddim, euler or midpoint.") var sampler = "ddim"
+    @Option(help: "Denoising steps of --draw.") var samplerSteps = 10
+    @Option(help: "DDIM's eta.") var eta: Double = 0
+    @Option(help: "Classifier-free guidance scale of --draw.") var cfg: Double = 1
+    @Option(help: "Seed of --draw's generator.") var drawSeed: UInt64 = 0
+    @Flag(help: "Draw without the KV cache (every step recomputes whole rows).") var uncached = false
 
     func run() throws {
         let model = try makeModel()
         if let checkpoint { try model.saveCheckpoint(to: checkpoint) }
+        // Drawn first: the AdamW step below changes the weights.
+        var sampled: [(String, TensorData)] = [], metadata: [String: String] = [:]
+        if let draw { try drawReference(model, captions: draw, into: &sampled, metadata: &metadata) }
         var rng = RNG(seed: dataSeed)
         let drawn = try ReferenceExamples.draw(examples, config: model.config, length: length, cap: cap, rng: &rng)
         let rows = try Packer(length: length, tokenizer: model.config.tokenizer).pack(drawn.segments)
@@ -67,7 +77,7 @@ struct ReferenceCommand: ParsableCommand {
         for (node, value) in feeds { try plan.set(node, value) }
         try plan.run()
 
-        var out: [(String, TensorData)] = []
+        var out = sampled
         let named: [(String, Tensor?)] = [
             ("tokens", inputs.tokens), ("targets", inputs.targets), ("patches", inputs.patches), ("noise", inputs.noise),
             ("is_patch", inputs.isPatch), ("diffusion_mask", inputs.learned), ("time", inputs.time), ("rope_cos", inputs.cos),
@@ -111,7 +121,33 @@ struct ReferenceCommand: ParsableCommand {
         try Safetensors.write(out, metadata: [
             "config": String(decoding: try JSONEncoder().encode(c), as: UTF8.self), "mask": model.mask.json,
             "examples": examplesJSON, "kinds": TokenKind.allCases.map(\.rawValue).joined(separator: ","),
-        ], to: output)
+        ].merging(metadata) { a, _ in a }, to: output)
+    }
+
+    /// Images drawn for captions (with the generator's starting noise, replayed from its seed:
+    /// the prompts all end in BOI, so its first draw is every image's noise), then greedy
+    /// captions of the drawn images.
+    func drawReference(_ model: TransfusionModel, captions json: String, into out: inout [(String, TensorData)],
+                       metadata: inout [String: String]) throws {
+        let captions = try JSONDecoder().decode([String].self, from: Data(json.utf8))
+        var options = GenerationOptions()
+        options.seed = drawSeed; options.cfg = cfg; options.maxTokens = 12; options.cached = !uncached
+        switch sampler {
+        case "ddpm": options.sampler = .ddpm(steps: samplerSteps)
+        case "ddim": options.sampler = .ddim(steps: samplerSteps, eta: eta)
+        case "euler": options.sampler = .euler(steps: samplerSteps)
+        case "midpoint": options.sampler = .midpoint(steps: samplerSteps)
+        default: throw ValidationError("--sampler must be ddpm, ddim, euler or midpoint")
+        }
+        let c = model.config, size = c.patchSize * (c.patchesPerImage ?? 0)
+        let images = try Generator(model: model, options: options).images(for: captions)
+        var rng = RNG(seed: drawSeed)
+        out.append(("draw.noise", TensorData(shape: [captions.count, size], values: rng.normal(captions.count * size))))
+        out.append(("draw.pixels", TensorData(shape: [captions.count, c.imageSide, c.imageSide, c.channels], values: images.flatMap { $0 })))
+        var greedy = GenerationOptions()
+        greedy.maxTokens = 12; greedy.cfg = cfg
+        let written = try Generator(model: model, options: greedy).captions(for: images)
+        metadata["draw.captions"] = String(decoding: try JSONEncoder().encode(written), as: UTF8.self)
     }
 
     func makeModel() throws -> TransfusionModel {
