@@ -65,7 +65,7 @@ def test_torchrun_two_processes_equal_one(tmp_path, encoder):
         assert f.metadata()["step"] == "30" and f.metadata()["optimizer_steps"] == "30"
     a, b = tfs_torch.load(str(tmp_path / "out" / "torch.safetensors")), tfs_torch.load(str(tmp_path / "out" / "ddp.safetensors"))
     for name, p in a.weights().items():
-        assert float((p - b.weights()[name]).abs().max()) <= 1e-4 * max(float(p.detach().abs().max()), 1e-3), name
+        assert float((p.detach() - b.weights()[name].detach()).abs().max()) <= 1e-4 * max(float(p.detach().abs().max()), 1e-3), name
     printed = run_tfs("run", _write(tmp_path / "check.tfs", 'm = load_model("out/ddp.safetensors")\nprint(m)'), cwd=tmp_path)
     assert f'encoder="{encoder}"' in printed and "mask=causal | same_image" in printed, printed
 
@@ -111,3 +111,11 @@ def test_image_folders_read_as_tfs_reads_them(tmp_path):
     mine = datasets.load({"images": {"folder": "folder", "size": 8}}, str(tmp_path), 64)
     assert mine.captions == theirs.captions and len(mine.captions) == 12
     assert (mine.pixels - theirs.pixels).abs().max() <= 1e-6
+
+
+def test_bf16_autocast_trains(tmp_path):
+    exported(tmp_path)
+    printed = train(tmp_path, "--steps", "3", "--bf16", "--losses", "bf16.jsonl", "--checkpoint", "out/bf16.safetensors")
+    losses = [json.loads(line) for line in open(tmp_path / "bf16.jsonl")]
+    assert len(losses) == 3 and all(0 < x["loss"] < 100 for x in losses), printed
+    assert tfs_torch.load(str(tmp_path / "out" / "bf16.safetensors")).weights()["final_norm"].dtype == torch.float32

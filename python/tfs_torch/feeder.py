@@ -23,17 +23,20 @@ class Batch:
     noise: torch.Tensor      # [B, T, patchSize] the objective's target at patches
     learned: torch.Tensor    # [B, T] patches that take the diffusion loss
     steps: List[float]       # each image's step, in row order
+    layout: tuple = None     # (kind, image, document) [B, T]: for FlexAttention's block mask
 
     def slice(self, rows: slice) -> "Batch":
         """These rows only (every input is per row)."""
         i = self.inputs
         return Batch(Inputs(*(getattr(i, f)[rows] for f in ("tokens", "is_patch", "patches", "time", "cos", "sin", "mask"))),
-                     self.targets[rows], self.noise[rows], self.learned[rows], self.steps)
+                     self.targets[rows], self.noise[rows], self.learned[rows], self.steps,
+                     tuple(t[rows] for t in self.layout) if self.layout else None)
 
     def to(self, device):
         i = self.inputs
         return Batch(Inputs(*(getattr(i, f).to(device) for f in ("tokens", "is_patch", "patches", "time", "cos", "sin", "mask"))),
-                     self.targets.to(device), self.noise.to(device), self.learned.to(device), self.steps)
+                     self.targets.to(device), self.noise.to(device), self.learned.to(device), self.steps,
+                     tuple(t.to(device) for t in self.layout) if self.layout else None)
 
 
 def draw_step(limit: Optional[int], steps: int, generator: torch.Generator) -> int:
@@ -74,4 +77,4 @@ def feed(model, rows: Sequence[Row], images: Sequence[Sequence[torch.Tensor]], l
     cos, sin = rope_tables(torch.tensor([r.positions for r in rows]), c.head_dim)
     mask = mask_algebra.batch(layout_mask or mask_algebra.training_mask(model.mask), kind, image, document)
     inputs = Inputs(tokens, kind == PATCH, patches, time, cos, sin, mask)
-    return Batch(inputs, targets, noise, learned, steps)
+    return Batch(inputs, targets, noise, learned, steps, (kind, image, document))

@@ -154,3 +154,58 @@ def batch(mask: Mask, kind: torch.Tensor, image: torch.Tensor, document: torch.T
 
 
 CAUSAL_SAME_IMAGE: Mask = ("or", [("causal",), ("same_image",)])
+
+
+def mask_mod(mask: Mask, kind: torch.Tensor, image: torch.Tensor, document: torch.Tensor):
+    """The mask as FlexAttention's mask_mod(b, h, q, k) over rows' layouts [B, T]: the same rule
+    as `evaluate`, written with index tensors so `create_block_mask` can find the empty tiles."""
+    op = mask[0]
+    if op == "bidirectional":
+        return lambda b, h, q, k: q >= 0
+    if op == "nothing":
+        return lambda b, h, q, k: q < 0
+    if op == "causal":
+        return lambda b, h, q, k: k <= q
+    if op == "same_image":
+        return lambda b, h, q, k: (kind[b, q] == PATCH) & (kind[b, k] == PATCH) & (image[b, q] == image[b, k])
+    if op == "same_document":
+        return lambda b, h, q, k: document[b, q] == document[b, k]
+    if op == "prefix":
+        n = mask[1]
+        return lambda b, h, q, k: k < n
+    if op == "window":
+        n = mask[1]
+        return lambda b, h, q, k: (q - k).abs() < n
+    if op == "document":
+        ids = torch.tensor(mask[1] or [0], device=kind.device)
+        n = len(mask[1])
+        return lambda b, h, q, k: (q < n) & (k < n) & (ids[q.clamp(max=max(n - 1, 0))] == ids[k.clamp(max=max(n - 1, 0))])
+    if op == "modality":
+        want_q, want_k = mask[1] == "image", mask[2] == "image"
+        return lambda b, h, q, k: ((kind[b, q] == PATCH) == want_q) & ((kind[b, k] == PATCH) == want_k)
+    if op == "not":
+        inner = mask_mod(mask[1], kind, image, document)
+        return lambda b, h, q, k: ~inner(b, h, q, k)
+    parts = [mask_mod(p, kind, image, document) for p in mask[1]]
+    if op == "and":
+        def both(b, h, q, k):
+            out = parts[0](b, h, q, k)
+            for p in parts[1:]:
+                out = out & p(b, h, q, k)
+            return out
+        return both
+
+    def either(b, h, q, k):
+        out = parts[0](b, h, q, k)
+        for p in parts[1:]:
+            out = out | p(b, h, q, k)
+        return out
+    return either
+
+
+def block_mask(mask: Mask, kind: torch.Tensor, image: torch.Tensor, document: torch.Tensor, device=None):
+    """FlexAttention's block mask of rows' layouts [B, T] (tiles of 128 × 128 by default)."""
+    from torch.nn.attention.flex_attention import create_block_mask
+    b, t = kind.shape
+    kind, image, document = (x.to(device or kind.device) for x in (kind, image, document))
+    return create_block_mask(mask_mod(mask, kind, image, document), b, None, t, t, device=str(kind.device))

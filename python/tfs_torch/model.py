@@ -11,6 +11,7 @@ from typing import List, Optional
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.attention.flex_attention import flex_attention
 
 from . import masks as mask_algebra
 from .config import ModelConfig
@@ -31,6 +32,9 @@ class Inputs:
     cos: torch.Tensor
     sin: torch.Tensor
     mask: torch.Tensor
+    # FlexAttention's block mask of the same rule (masks.block_mask): used instead of the dense
+    # mask when given (no KV cache).
+    block_mask: object = None
 
 
 @dataclass
@@ -124,7 +128,10 @@ class Transfusion(nn.Module):
             values.append(v)
             if cache is not None:
                 k, v = torch.cat([cache[0][l], k], 2), torch.cat([cache[1][l], v], 2)
-            o = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+            if x.block_mask is not None and cache is None:
+                o = flex_attention(q, k, v, block_mask=x.block_mask)
+            else:
+                o = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
             h = h + o.transpose(1, 2).reshape(b, t, c.dim) @ P[f"block{l}.attn.wo"]
             n = rms_norm(h, P[f"block{l}.mlp_norm"])
             h = h + (F.silu(n @ P[f"block{l}.mlp.gate"]) * (n @ P[f"block{l}.mlp.up"])) @ P[f"block{l}.mlp.down"]

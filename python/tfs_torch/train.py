@@ -18,7 +18,8 @@ import torch
 import torch.distributed as dist
 
 from . import checkpoint as checkpoints
-from . import datasets
+from . import datasets, masks
+from . import model as model_module
 from .errors import CheckpointError
 from .optim import AdamW
 from .recipe import draw_batch
@@ -44,6 +45,10 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=None, help="override the run file's steps")
     parser.add_argument("--checkpoint", default=None, help="override where the checkpoint is written")
     parser.add_argument("--losses", default=None, help="write each step's losses here as JSON lines (rank 0)")
+    parser.add_argument("--attention", choices=["dense", "flex"], default="dense",
+                        help="dense boolean masks (scaled_dot_product_attention), or FlexAttention block masks (compiled on GPUs)")
+    parser.add_argument("--bf16", action="store_true",
+                        help="compute the forward and backward passes under bfloat16 autocast (weights and AdamW stay float32)")
     parser.add_argument("--every", type=int, default=0, help="print the losses every N steps (default: a tenth of the run)")
     args = parser.parse_args(argv)
 
@@ -62,6 +67,8 @@ def main(argv=None):
     share = run.batch // world
 
     model = checkpoints.load(run.path(run.init)).to(device)
+    if args.attention == "flex" and device.type == "cuda":
+        model_module.flex_attention = torch.compile(model_module.flex_attention)
     data = datasets.load(run.data, run.folder, run.length)
     if data.side is not None and data.side != model.config.image_side:
         raise SystemExit(f"the data's images are {data.side}×{data.side}; the model draws {model.config.image_side}×{model.config.image_side}")
@@ -86,8 +93,11 @@ def main(argv=None):
         counts = (float((batch.targets != -1).sum()), float(batch.learned.sum()) * model.config.patch_size)
         mine = slice(rank * share, (rank + 1) * share)
         part = batch.slice(mine).to(device)
+        if args.attention == "flex":
+            part.inputs.block_mask = masks.block_mask(masks.training_mask(model.mask), *part.layout)
         net.zero_grad(set_to_none=True)
-        total, lm, diffusion = model_losses(net, part, run, counts)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.bf16):
+            total, lm, diffusion = model_losses(net, part, run, counts)
         (total * world).backward()
         parts = torch.stack([total.detach(), lm.detach(), diffusion.detach()]).double().cpu()
         if world > 1:
