@@ -4,5 +4,6 @@ from .checkpoint import load, save
 from .config import ModelConfig
 from .errors import CheckpointError
 from .model import Inputs, Transfusion
+from .vae import VAE, load_vae
 
-__all__ = ["load", "save", "ModelConfig", "CheckpointError", "Inputs", "Transfusion"]
+__all__ = ["load", "save", "load_vae", "ModelConfig", "CheckpointError", "Inputs", "Transfusion", "VAE"]

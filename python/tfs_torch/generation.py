@@ -87,8 +87,10 @@ class Options:
 
 
 class Generator:
-    def __init__(self, model, options: Options = Options(), generator: Optional[torch.Generator] = None):
-        self.model, self.options = model, options
+    def __init__(self, model, options: Options = Options(), generator: Optional[torch.Generator] = None, vae=None):
+        """`vae` (vae.load_vae) for a latent model: drawn latents are decoded to pixels, pixels to
+        caption are encoded; without it a latent model's images are its latent grids."""
+        self.model, self.options, self.vae = model, options, vae
         self.generator = generator or torch.Generator().manual_seed(0)
         self.tokenizer = Tokenizer(model.config.merges)
         c = model.config
@@ -132,7 +134,8 @@ class Generator:
         x = o.sampler.run(x, self.model.process, denoise, clip=o.clip and not c.latent, generator=self.generator)
         clean = [Position(PAD, PATCH, image, x[j * self.p:(j + 1) * self.p], 0.0) for j in range(self.k)]
         logits, _ = d.step(clean + [Position.of(EOI, image)], commit=True)
-        return unpatchify(x.reshape(self.k, self.p), c.image_side, c.patch_side, c.channels, not c.latent), logits
+        grid = unpatchify(x.reshape(self.k, self.p), c.image_side, c.patch_side, c.channels, not c.latent)
+        return (self.vae.decode(grid[None])[0] if c.latent and self.vae else grid), logits
 
     # Text
 
@@ -166,6 +169,8 @@ class Generator:
         out = []
         for pixels in images:
             d = Decoder(self.model)
+            if c.latent and self.vae:
+                pixels = self.vae.encode(pixels[None])[0]
             patches = patchify(pixels, c.patch_side, not c.latent)
             prompt = ([Position.of(BOS), Position.of(BOI, 0)] + [Position(PAD, PATCH, 0, q, 0.0) for q in patches]
                       + [Position.of(EOI, 0)])
