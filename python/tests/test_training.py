@@ -119,3 +119,18 @@ def test_bf16_autocast_trains(tmp_path):
     losses = [json.loads(line) for line in open(tmp_path / "bf16.jsonl")]
     assert len(losses) == 3 and all(0 < x["loss"] < 100 for x in losses), printed
     assert tfs_torch.load(str(tmp_path / "out" / "bf16.safetensors")).weights()["final_norm"].dtype == torch.float32
+
+
+def test_resume_continues_exactly(tmp_path):
+    exported(tmp_path)
+    train(tmp_path, "--steps", "20", "--checkpoint", "out/a.safetensors", "--losses", "a.jsonl")
+    printed = train(tmp_path, "--steps", "20", "--resume", "out/a.step-00000010.safetensors",
+                    "--checkpoint", "out/b.safetensors", "--losses", "b.jsonl")
+    assert "resuming from out/a.step-00000010.safetensors at step 10" in printed
+    a, b = tfs_torch.load(str(tmp_path / "out" / "a.safetensors")), tfs_torch.load(str(tmp_path / "out" / "b.safetensors"))
+    for name, p in a.weights().items():
+        assert torch.equal(p, b.weights()[name]), name
+    tail = [json.loads(line) for line in open(tmp_path / "a.jsonl")][10:]
+    assert tail == [json.loads(line) for line in open(tmp_path / "b.jsonl")]
+    with safe_open(str(tmp_path / "out" / "b.safetensors"), "pt") as f:
+        assert f.metadata()["step"] == "20" and f.metadata()["optimizer_steps"] == "20"

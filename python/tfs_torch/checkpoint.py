@@ -99,9 +99,10 @@ def load(path: str, device: Optional[str] = None) -> Transfusion:
 
 
 def state(model: Transfusion, optimizer: Optional[Dict[str, dict]] = None, *, step: int = 0, optimizer_steps: int = 0,
-          skipped_steps: int = 0, rng=(1, 2, 3, 4)) -> tuple:
-    """The tensors and metadata of a checkpoint of `model`; `optimizer` maps names to {'m', 'v'}."""
-    tensors = {}
+          skipped_steps: int = 0, rng=(1, 2, 3, 4), extra: Optional[Dict[str, torch.Tensor]] = None) -> tuple:
+    """The tensors and metadata of a checkpoint of `model`; `optimizer` maps names to {'m', 'v'};
+    `extra` tensors ride along (tfs reads past them)."""
+    tensors = dict(extra or {})
     for name, p in model.weights().items():
         w = p.detach().float().cpu().contiguous()
         if not torch.isfinite(w).all():

@@ -49,6 +49,8 @@ def main(argv=None):
                         help="dense boolean masks (scaled_dot_product_attention), or FlexAttention block masks (compiled on GPUs)")
     parser.add_argument("--bf16", action="store_true",
                         help="compute the forward and backward passes under bfloat16 autocast (weights and AdamW stay float32)")
+    parser.add_argument("--resume", default=None,
+                        help="continue from a checkpoint this trainer wrote: weights, AdamW moments, step counts and the data generator")
     parser.add_argument("--every", type=int, default=0, help="print the losses every N steps (default: a tenth of the run)")
     args = parser.parse_args(argv)
 
@@ -78,17 +80,21 @@ def main(argv=None):
     a = run.adamw
     optimizer = AdamW(model.weights().items(), a["beta1"], a["beta2"], a["eps"], a["weight_decay"], run.clip)
     generator = torch.Generator().manual_seed(run.seed)
+    start_step, skipped = 0, 0
+    if args.resume:
+        start_step, skipped = resume(args.resume, model, optimizer, generator)
+        if rank == 0:
+            print(f"resuming from {args.resume} at step {start_step}", flush=True)
     out = args.checkpoint or (run.path(run.checkpoint) if run.checkpoint else None)
     log = open(args.losses, "w") if args.losses and rank == 0 else None
     every = args.every or max(1, steps // 10)
-    skipped = 0
 
     def save(path):
         checkpoints.save(model, path, optimizer.moments(), step=step + 1, optimizer_steps=optimizer.steps,
-                         skipped_steps=skipped, rng=(run.seed + 1, step + 1, 0, 1))
+                         skipped_steps=skipped, rng=(run.seed + 1, step + 1, 0, 1), extra={GENERATOR: generator.get_state()})
 
-    start = time.time()
-    for step in range(steps):
+    start, step = time.time(), start_step - 1
+    for step in range(start_step, steps):
         batch = draw_batch(model, data, run.batch, run.length, run.policy, generator)
         counts = (float((batch.targets != -1).sum()), float(batch.learned.sum()) * model.config.patch_size)
         mine = slice(rank * share, (rank + 1) * share)
@@ -117,7 +123,7 @@ def main(argv=None):
                 log.flush()
             if (step + 1) % every == 0 or step + 1 == steps:
                 print(f"step {step + 1:6d}/{steps}  loss {total_v:.4f} (LM {lm_v:.4f}, diffusion {diffusion_v:.4f})  "
-                      f"{(time.time() - start) / (step + 1) * 1e3:.0f} ms/step", flush=True)
+                      f"{(time.time() - start) / (step + 1 - start_step) * 1e3:.0f} ms/step", flush=True)
             if out and run.save_every and (step + 1) % run.save_every == 0:
                 save(series_path(out, step + 1))
                 prune(out, run.keep)
@@ -126,6 +132,30 @@ def main(argv=None):
         print(f"checkpoint written to {out}")
     if world > 1:
         dist.destroy_process_group()
+
+
+GENERATOR = "tfs_torch.generator"   # the data generator's state, in the trainer's checkpoints
+
+
+def resume(path, model, optimizer, generator):
+    """Loads a checkpoint this trainer wrote into the model, AdamW and the data generator:
+    (step, skipped steps)."""
+    _, _, tensors, meta = checkpoints.read(path)
+    if GENERATOR not in tensors:
+        raise CheckpointError(f"{path} has no '{GENERATOR}' tensor: only checkpoints of python -m tfs_torch.train resume here "
+                              "(a tfs checkpoint starts a run as its init)")
+    with torch.no_grad():
+        for name, p in model.weights().items():
+            if name not in tensors or tensors[name].shape != p.shape:
+                raise CheckpointError(f"{path}: tensor '{name}' is missing or not {list(p.shape)}")
+            p.copy_(tensors[name])
+    try:
+        optimizer.restore({k: v.to(next(model.parameters()).device) for k, v in tensors.items() if k.startswith("optimizer.")},
+                          int(meta["optimizer_steps"]))
+    except KeyError as e:
+        raise CheckpointError(f"{path}: {e.args[0]}") from None
+    generator.set_state(tensors[GENERATOR])
+    return int(meta["step"]), int(meta.get("skipped_steps", "0"))
 
 
 class Losses(torch.nn.Module):
