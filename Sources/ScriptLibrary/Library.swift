@@ -12,7 +12,7 @@ public enum Library {
         Family("Tokenizer", functions: TokenizerBuiltins.all, types: [TokenizerValue.type]),
         Family("Models", functions: ModelBuiltins.all, types: [ModelValue.type]),
         Family("Chameleon baseline", functions: ChameleonBuiltins.all, types: [CodebookValue.type]),
-        Family("Training", functions: TrainingBuiltins.all + LossTerms.all,
+        Family("Training", functions: TrainingBuiltins.all + LossTerms.all + [RunExport.builtin],
                types: [ScheduleValue.type, LossValue.type, LossOutputsValue.type, RunValue.type, ProfileValue.type]),
         Family("VAE", functions: VAEBuiltins.all, types: [VAEValue.type, VAERunValue.type]),
         Family("Generation", functions: GenerationBuiltins.all, types: [ImagesValue.type, GenerationValue.type]),
