@@ -23,11 +23,16 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])],
                 linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CChafa", pkgConfig: "chafa", providers: [.apt(["libchafa-dev"])]),
         .target(name: "Visual", dependencies: ["TensorGraph", "CGraphviz", "CZlib"]),
         .target(name: "Transfusion", dependencies: ["TensorGraph"]),
         .target(name: "Script", dependencies: ["TensorGraph", "Visual", "Transfusion"]),
+        // The Jupyter kernel: the messaging protocol over ZeroMQ, signed with libcrypto's HMAC.
+        .target(name: "Kernel", dependencies: ["Script", "Visual", "CZMQ", "COpenSSL"]),
         .executableTarget(name: "tfs", dependencies: [
-            "Script", "Visual", "TensorGraph", "Transfusion", "CReadline",
+            "Script", "Visual", "TensorGraph", "Transfusion", "Kernel", "CReadline", "CChafa",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The readers tfs exposes to untrusted bytes, as fuzz targets: a corpus replayer in a
