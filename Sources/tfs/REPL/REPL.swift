@@ -33,8 +33,14 @@ final class REPL {
     private var lineNumber = 0
     /// The first failure seen (piped mode exits with it).
     private(set) var firstFailure: CellResult.Failure?
+    /// A forced way to show pictures in the terminal (`--pictures`), nil to detect it.
+    private let forcedPictures: PictureMode?
+    /// How pictures are shown, detected at the first picture (so a REPL without one never
+    /// queries the terminal).
+    private lazy var pictures = PictureMode.detect(forced: forcedPictures)
 
-    init(interactive: Bool, historyPath: String?, outDirectory: URL) {
+    init(interactive: Bool, historyPath: String?, outDirectory: URL, pictures: PictureMode? = nil) {
+        self.forcedPictures = pictures
         self.interactive = interactive
         self.style = interactive ? Style.forStream(STDOUT_FILENO) : Style(color: false)
         self.errorStyle = interactive ? Style.forStream(STDERR_FILENO) : Style(color: false)
@@ -186,6 +192,9 @@ final class REPL {
             } else {
                 print(terminalText(output, style: style, saver: saver, cell: "\(number)", index: &imageIndex),
                       terminator: "")
+                if let png = output.bundle?.png, let picture = TerminalPicture.render(png, mode: pictures) {
+                    print(picture, terminator: "")
+                }
             }
         }
         if result.failure == .interrupted && !hadError { printError("KeyboardInterrupt") }
