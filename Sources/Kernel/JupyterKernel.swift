@@ -26,6 +26,8 @@ public final class JupyterKernel {
     let sessionID = UUID().uuidString.lowercased()
     let session: Session
     let interrupts: InterruptSource?
+    /// The tfs version, reported by `kernel_info`.
+    let version: String
     private let context = ZMQContext()
     let shell: ZMQSocket, control: ZMQSocket, stdinSocket: ZMQSocket, iopub: ZMQSocket
     private let heartbeat: ZMQSocket
@@ -38,8 +40,10 @@ public final class JupyterKernel {
     /// Set by `shutdown_request`: the loop ends once no cell runs.
     var shutdown: (restart: Bool, request: JupyterMessage)?
 
-    public init(connection: ConnectionInfo, session: Session = Session(), interrupts: InterruptSource? = nil) throws {
+    public init(connection: ConnectionInfo, version: String, session: Session = Session(),
+                interrupts: InterruptSource? = nil) throws {
         self.connection = connection
+        self.version = version
         self.signer = MessageSigner(key: Data(connection.key.utf8))
         self.session = session
         self.interrupts = interrupts

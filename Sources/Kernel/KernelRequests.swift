@@ -4,15 +4,15 @@ import Script
 /// The requests a kernel answers besides running code: information, completion, inspection,
 /// input completeness, comms, history, interrupt and shutdown.
 extension JupyterKernel {
-    static let languageInfo: [String: Any] = [
+    var languageInfo: [String: Any] { [
         "name": "tfs",
-        "version": "0.1.0",
+        "version": version,
         "mimetype": "text/x-tfs",
         "file_extension": ".tfs",
         // The syntax reads as Python, so borrow its highlighting.
         "pygments_lexer": "python",
         "codemirror_mode": "python",
-    ]
+    ] }
 
     /// Dispatches a request that passed the signature check. Every shell request is framed by
     /// `busy` and `idle` on IOPub (an execution's `idle` comes when the cell ends).
@@ -31,8 +31,8 @@ extension JupyterKernel {
                 "status": "ok",
                 "protocol_version": JupyterMessage.protocolVersion,
                 "implementation": "tfs",
-                "implementation_version": "0.1.0",
-                "language_info": JupyterKernel.languageInfo,
+                "implementation_version": version,
+                "language_info": languageInfo,
                 "banner": "tfs — Transfusion experiments on the CPU (a scripting language over a lazy tensor graph)",
                 "help_links": [Any](),
             ])

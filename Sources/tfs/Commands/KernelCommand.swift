@@ -28,7 +28,7 @@ struct KernelCommand: ParsableCommand {
         do {
             connection = try ConnectionInfo(path: connectionFile)
             Interrupts.install()
-            kernel = try JupyterKernel(connection: connection,
+            kernel = try JupyterKernel(connection: connection, version: TFS.version,
                                        interrupts: InterruptSource(fd: Interrupts.readFD, drain: { Interrupts.drain() }))
         } catch let error as KernelError {
             printError("tfs kernel: \(error)")
