@@ -26,13 +26,14 @@ let package = Package(
         .systemLibrary(name: "CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CChafa", pkgConfig: "chafa", providers: [.apt(["libchafa-dev"])]),
+        .systemLibrary(name: "CRsvg", pkgConfig: "librsvg-2.0", providers: [.apt(["librsvg2-dev"])]),
         .target(name: "Visual", dependencies: ["TensorGraph", "CGraphviz", "CZlib"]),
         .target(name: "Transfusion", dependencies: ["TensorGraph"]),
         .target(name: "Script", dependencies: ["TensorGraph", "Visual", "Transfusion"]),
         // The Jupyter kernel: the messaging protocol over ZeroMQ, signed with libcrypto's HMAC.
         .target(name: "Kernel", dependencies: ["Script", "Visual", "CZMQ", "COpenSSL"]),
         .executableTarget(name: "tfs", dependencies: [
-            "Script", "Visual", "TensorGraph", "Transfusion", "Kernel", "CReadline", "CChafa",
+            "Script", "Visual", "TensorGraph", "Transfusion", "Kernel", "CReadline", "CChafa", "CRsvg",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The readers tfs exposes to untrusted bytes, as fuzz targets: a corpus replayer in a

@@ -9,7 +9,8 @@ import Testing
     /// terminal queries with `answer` (unless nil: then none may be sent), then expects
     /// `expected` (a regular expression over what the terminal shows) and the next prompt.
     static func script(env: [String: String], args: [String] = [], answer: String?, expected: String,
-                       absent: [String] = []) -> String {
+                       absent: [String] = [], code: String = "show(shapes(size=16).take(2))",
+                       path: String = #"\[PNG [^\r\n]*\] \S+in-1-1\.png"#) -> String {
         func py(_ s: String) -> String {
             "\"" + s.unicodeScalars.map { $0.value < 0x20 || $0 == "\\" || $0 == "\"" ? String(format: "\\x%02x", $0.value) : String($0) }.joined() + "\""
         }
@@ -21,8 +22,8 @@ import Testing
         c = pexpect.spawn(os.environ["TFS_BIN"], [\(argItems)], env=env, encoding="utf-8", timeout=60, dimensions=(40, 120))
         c.logfile_read = log
         c.expect_exact("In [1]: ")
-        c.sendline("show(shapes(size=16).take(2))")
-        c.expect(r"\\[PNG [^\\r\\n]*\\] \\S+in-1-1\\.png")
+        c.sendline(\(py(code)))
+        c.expect(\(py(path)))
         \(answer.map { "c.expect_exact(\(py(query)))\nc.send(\(py($0)))" } ?? "")
         c.expect(\(py(expected)))
         c.expect_exact("In [2]: ")
@@ -66,6 +67,19 @@ import Testing
     @Test func otherTerminalsGetBlockArt() throws {
         try Self.run(Self.script(env: ["TERM": "xterm-256color"], answer: "\u{1B}[?62;22c",
                                  expected: "[\u{2580}-\u{259F}]", absent: [Self.kittyStart, Self.sixelStart, Self.iterm2Start]))
+    }
+
+    /// Drawings (SVG: plots, mask pictures, graphs) are rasterized and shown the same way.
+    @Test(arguments: [
+        ("plot([3, 2, 1.5, 1.2], title=\"loss\")", #"\[SVG loss\] \S+in-1-1\.svg"#),
+        ("show(causal.on(layout(\"text:3 image:2x2\")))", #"\[SVG causal on text:3 image:2x2\] \S+in-1-1\.svg"#),
+        ("graph(randn([2, 3]) * 2)", #"\[SVG\] \S+in-1-1\.svg"#),
+    ])
+    func drawingsAppearToo(code: String, path: String) throws {
+        try Self.run(Self.script(env: ["TERM": "foot"], answer: nil, expected: "\u{1B}P[0-9;]*q\"",
+                                 absent: [Self.kittyStart], code: code, path: path))
+        try Self.run(Self.script(env: ["TERM": "xterm-256color"], answer: "\u{1B}[?62;22c",
+                                 expected: "[\u{2580}-\u{259F}]", absent: [Self.kittyStart, Self.sixelStart], code: code, path: path))
     }
 
     @Test func settingForcesAModeOrTurnsPicturesOff() throws {

@@ -192,7 +192,8 @@ final class REPL {
             } else {
                 print(terminalText(output, style: style, saver: saver, cell: "\(number)", index: &imageIndex),
                       terminator: "")
-                if let png = output.bundle?.png, let picture = TerminalPicture.render(png, mode: pictures) {
+                if let bundle = output.bundle, bundle.png != nil || bundle.svg != nil,
+                   let picture = TerminalPicture.render(bundle, mode: pictures) {
                     print(picture, terminator: "")
                 }
             }

@@ -7,13 +7,25 @@ import CChafa
 import Foundation
 import Visual
 
-/// A PNG drawn for the terminal by libchafa: the escape sequences of the kitty graphics
+/// A picture drawn for the terminal by libchafa: the escape sequences of the kitty graphics
 /// protocol, iTerm2 inline images or sixel, or Unicode block art in true colour.
 enum TerminalPicture {
-    /// The text that draws `png` in `mode`; nil for `.off` or an image that does not decode.
-    static func render(_ png: Data, mode: PictureMode) -> String? {
-        guard mode != .off, let image = try? PNGDecoder.decode(png), image.width > 0, image.height > 0 else { return nil }
-        let rgba = rgbaPixels(image)
+    /// The text that draws the bundle's picture (its PNG, else its SVG rasterized) in `mode`;
+    /// nil for `.off`, a bundle without a picture, or one that does not decode.
+    static func render(_ bundle: MimeBundle, mode: PictureMode) -> String? {
+        guard mode != .off else { return nil }
+        if let png = bundle.png, let image = try? PNGDecoder.decode(png), image.width > 0, image.height > 0 {
+            return render(rgba: rgbaPixels(image), width: image.width, height: image.height, mode: mode)
+        }
+        if let svg = bundle.svg, let raster = SVGRaster.rgba(svg) {
+            return render(rgba: raster.pixels, width: raster.width, height: raster.height, mode: mode)
+        }
+        return nil
+    }
+
+    /// The text that draws RGBA pixels in `mode`.
+    static func render(rgba: [UInt8], width imageWidth: Int, height imageHeight: Int, mode: PictureMode) -> String? {
+        let image = (width: imageWidth, height: imageHeight)
         let size = terminalSize()
         let pixelMode: ChafaPixelMode
         switch mode {
