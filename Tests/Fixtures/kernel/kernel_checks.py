@@ -8,6 +8,7 @@ import atexit
 import base64
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -20,9 +21,16 @@ TFS = os.environ["TFS_BIN"]
 TIMEOUT = 180
 
 
+def scratch(prefix):
+    """A fresh temporary folder, removed when the check ends."""
+    folder = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
 def install_spec():
     """Installs the kernel spec into a fresh prefix and points Jupyter at it."""
-    prefix = tempfile.mkdtemp(prefix="tfs-kernel-spec-")
+    prefix = scratch(prefix="tfs-kernel-spec-")
     out = subprocess.run([TFS, "kernel", "install", "--prefix", prefix], check=True,
                          capture_output=True, text=True).stdout
     assert "installed the tfs kernel spec" in out, out
@@ -36,7 +44,7 @@ def install_spec():
 def start():
     install_spec()
     km = KernelManager(kernel_name="tfs")
-    km.start_kernel(cwd=tempfile.mkdtemp(prefix="tfs-kernel-cwd-"))
+    km.start_kernel(cwd=scratch(prefix="tfs-kernel-cwd-"))
     atexit.register(lambda: km.is_alive() and km.shutdown_kernel(now=True))   # a failed check leaves no kernel behind
     kc = km.client()
     kc.start_channels()
@@ -268,7 +276,7 @@ def interrupt_training(km, kc, checkpoint, by_message):
 
 def check_interrupt():
     km, kc = start()
-    folder = tempfile.mkdtemp(prefix="tfs-kernel-train-")
+    folder = scratch(prefix="tfs-kernel-train-")
     interrupt_training(km, kc, os.path.join(folder, "signal.safetensors"), by_message=False)
     reply, io = execute(kc, "print('alive')")
     assert stdout_text(io) == "alive\n", io
@@ -322,7 +330,7 @@ def check_examples():
     km, kc = start()
     for name in sys.argv[2:]:
         path = os.path.abspath(name)
-        out = tempfile.mkdtemp(prefix="tfs-kernel-run-")
+        out = scratch(prefix="tfs-kernel-run-")
         run = subprocess.run([TFS, "run", path, "--out", out], capture_output=True, text=True,
                              env=dict(os.environ, NO_COLOR="1"))
         assert run.returncode == 0, run.stderr
@@ -355,7 +363,7 @@ def check_examples():
 def check_nbconvert():
     import nbformat
     install_spec()
-    folder = tempfile.mkdtemp(prefix="tfs-nbconvert-")
+    folder = scratch(prefix="tfs-nbconvert-")
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "tfs", "display_name": "tfs", "language": "tfs"}
     nb.cells = [
