@@ -126,9 +126,9 @@ extension JupyterKernel {
         }
     }
 
-    /// A line of `train`'s progress (its form when stderr is not a terminal).
+    /// A line of `train`'s or `train_vae`'s progress (their form when stderr is not a terminal).
     static func isProgressLine(_ line: String) -> Bool {
-        line.range(of: #"^step +[0-9]+/[0-9]+ "#, options: .regularExpression) != nil
+        line.range(of: #"^([a-z]+ )?step +[0-9]+/[0-9]+ "#, options: .regularExpression) != nil
     }
 
     private func showProgress(_ line: String, cell: RunningCell) {

@@ -36,7 +36,8 @@ import Testing
     /// A restart gives a fresh session in a new process.
     @Test func restartForgetsTheSession() throws { try Self.check("restart") }
 
-    /// Messages signed with another key, or not at all, are refused: never run, never answered.
+    /// Messages signed with another key, or not at all, are refused: never run, never answered;
+    /// signed but malformed ones (content not JSON, frames missing) are dropped, the kernel up.
     @Test func wrongSignatureIsRefused() throws { try Self.check("signature") }
 
     /// `jupyter nbconvert --to notebook --execute` runs a notebook of tfs cells headless; the

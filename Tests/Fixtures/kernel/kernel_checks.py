@@ -321,6 +321,14 @@ def check_signature():
     unsigned.send(kc.shell_channel.socket, unsigned.msg("kernel_info_request", {}))   # no signature at all
     msg_id = kc.kernel_info()
     assert reply_to(kc, msg_id)["msg_type"] == "kernel_info_reply"
+    # Correctly signed but malformed: content that is not JSON, too few frames. Dropped; the
+    # kernel stays up.
+    header = json.dumps(kc.session.msg_header("execute_request"), default=str).encode()
+    parts = [header, b"{}", b"{}", b"{not json"]
+    kc.shell_channel.socket.send_multipart([b"<IDS|MSG>", kc.session.sign(parts)] + parts)
+    kc.shell_channel.socket.send_multipart([b"<IDS|MSG>", b"", b"{}"])
+    reply, io = execute(kc, "print('still here')")
+    assert stdout_text(io) == "still here\n" and reply["content"]["execution_count"] == 2, (io, reply)
     stop(km, kc)
     print("ok")
 
