@@ -40,7 +40,7 @@ public final class JupyterKernel {
     /// Set by `shutdown_request`: the loop ends once no cell runs.
     var shutdown: (restart: Bool, request: JupyterMessage)?
 
-    public init(connection: ConnectionInfo, version: String, session: Session = Session(),
+    public init(connection: ConnectionInfo, version: String, session: Session,
                 interrupts: InterruptSource? = nil) throws {
         self.connection = connection
         self.version = version

@@ -83,7 +83,7 @@ import TensorGraph
         let optimizer = AdamW(params.map { $0.node.storage! }, weightDecay: 0)
         let grads = (0..<params.count).map { plan.outputBuffer($0 + 3) }
         var rng = RNG(seed: 5)
-        for (node, value) in try BatchFeeder(model: model).values(rows, images: images, inputs: x, rng: &rng) { try plan.set(node, value) }
+        for (node, value) in try BatchFeeder(model: model).values(rows, images: images, inputs: x, rng: &rng) where plan.buffer(node) != nil { try plan.set(node, value) }
         try plan.run()
         let (lm0, diff0) = (plan.scalar(1), plan.scalar(2))
         for _ in 0..<150 { try plan.run(); optimizer.step(grads, lr: 3e-3) }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Kernel
 import Script
+import ScriptLibrary
 
 /// `tfs kernel -f CONNECTION.json`: a Jupyter kernel (started by Jupyter through the kernel
 /// spec); `tfs kernel install` writes that spec.
@@ -28,7 +29,7 @@ struct KernelCommand: ParsableCommand {
         do {
             connection = try ConnectionInfo(path: connectionFile)
             Interrupts.install()
-            kernel = try JupyterKernel(connection: connection, version: TFS.version,
+            kernel = try JupyterKernel(connection: connection, version: TFS.version, session: Session(registry: .tfs),
                                        interrupts: InterruptSource(fd: Interrupts.readFD, drain: { Interrupts.drain() }))
         } catch let error as KernelError {
             printError("tfs kernel: \(error)")

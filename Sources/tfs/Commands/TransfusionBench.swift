@@ -71,7 +71,7 @@ struct TransfusionBench {
             plan = Plan([losses.total.node] + (try losses.total.gradients(wrt: params)).map(\.node))
             optimizer = AdamW(params.map { $0.node.storage! })
             gradients = (0..<params.count).map { [plan] in plan.outputBuffer($0 + 1) }
-            for (node, value) in try BatchFeeder(model: model).values(rows, images: images, inputs: x, rng: &rng) {
+            for (node, value) in try BatchFeeder(model: model).values(rows, images: images, inputs: x, rng: &rng) where plan.buffer(node) != nil {
                 try plan.set(node, value)
             }
             let inProducts = params.filter { $0.node.name != "embed.tokens" }.reduce(0) { $0 + $1.count }

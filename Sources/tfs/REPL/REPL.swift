@@ -4,7 +4,9 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import RichOutput
 import Script
+import ScriptLibrary
 import TensorGraph
 import Visual
 
@@ -18,7 +20,7 @@ final class REPL {
     let interactive: Bool
     let style: Style
     let errorStyle: Style
-    let session = Session()
+    let session = Session(registry: .tfs)
     private let source: LineSource
     /// `In [n]`: the number the next entry gets.
     private(set) var count = 1

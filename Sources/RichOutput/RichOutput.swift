@@ -1,4 +1,5 @@
 import Foundation
+import Script
 import Visual
 
 /// The one path from what a cell produced to what a front end shows: every picture and table

@@ -1,3 +1,4 @@
+import Script
 import TensorGraph
 import Visual
 
