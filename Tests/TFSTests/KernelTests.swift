@@ -40,8 +40,9 @@ import Testing
     /// signed but malformed ones (content not JSON, frames missing) are dropped, the kernel up.
     @Test func wrongSignatureIsRefused() throws { try Self.check("signature") }
 
-    /// `jupyter nbconvert --to notebook --execute` runs a notebook of tfs cells headless; the
-    /// result validates with nbformat and holds each kind of output.
+    /// `tfs kernel install --user` is found by `jupyter kernelspec list`; `jupyter nbconvert --to
+    /// notebook --execute` runs a notebook of tfs cells headless; the result validates with
+    /// nbformat and holds each kind of output.
     @Test func nbconvertExecutesANotebook() throws { try Self.check("nbconvert") }
 
     /// The example scripts' text through the kernel is what `tfs run` prints.

@@ -370,6 +370,17 @@ def check_examples():
 
 def check_nbconvert():
     import nbformat
+    # `tfs kernel install --user` writes where `jupyter kernelspec list` looks.
+    data = scratch(prefix="tfs-kernel-user-")
+    env = dict(os.environ, JUPYTER_DATA_DIR=data)
+    out = subprocess.run([TFS, "kernel", "install", "--user"], env=env, check=True, capture_output=True, text=True).stdout
+    assert os.path.join(data, "kernels/tfs") in out, out
+    jupyter = os.path.join(os.path.dirname(sys.executable), "jupyter")
+    listed = json.loads(subprocess.run([jupyter, "kernelspec", "list", "--json"], env=env, check=True,
+                                       capture_output=True, text=True).stdout)
+    spec = listed["kernelspecs"]["tfs"]
+    assert spec["resource_dir"] == os.path.join(data, "kernels/tfs"), spec
+    assert os.path.isabs(spec["spec"]["argv"][0]) and os.access(spec["spec"]["argv"][0], os.X_OK), spec
     install_spec()
     folder = scratch(prefix="tfs-nbconvert-")
     nb = nbformat.v4.new_notebook()
@@ -384,7 +395,6 @@ def check_nbconvert():
     ]
     source = os.path.join(folder, "cells.ipynb")
     nbformat.write(nb, source)
-    jupyter = os.path.join(os.path.dirname(sys.executable), "jupyter")
     run = subprocess.run([jupyter, "nbconvert", "--to", "notebook", "--execute", source, "--output", "done.ipynb"],
                          capture_output=True, text=True, cwd=folder)
     assert run.returncode == 0, run.stderr
