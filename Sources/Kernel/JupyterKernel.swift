@@ -94,15 +94,18 @@ public final class JupyterKernel {
 
     /// Reads one message from `socket` and handles it; a bad one is logged and dropped.
     private func receive(on socket: ZMQSocket) {
-        guard let frames = socket.receive() else { return }
-        let message: JupyterMessage
+        if let message = read(socket) { handle(message, on: socket) }
+    }
+
+    /// Reads one message from `socket`; nil (logged) if it is refused.
+    func read(_ socket: ZMQSocket) -> JupyterMessage? {
+        guard let frames = socket.receive() else { return nil }
         do {
-            message = try JupyterMessage(frames: frames, signer: signer)
+            return try JupyterMessage(frames: frames, signer: signer)
         } catch {
             log("tfs kernel: refused \(error)")
-            return
+            return nil
         }
-        handle(message, on: socket)
     }
 
     // MARK: sending

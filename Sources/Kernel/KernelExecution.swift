@@ -95,6 +95,9 @@ extension JupyterKernel {
             publish("error", content, parent: request)
             reply(request, on: shell, type: "execute_reply",
                   content.merging(["status": "error", "execution_count": cell.number]) { a, _ in a })
+            publish("status", ["execution_state": "idle"], parent: request)
+            if request.content["stop_on_error"] as? Bool ?? true { abortQueuedCells() }
+            return
         } else {
             if !cell.silent, let bundle = session.valueBundle(result) {
                 publish("execute_result", ["execution_count": cell.number, "data": bundle.jupyterData,
@@ -106,6 +109,24 @@ extension JupyterKernel {
             ])
         }
         publish("status", ["execution_state": "idle"], parent: request)
+    }
+
+    /// After a failed cell whose request asked `stop_on_error` (the default), the cells already
+    /// waiting on shell are not run: each gets an `aborted` reply (as "Run All" expects: the
+    /// cells after an error stay unrun). Other waiting requests are answered as usual.
+    /// Only what is waiting now is taken, before any answer goes out: a request sent after
+    /// seeing those answers runs.
+    private func abortQueuedCells() {
+        var waiting: [JupyterMessage] = []
+        while poll(sockets: [shell], fds: [], milliseconds: 0)[0] {
+            if let request = read(shell) { waiting.append(request) }
+        }
+        for request in waiting {
+            guard request.type == "execute_request" else { handle(request, on: shell); continue }
+            publish("status", ["execution_state": "busy"], parent: request)
+            reply(request, on: shell, type: "execute_reply", ["status": "aborted", "execution_count": executionCount])
+            publish("status", ["execution_state": "idle"], parent: request)
+        }
     }
 
     /// Sends what was written to stdout and stderr as `stream` messages to the running cell

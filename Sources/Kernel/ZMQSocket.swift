@@ -63,12 +63,13 @@ final class ZMQSocket: @unchecked Sendable {
     }
 }
 
-/// Waits until some of `sockets` has a message or some of `fds` is readable; returns the
-/// readiness of each, in order (sockets, then descriptors). A signal ends the wait early.
-func poll(sockets: [ZMQSocket], fds: [Int32]) -> [Bool] {
+/// Waits until some of `sockets` has a message or some of `fds` is readable (at most
+/// `milliseconds`, -1: as long as it takes); returns the readiness of each, in order (sockets,
+/// then descriptors). A signal ends the wait early.
+func poll(sockets: [ZMQSocket], fds: [Int32], milliseconds: Int = -1) -> [Bool] {
     var items = sockets.map { zmq_pollitem_t(socket: $0.handle, fd: -1, events: Int16(ZMQ_POLLIN), revents: 0) }
         + fds.map { zmq_pollitem_t(socket: nil, fd: $0, events: Int16(ZMQ_POLLIN), revents: 0) }
-    let n = zmq_poll(&items, Int32(items.count), -1)
+    let n = zmq_poll(&items, Int32(items.count), milliseconds)
     if n <= 0 { return items.map { _ in false } }
     return items.map { $0.revents & Int16(ZMQ_POLLIN) != 0 }
 }

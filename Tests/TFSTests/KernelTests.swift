@@ -33,6 +33,9 @@ import Testing
     /// display updated in place, it stops with its checkpoint kept, the kernel runs the next cell.
     @Test func interruptingTrainingKeepsTheKernel() throws { try Self.check("interrupt") }
 
+    /// Cells queued behind a failing cell are aborted (stop_on_error), as "Run All" expects.
+    @Test func cellsQueuedBehindAnErrorAreAborted() throws { try Self.check("abort") }
+
     /// A restart gives a fresh session in a new process.
     @Test func restartForgetsTheSession() throws { try Self.check("restart") }
 

@@ -291,6 +291,32 @@ def check_interrupt():
     print("ok")
 
 
+def check_abort():
+    """After a failing cell, the cells queued behind it are aborted, not run (stop_on_error)."""
+    km, kc = start()
+    folder = scratch(prefix="tfs-kernel-abort-")
+    running = kc.execute(TRAIN % os.path.join(folder, "x.safetensors"))
+    iopub_until_idle(kc, running, stop_at=lambda m: m["msg_type"] == "update_display_data")
+    # Queued while the training cell runs: a failing cell, then one that would print.
+    failing = kc.execute("[1, 2][5]")
+    queued = kc.execute("print('queued ran')")
+    msg = kc.session.msg("interrupt_request", {})
+    kc.control_channel.send(msg)
+    assert reply_to(kc, msg["header"]["msg_id"], "control")["content"]["status"] == "ok"
+    assert reply_to(kc, running)["content"]["status"] == "ok"
+    c = reply_to(kc, failing)["content"]
+    assert c["status"] == "error" and c["ename"] == "RuntimeError", c
+    c = reply_to(kc, queued)["content"]
+    assert c["status"] == "aborted", c
+    io = iopub_until_idle(kc, queued)
+    assert not of_type(io, "stream") and not of_type(io, "execute_input"), io
+    # Cells sent after the abort run.
+    reply, io = execute(kc, "print('later ran')")
+    assert stdout_text(io) == "later ran\n", io
+    stop(km, kc)
+    print("ok")
+
+
 def check_restart():
     km, kc = start()
     execute(kc, "kept = 5")
