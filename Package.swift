@@ -23,6 +23,10 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])],
                 linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CChafa", pkgConfig: "chafa", providers: [.apt(["libchafa-dev"])]),
+        .systemLibrary(name: "CRsvg", pkgConfig: "librsvg-2.0", providers: [.apt(["librsvg2-dev"])]),
         .target(name: "Visual", dependencies: ["TensorGraph", "CGraphviz", "CZlib"]),
         .target(name: "Transfusion", dependencies: ["TensorGraph"]),
         // The language: syntax, interpreter, sessions and its own builtins. It knows no model.
@@ -30,8 +34,13 @@ let package = Package(
         // The model library as scripts see it: model values and their builtins, as families
         // of a registry the front ends hand to their sessions.
         .target(name: "ScriptLibrary", dependencies: ["Script", "TensorGraph", "Visual", "Transfusion"]),
+        // The one path from a cell's outputs to what front ends show: MIME bundles.
+        .target(name: "RichOutput", dependencies: ["Script", "Visual"]),
+        // The Jupyter kernel: the messaging protocol over ZeroMQ, signed with libcrypto's HMAC.
+        .target(name: "Kernel", dependencies: ["Script", "RichOutput", "Visual", "CZMQ", "COpenSSL"]),
         .executableTarget(name: "tfs", dependencies: [
-            "Script", "ScriptLibrary", "Visual", "TensorGraph", "Transfusion", "CReadline",
+            "Script", "ScriptLibrary", "RichOutput", "Kernel", "Visual", "TensorGraph", "Transfusion",
+            "CReadline", "CChafa", "CRsvg",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The readers tfs exposes to untrusted bytes, as fuzz targets: a corpus replayer in a

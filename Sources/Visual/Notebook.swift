@@ -63,10 +63,8 @@ public enum NotebookOutput: Sendable, Equatable {
     case stream(String)
     /// The cell's value (`Out[n]`), rendered as text.
     case result(String)
-    /// A table (shown as an HTML table, with an aligned plain-text fallback).
-    case table(headers: [String], rows: [[String]])
-    case png(Data, caption: String?)
-    case svg(String, caption: String?)
+    /// A picture or a table, in every representation it has (see `MimeBundle`).
+    case display(MimeBundle)
     /// An error: `name` is its class ("SyntaxError", "RuntimeError", …), `message` the one-line
     /// summary and `traceback` the full rendered diagnostic, one element per line.
     case error(name: String, message: String, traceback: [String])
@@ -218,21 +216,10 @@ extension NotebookOutput {
                     "execution_count": executionCount.map { $0 as Any } ?? NSNull(),
                     "data": ["text/plain": NotebookText.jupyterLines(text)],
                     "metadata": [String: Any]()]
-        case .table(let headers, let rows):
-            return display(["text/plain": NotebookText.jupyterLines(NotebookText.table(headers: headers, rows: rows)),
-                            "text/html": NotebookHTML.table(headers: headers, rows: rows)])
-        case .png(let data, let caption):
-            return display(["image/png": data.base64EncodedString(),
-                            "text/plain": [caption.map { "<image: \($0)>" } ?? "<image>"]])
-        case .svg(let svg, let caption):
-            return display(["image/svg+xml": NotebookText.jupyterLines(NotebookHTML.strippingXMLProlog(svg)),
-                            "text/plain": [caption.map { "<drawing: \($0)>" } ?? "<drawing>"]])
+        case .display(let bundle):
+            return ["output_type": "display_data", "data": bundle.ipynbData, "metadata": [String: Any]()]
         case .error(let name, let message, let traceback):
             return ["output_type": "error", "ename": name, "evalue": message, "traceback": traceback]
         }
-    }
-
-    private func display(_ data: [String: Any]) -> [String: Any] {
-        ["output_type": "display_data", "data": data, "metadata": [String: Any]()]
     }
 }

@@ -81,15 +81,14 @@ public enum NotebookHTML {
             return "<pre class=\"stream\">\(escape(text))</pre>"
         case .result(let text):
             return "<pre class=\"result\">\(escape(text))</pre>"
-        case .table(let headers, let rows):
-            return table(headers: headers, rows: rows)
-        case .png(let data, let caption):
-            let alt = escape(caption ?? "image")
-            return "<figure><img alt=\"\(alt)\" src=\"data:image/png;base64,\(data.base64EncodedString())\">"
-                + (caption.map { "<figcaption>\(escape($0))</figcaption>" } ?? "") + "</figure>"
-        case .svg(let svg, let caption):
-            return "<figure class=\"svg\">\(strippingXMLProlog(svg))"
-                + (caption.map { "<figcaption>\(escape($0))</figcaption>" } ?? "") + "</figure>"
+        case .display(let bundle):
+            let caption = bundle.caption.map { "<figcaption>\(escape($0))</figcaption>" } ?? ""
+            if let png = bundle.png {
+                let alt = escape(bundle.caption ?? "image")
+                return "<figure><img alt=\"\(alt)\" src=\"data:image/png;base64,\(png.base64EncodedString())\">\(caption)</figure>"
+            }
+            if let svg = bundle.svg { return "<figure class=\"svg\">\(svg)\(caption)</figure>" }
+            return bundle.html ?? "<pre class=\"stream\">\(escape(bundle.plain))</pre>"
         case .error(let name, _, let traceback):
             return "<pre class=\"error\"><span class=\"ename\">\(escape(name))</span>\n"
                 + escape(traceback.joined(separator: "\n")) + "</pre>"

@@ -90,26 +90,3 @@ func terminalText(_ output: Output, style: Style, saver: ImageSaver?, cell: Stri
         return message + (message.hasSuffix("\n") ? "" : "\n")   // the session colours it
     }
 }
-
-extension NotebookOutput {
-    /// The notebook form of an interpreter output; errors are named after how the cell failed.
-    init(_ output: Output, failure: CellResult.Failure?) {
-        switch output {
-        case .text(let text): self = .stream(text)
-        case .table(let headers, let rows): self = .table(headers: headers, rows: rows)
-        case .png(let data, let caption): self = .png(data, caption: caption)
-        case .svg(let svg, let caption): self = .svg(svg, caption: caption)
-        case .error(let rendered):
-            let name: String
-            switch failure {
-            case .static_?: name = "ScriptError"
-            case .interrupted?: name = "KeyboardInterrupt"
-            default: name = "RuntimeError"
-            }
-            let lines = rendered.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-            var message = lines.first ?? rendered
-            if let r = message.range(of: "error: ") { message = String(message[r.upperBound...]) }
-            self = .error(name: name, message: message, traceback: lines)
-        }
-    }
-}

@@ -16,9 +16,9 @@ import Visual
                 .stream("42\n"), .result("41"),
             ], executionCount: 1, seconds: 0.0123),
             NotebookCell(title: "tables & pictures", source: "show(table)\ngraph(y)", outputs: [
-                .table(headers: ["step", "loss"], rows: [["1", "2.5"], ["2", "<1.9>"]]),
-                .png(png, caption: "a grid"),
-                .svg(svg, caption: "graph of y"),
+                .display(.table(headers: ["step", "loss"], rows: [["1", "2.5"], ["2", "<1.9>"]])),
+                .display(.png(png, caption: "a grid")),
+                .display(.svg(svg, caption: "graph of y")),
             ], executionCount: 2),
             NotebookCell(title: "data", source: "y + <oops>", outputs: [
                 .stream("partial\n"),

@@ -34,17 +34,21 @@ struct ScriptCommandTests {
     @Test func runPrintsEachCellUnderItsTitleAndStopsAtARuntimeError() throws {
         let (dir, path) = try write(Self.script)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let r = try Tool.tfs(["run", path])
+        let work = try Tool.temporaryDirectory("tfs-run-cwd")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let r = try Tool.tfs(["run", path], directory: work)
         #expect(r.status == 70, "\(r.both)")
         #expect(r.stdout.contains("── [1] data ──\n42\n"), "\(r.both)")
         #expect(r.stdout.contains("── [3] picture ──"), "\(r.both)")
         #expect(r.stdout.contains("── [4] fails ──"), "\(r.both)")
         #expect(!r.stdout.contains("after"), "\(r.both)")
         #expect(r.stderr.contains("demo.tfs:13:"), "the error points into the whole file: \(r.both)")
-        // The drawing was saved next to the script and its path printed.
-        let svg = dir.appendingPathComponent("demo-3-1.svg")
+        // The drawing was saved under runs/<script name>/ in the working directory, not next
+        // to the script, and its path printed.
+        let svg = work.appendingPathComponent("runs/demo/demo-3-1.svg")
         #expect(FileManager.default.fileExists(atPath: svg.path), "\(r.both)")
-        #expect(r.stdout.contains("demo-3-1.svg"), "\(r.both)")
+        #expect(r.stdout.contains("[SVG] runs/demo/demo-3-1.svg"), "\(r.both)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["demo.tfs"], "\(r.both)")
     }
 
     @Test func cellSelectsTheLastCellToRunByNumberOrTitle() throws {

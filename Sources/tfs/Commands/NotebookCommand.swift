@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RichOutput
 import Script
 import ScriptLibrary
 import Visual

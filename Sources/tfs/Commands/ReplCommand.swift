@@ -18,6 +18,17 @@ struct ReplOptions: ParsableArguments {
                                             valueName: "dir"))
     var out: String?
 
+    @Option(name: .long, help: ArgumentHelp("Pictures in the terminal: auto (detect; the default, or $TFS_PICTURES), kitty, iterm2, sixel, blocks or off.",
+                                            valueName: "mode"))
+    var pictures: String?
+
+    func validate() throws {
+        do { _ = try PictureMode.setting(picturesSetting) } catch { throw ValidationError("\(error)") }
+    }
+
+    /// `--pictures`, else `$TFS_PICTURES`, else auto.
+    var picturesSetting: String { pictures ?? ProcessInfo.processInfo.environment["TFS_PICTURES"] ?? "auto" }
+
     var historyPath: String? {
         if noHistory { return nil }
         if let history { return (history as NSString).expandingTildeInPath }
@@ -36,7 +47,7 @@ struct ReplOptions: ParsableArguments {
     func start() throws {
         let interactive = isatty(STDIN_FILENO) == 1
         let repl = REPL(interactive: interactive, historyPath: interactive ? historyPath : nil,
-                        outDirectory: outDirectory)
+                        outDirectory: outDirectory, pictures: try PictureMode.setting(picturesSetting))
         let status = repl.run()
         if status != 0 { throw ExitCode(status) }
     }

@@ -4,8 +4,8 @@ import Script
 import ScriptLibrary
 
 /// `tfs run FILE.tfs`: runs the script's cells in order, printing each cell's output under a
-/// `── [N] title ──` header. Images are saved as files (next to the script, or in `--out`)
-/// and their paths printed.
+/// `── [N] title ──` header. Images are saved as files (in `runs/<script name>/` under the
+/// working directory, or in `--out`) and their paths printed.
 ///
 /// Exit status: 0 when every cell ran; 65 for a script error found before running (a syntax
 /// error anywhere in the selected cells, checked before the first cell runs, or a name or
@@ -18,8 +18,8 @@ struct RunCommand: ParsableCommand {
         abstract: "Run a .tfs script's cells in order, printing each cell's output under its title.",
         discussion: """
         Exit status: 0 success, 65 script error found before running, 70 runtime error, \
-        130 interrupted (Ctrl-C), 143 terminated (SIGTERM: a training run saves its checkpoint first). Images (PNG) and drawings (SVG) are written next to the script, or \
-        into --out DIR, as <script>-<cell>-<k>.png|svg.
+        130 interrupted (Ctrl-C), 143 terminated (SIGTERM: a training run saves its checkpoint first). Images (PNG) and drawings (SVG) are written into runs/<script>/ \
+        (under the working directory) or into --out DIR, as <script>-<cell>-<k>.png|svg.
         """)
 
     @Argument(help: "The script to run.", completion: .file(extensions: ["tfs"]))
@@ -27,7 +27,7 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var selection: CellSelection
 
-    @Option(name: .long, help: ArgumentHelp("Write images and drawings into this directory.", valueName: "dir"))
+    @Option(name: .long, help: ArgumentHelp("Write images and drawings into this directory (default: runs/<script name>/).", valueName: "dir"))
     var out: String?
 
     @Flag(name: .long, help: "Print how long each cell took.")
@@ -63,8 +63,7 @@ struct RunCommand: ParsableCommand {
         session.overrides = overrides
         session.color = errorStyle.color
         session.remember(file: script.path, source: script.source)
-        let saver = ImageSaver(directory: out.map { URL(fileURLWithPath: $0) } ?? script.url.deletingLastPathComponent(),
-                               stem: script.stem)
+        let saver = ImageSaver(directory: URL(fileURLWithPath: out ?? "runs/\(script.stem)"), stem: script.stem)
         var status: Int32 = 0
         var first = true
         for (index, cell) in script.cells.prefix(count).enumerated() {

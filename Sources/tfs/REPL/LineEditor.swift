@@ -5,6 +5,7 @@ import Darwin
 #endif
 import CReadline
 import Foundation
+import Script
 
 /// What reading one line gave.
 enum LineInput: Equatable {

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import RichOutput
 import Script
 import ScriptLibrary
 import TensorGraph
@@ -34,8 +35,14 @@ final class REPL {
     private var lineNumber = 0
     /// The first failure seen (piped mode exits with it).
     private(set) var firstFailure: CellResult.Failure?
+    /// A forced way to show pictures in the terminal (`--pictures`), nil to detect it.
+    private let forcedPictures: PictureMode?
+    /// How pictures are shown, detected at the first picture (so a REPL without one never
+    /// queries the terminal).
+    private lazy var pictures = PictureMode.detect(forced: forcedPictures)
 
-    init(interactive: Bool, historyPath: String?, outDirectory: URL) {
+    init(interactive: Bool, historyPath: String?, outDirectory: URL, pictures: PictureMode? = nil) {
+        self.forcedPictures = pictures
         self.interactive = interactive
         self.style = interactive ? Style.forStream(STDOUT_FILENO) : Style(color: false)
         self.errorStyle = interactive ? Style.forStream(STDERR_FILENO) : Style(color: false)
@@ -187,6 +194,10 @@ final class REPL {
             } else {
                 print(terminalText(output, style: style, saver: saver, cell: "\(number)", index: &imageIndex),
                       terminator: "")
+                if let bundle = output.bundle, bundle.png != nil || bundle.svg != nil,
+                   let picture = TerminalPicture.render(bundle, mode: pictures) {
+                    print(picture, terminator: "")
+                }
             }
         }
         if result.failure == .interrupted && !hadError { printError("KeyboardInterrupt") }

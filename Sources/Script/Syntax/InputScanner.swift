@@ -1,23 +1,23 @@
 /// Decides whether REPL input is complete or needs more lines, without parsing: a bracket or a
 /// triple-quoted string still open, a trailing backslash, or a compound statement (a line
 /// ending with `:`, as `for i in range(3):`) all ask for more.
-struct InputScanner {
+public struct InputScanner {
     /// What the text read so far leaves open.
-    struct State: Equatable {
+    public struct State: Equatable {
         /// `(`, `[` and `{` not yet closed (never negative).
-        var depth = 0
+        public var depth = 0
         /// Inside a `'''` or `"""` string.
-        var inTripleString = false
+        public var inTripleString = false
         /// The last line ends with `\` (outside a string or comment).
-        var backslash = false
+        public var backslash = false
         /// Some line (outside brackets) ends with `:` — a compound statement has begun.
-        var opensBlock = false
+        public var opensBlock = false
 
         /// True while the text cannot possibly be a finished entry.
-        var isOpen: Bool { depth > 0 || inTripleString || backslash }
+        public var isOpen: Bool { depth > 0 || inTripleString || backslash }
     }
 
-    static func scan(_ text: String) -> State {
+    public static func scan(_ text: String) -> State {
         var state = State()
         let chars = Array(text)
         var i = 0
@@ -70,12 +70,12 @@ struct InputScanner {
 
     /// True if `line` (non-blank) continues the block above it in a piped stream: indented, or
     /// a clause that belongs to the statement above (`elif`, `else`).
-    static func continuesBlock(_ line: String) -> Bool {
+    public static func continuesBlock(_ line: String) -> Bool {
         guard let first = line.first else { return false }
         if first == " " || first == "\t" { return true }
         let word = line.prefix { $0.isLetter }
         return word == "elif" || word == "else" || word == "except" || word == "finally"
     }
 
-    static func isBlank(_ line: String) -> Bool { line.allSatisfy { $0 == " " || $0 == "\t" || $0 == "\r" } }
+    public static func isBlank(_ line: String) -> Bool { line.allSatisfy { $0 == " " || $0 == "\t" || $0 == "\r" } }
 }
