@@ -25,19 +25,23 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "Visual", dependencies: ["TensorGraph", "CGraphviz", "CZlib"]),
         .target(name: "Transfusion", dependencies: ["TensorGraph"]),
-        .target(name: "Script", dependencies: ["TensorGraph", "Visual", "Transfusion"]),
+        // The language: syntax, interpreter, sessions and its own builtins. It knows no model.
+        .target(name: "Script", dependencies: ["TensorGraph"]),
+        // The model library as scripts see it: model values and their builtins, as families
+        // of a registry the front ends hand to their sessions.
+        .target(name: "ScriptLibrary", dependencies: ["Script", "TensorGraph", "Visual", "Transfusion"]),
         .executableTarget(name: "tfs", dependencies: [
-            "Script", "Visual", "TensorGraph", "Transfusion", "CReadline",
+            "Script", "ScriptLibrary", "Visual", "TensorGraph", "Transfusion", "CReadline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The readers tfs exposes to untrusted bytes, as fuzz targets: a corpus replayer in a
         // plain build, libFuzzer's entry points when built by scripts/fuzz (-sanitize=fuzzer).
-        .executableTarget(name: "Fuzz", dependencies: ["Script", "Visual", "TensorGraph", "Transfusion"]),
+        .executableTarget(name: "Fuzz", dependencies: ["Script", "ScriptLibrary", "Visual", "TensorGraph", "Transfusion"]),
         .target(name: "AllocCounter", path: "Tests/AllocCounter"),
         .testTarget(name: "TensorGraphTests", dependencies: ["TensorGraph", "AllocCounter"]),
         .testTarget(name: "VisualTests", dependencies: ["Visual", "TensorGraph"]),
         .testTarget(name: "TransfusionTests", dependencies: ["Transfusion", "TensorGraph"]),
-        .testTarget(name: "ScriptTests", dependencies: ["Script", "TensorGraph"]),
+        .testTarget(name: "ScriptTests", dependencies: ["Script", "ScriptLibrary", "TensorGraph"]),
         // The tfs front ends (REPL, run, notebook) driven as a user would, plus notebook export.
         .testTarget(name: "TFSTests", dependencies: ["Visual"]),
     ],

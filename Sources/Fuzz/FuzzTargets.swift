@@ -1,5 +1,6 @@
 import Foundation
 import Script
+import ScriptLibrary
 import TensorGraph
 import Transfusion
 import Visual
@@ -40,12 +41,12 @@ enum FuzzTarget: String, CaseIterable {
     // MARK: script
 
     private static func frontend(_ bytes: Data) {
-        _ = Session().check(source: String(decoding: bytes, as: UTF8.self), file: "fuzz.tfs")
+        _ = Session(registry: .tfs).check(source: String(decoding: bytes, as: UTF8.self), file: "fuzz.tfs")
     }
 
     /// One session for the whole run (reset every input), as the REPL keeps one.
     nonisolated(unsafe) private static let session: Session = {
-        let s = Session()
+        let s = Session(registry: .tfs)
         s.interpreter.stepLimit = 20_000
         return s
     }()

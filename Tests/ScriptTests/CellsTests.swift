@@ -1,5 +1,6 @@
 import Testing
 @testable import Script
+@testable import ScriptLibrary
 
 @Suite struct CellsTests {
     @Test func splitsAtPercentMarkers() {

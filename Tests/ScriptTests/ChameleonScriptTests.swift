@@ -2,6 +2,7 @@ import Testing
 import TensorGraph
 import Transfusion
 @testable import Script
+@testable import ScriptLibrary
 
 /// The Chameleon baseline and the recipe's knobs in the language: codebook(), chameleon(),
 /// and train()'s image_first, caption_noise and cfg_dropout.

@@ -1,12 +1,13 @@
 import Foundation
 import Testing
 @testable import Script
+@testable import ScriptLibrary
 
 @Suite struct ClassifierScriptTests {
     @Test func classifierFidAndJudgeImagesWithAClassifier() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("tfs-classifier-\(UUID()).safetensors").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let s = Session()
+        let s = Session(registry: .tfs)
         let r = s.run(source: """
             c = classifier(shapes(size=16), steps=40, batch=16, width=16, channels=8)
             print(c.accuracy["colour"] >= 0, c.width, c.features(shapes(size=16).take(3)).shape)
@@ -31,7 +32,7 @@ import Testing
     }
 
     @Test func argumentErrors() {
-        let session = Session()
+        let session = Session(registry: .tfs)
         _ = runScript("c = classifier(shapes(size=8), steps=2, batch=4, width=4, channels=2)", in: session)
         #expect(evalScript("fid(c, shapes(size=8).take(1), shapes(size=8).take(4))", in: session).contains("at least 2 images"))
         #expect(evalScript("fid(c, shapes(size=16).take(4), shapes(size=8).take(4))", in: session).contains("the classifier reads 8×8"))

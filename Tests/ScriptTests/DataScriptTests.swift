@@ -3,6 +3,7 @@ import Testing
 import TensorGraph
 import Transfusion
 @testable import Script
+@testable import ScriptLibrary
 
 /// Datasets in the language: images(), text(), mixture(), train() on any of them, held-out
 /// evaluation, and Ctrl-C during training.
@@ -10,7 +11,7 @@ import Transfusion
     /// A scratch folder (removed at the end) and a session whose `dir` variable names it.
     final class Scratch {
         let path = NSTemporaryDirectory() + "tfs-script-data-\(getpid())-\(UUID().uuidString)"
-        let session = Session()
+        let session = Session(registry: .tfs)
         init() {
             try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
             session.interpreter.setGlobal("dir", .string(path))
@@ -241,22 +242,5 @@ import Transfusion
         }
         #expect(history("straight").count == 8)
         #expect(trainer.history + history("rest") == history("straight"))
-    }
-
-    /// The examples of the dataset methods (not in the generated reference) run too.
-    @Test func methodExamplesRun() throws {
-        let s = Scratch()
-        let loaded = s.run("shapes(size=16).take(8).save(dir)\nx = images(dir)")
-        guard loaded.failure == nil, case .object(let o)? = s.session.interpreter.global("x"), let data = o as? DatasetValue else {
-            Issue.record("no dataset: \(errorText(loaded))"); return
-        }
-        let examples = ExamplesValue([], side: 16)
-        let methods = [try data.member("take"), try data.member("split"), try examples.member("save"),
-                       try ShapesValue(side: 16, seed: 0, two: false).member("take")]
-        for case .builtin(let b)? in methods {
-            let r = Session().run(source: b.example, file: "example.tfs")
-            #expect(r.failure == nil, "\(b.name): \(errorText(r))")
-        }
-        #expect(methods.count == 4)
     }
 }

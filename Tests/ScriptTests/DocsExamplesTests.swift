@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Script
+@testable import ScriptLibrary
 
 /// Every ```python example of docs/language.md runs, in order, in one session, without error.
 @Suite struct DocsExamplesTests {
@@ -25,7 +26,7 @@ import Testing
     @Test func everyGuideExampleRuns() throws {
         let examples = try Self.examples()
         #expect(examples.count >= 7)
-        let session = Session()
+        let session = Session(registry: .tfs)
         for (line, code) in examples {
             let result = session.run(source: code, file: "docs/language.md", line: line)
             #expect(result.failure == nil, "example at docs/language.md:\(line): \(result.outputs)")

@@ -1,5 +1,6 @@
 import Testing
 @testable import Script
+@testable import ScriptLibrary
 
 /// Random and mutated scripts must never crash or hang the frontend: each run ends with a
 /// tree, diagnostics, or both, and every diagnostic renders.

@@ -1,4 +1,5 @@
 @testable import Script
+@testable import ScriptLibrary
 
 /// Parses a script; returns its statements as S-expressions and its diagnostics.
 func parseScript(_ source: String) -> (tree: String, diagnostics: [Diagnostic]) {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Script
+@testable import ScriptLibrary
 import TensorGraph
 
 /// Arguments that used to trap, abort or truncate (issue 20, F4–F12 and F21) are refused
@@ -15,7 +16,7 @@ import TensorGraph
         (model + "r = train(m, shapes(size=16), steps=10**12)", "2:37: train: 'steps' must be at most 1000000000, got 1000000000000"),
         ("v = vae(width=2**40)", "1:15: vae: 'width' must be at most 4096, got 1099511627776"),
         ("m = transfusion(dim=65536, layers=1024, heads=2)", "1:21: transfusion: a model of 5.28e+13 parameters needs 192 TB, more than this machine's"),
-        ("s = shapes(size=16).edits(n=0)", "1:29: edits: 'n' must be positive, got 0"),
+        ("s = shapes(size=16).edits(n=0)", "1:29: shapes.edits: 'n' must be positive, got 0"),
         (model + "g = generate(m, 'a', tokens=70000)", "2:29: generate: 'tokens' must be at most 65536, got 70000"),
         (model + "g = generate(m, 'a', images=-1)", "2:29: generate: 'images' must be at least 0, got -1"),
         // Sampler settings (F5): finite and in range, in every generation builtin.
@@ -63,7 +64,7 @@ import TensorGraph
     /// Values nested a million deep (`x = [x]` in a loop) are freed without a recursion as deep,
     /// and printing one is an error at the print, not a stack overflow.
     @Test func deeplyNestedValuesAreFreedAndPrintedSafely() {
-        let s = Session()
+        let s = Session(registry: .tfs)
         #expect(evalScript("x = [1]\nd = {}\nt = [1]\nfor i in range(1000000):\n    x = [x]\n    d = {'a': d, 'b': [d]}\n    t = [(t, 1)]\nlen(x)", in: s) == "1")
         #expect(evalScript("print(x)", in: s) == "ERROR 70: 1:1: value nested too deeply to print (limit 200)")
         #expect(evalScript("x = 0\nd = 0\nt = 0\n'freed'", in: s) == "'freed'")
@@ -80,7 +81,7 @@ import TensorGraph
     /// A generation's prompts hold at most a megabyte of text (found by the script fuzzer: a
     /// 100 MB prompt needed 7 GB of tokens and caches before its first tensor was checked).
     @Test func promptsAreBounded() {
-        let s = Session()
+        let s = Session(registry: .tfs)
         _ = evalScript("m = transfusion(dim=16, layers=1, heads=2)", in: s)
         #expect(evalScript("len(generate(m, 'ab' * 600000, tokens=2, steps=2).text)", in: s) == "ERROR 70: 1:17: generate: 'prompt' holds 1200000 bytes of text; at most 1048576 in all")
         #expect(evalScript("len(generate(m, 'ab', tokens=2, steps=2).text) > 0", in: s) == "True")
@@ -97,7 +98,7 @@ import TensorGraph
     /// Empty tensors with long axes (found by the script fuzzer: printing one asked for a list
     /// of 2³² positions) print their shape, and tolist counts its lists before making them.
     @Test func emptyTensorsWithLongAxes() {
-        let s = Session()
+        let s = Session(registry: .tfs)
         #expect(evalScript("e = zeros([0]).reshape([4294967296, 0, 7])\nstr(e)", in: s) == "'tensor([], shape=[4294967296, 0, 7])'")
         #expect(evalScript("str(zeros([0])) + ' ' + str(zeros([3, 0]))", in: s) == "'tensor([]) tensor([], shape=[3, 0])'")
         #expect(evalScript("zeros([3, 0]).tolist()", in: s) == "[[], [], []]")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Script
+@testable import ScriptLibrary
 
 /// Random and mutated scripts through a whole session: every run ends (a step budget stops
 /// infinite loops) with a result, never a crash, and every error output is non-empty.
@@ -90,7 +91,7 @@ import Testing
     func mutatedAndRandomScriptsNeverCrash(_ shard: Int) {
         var r = Rand(state: UInt64(shard + 1) &* 0x9E3779B97F4A7C15)
         var ran = 0, failed = 0
-        let session = Session()
+        let session = Session(registry: .tfs)
         session.interpreter.stepLimit = 2000
         for i in 0..<600 {
             let source = i % 3 == 0 ? Self.random(&r) : Self.mutate(Self.corpus[r.next(Self.corpus.count)], &r)
@@ -109,7 +110,7 @@ import Testing
 
     @Test func corpusRunsCleanly() {
         for source in Self.corpus {
-            let r = Session().run(source: source, file: "corpus.tfs")
+            let r = Session(registry: .tfs).run(source: source, file: "corpus.tfs")
             #expect(r.failure == nil, "\(errorText(r))")
         }
     }

@@ -1,5 +1,6 @@
 import Testing
 @testable import Script
+@testable import ScriptLibrary
 import TensorGraph
 
 /// Evaluation of every construct of the language, checked through a session.
@@ -137,7 +138,7 @@ import TensorGraph
     }
 
     @Test func cellValueBindsUnderscore() {
-        let s = Session()
+        let s = Session(registry: .tfs)
         #expect(evalScript("21 * 2", in: s) == "42")
         #expect(evalScript("_ + 1", in: s) == "43")
         #expect(runScript("x = 5", in: s).value == nil)
@@ -145,7 +146,7 @@ import TensorGraph
     }
 
     @Test func globalsPersistAcrossCells() {
-        let s = Session()
+        let s = Session(registry: .tfs)
         _ = runScript("def sq(x):\n    return x * x\nbase = 3", in: s)
         #expect(evalScript("sq(base)", in: s) == "9")
         // The checker knows sq's signature from the earlier cell.

@@ -1,5 +1,6 @@
 import Testing
 @testable import Script
+@testable import ScriptLibrary
 import TensorGraph
 
 /// Each malformed script gives exactly these diagnostics ("line:col: message"), checked

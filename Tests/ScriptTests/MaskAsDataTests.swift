@@ -3,6 +3,7 @@ import Testing
 import TensorGraph
 import Transfusion
 @testable import Script
+@testable import ScriptLibrary
 
 /// The masks scripts use are data: every mask the examples write, and every primitive and
 /// combinator, reads back from its text without the language, round-trips through a checkpoint,
@@ -175,7 +176,7 @@ import Transfusion
     /// The mask the language makes of this text, in a fresh session.
     static func languageMask(_ text: String) throws -> Mask? {
         guard let e = Parser.parseExpression(text, sink: DiagnosticSink()),
-              case .object(let o) = try Session().interpreter.evaluate(e), let value = o as? MaskValue else { return nil }
+              case .object(let o) = try Session(registry: .tfs).interpreter.evaluate(e), let value = o as? MaskValue else { return nil }
         return value.mask
     }
 

@@ -3,10 +3,11 @@ import Testing
 import TensorGraph
 import Transfusion
 @testable import Script
+@testable import ScriptLibrary
 
 @Suite struct MaskScriptTests {
     func run(_ source: String) -> (Session, CellResult) {
-        let s = Session()
+        let s = Session(registry: .tfs)
         return (s, s.run(source: source, file: "t.tfs", line: 1))
     }
 
@@ -100,7 +101,7 @@ import Transfusion
         try MaskExpression.write(m, to: path)
         let file = try Safetensors.read(path: path), entry = file["mask"]!
         #expect(entry.dtype == .u8 && entry.shape == [4, 4])
-        #expect(try file.metadata["mask"].map(Mask.init(json:)) == m.mask && file.metadata["layout"] == "text:4")
+        #expect(try file.metadata["mask"].map { try Mask(json: $0) } == m.mask && file.metadata["layout"] == "text:4")
         #expect(entry.floats == m.allowed.map { $0 ? 1 : 0 })
     }
 }

@@ -1,5 +1,6 @@
 import Testing
 @testable import Script
+@testable import ScriptLibrary
 import TensorGraph
 
 @Suite struct ParserTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Script
+@testable import ScriptLibrary
 import TensorGraph
 
 /// Scripts that pass the checker but fail while running: each gives exit code 70 with this
@@ -50,7 +51,7 @@ import TensorGraph
     }
 
     @Test func errorsInFunctionsFromEarlierCellsRenderTheirLine() {
-        let s = Session()
+        let s = Session(registry: .tfs)
         _ = s.run(source: "def bad(x):\n    return x + 'a'", file: "t.tfs", line: 1)
         let r = s.run(source: "y = 2\nbad(y)", file: "t.tfs", line: 4)
         #expect(r.failure == .runtime)
@@ -59,7 +60,7 @@ import TensorGraph
     }
 
     @Test func runtimeErrorsKeepEarlierStateAndOutputs() {
-        let s = Session()
+        let s = Session(registry: .tfs)
         _ = runScript("x = 1\nkept = []", in: s)
         let r = runScript("x = 2\nkept.append('a')\nprint('before')\ny = 1 / 0\nz = 3", in: s)
         #expect(r.failure == .runtime)
@@ -70,7 +71,7 @@ import TensorGraph
     }
 
     @Test func staticErrorsRunNothing() {
-        let s = Session()
+        let s = Session(registry: .tfs)
         let r = runScript("print('side effect')\nprint(undefined_thing)", in: s)
         #expect(r.failure == .static_)
         #expect(r.outputs.count == 1)
@@ -81,10 +82,12 @@ import TensorGraph
     }
 
     @Test func interruptStopsALongLoopAndKeepsState() async throws {
-        let s = Session()
+        let s = Session(registry: .tfs)
         _ = runScript("n = 0", in: s)
         let finished = Finished()
-        let task = Task.detached { let r = s.run(source: "while True:\n    n += 1", file: "t.tfs"); finished.set(); return r }
+        // The flag is checked at each iteration, so an interrupt may land before the first one:
+        // the assignment before the loop is what is certainly kept.
+        let task = Task.detached { let r = s.run(source: "n = 1\nwhile True:\n    n += 1", file: "t.tfs"); finished.set(); return r }
         // A run clears the flag when it starts, so an interrupt that lands before the loop is
         // lost (on a busy machine the task may not have started yet): interrupt until it ends.
         repeat {
@@ -99,7 +102,7 @@ import TensorGraph
     }
 
     @Test func stepLimitEndsInfiniteLoops() {
-        let s = Session()
+        let s = Session(registry: .tfs)
         s.interpreter.stepLimit = 1000
         let r = runScript("def f():\n    return f()\nwhile True:\n    pass", in: s)
         #expect(r.failure == .interrupted)
@@ -107,11 +110,11 @@ import TensorGraph
     }
 
     @Test func overridesReplaceTopLevelAssignments() {
-        let s = Session()
+        let s = Session(registry: .tfs)
         s.overrides = ["lr": "0.5", "name": "'b'", "unused": "1"]
         #expect(evalScript("lr = 0.1\nname = 'a'\nsteps = 2\n[lr * steps, name]", in: s) == "[1.0, 'b']")
         #expect(s.unusedOverrides == ["unused"])
-        let bad = Session()
+        let bad = Session(registry: .tfs)
         bad.overrides = ["lr": "1 +"]
         let r = runScript("lr = 0.1", in: bad)
         #expect(r.failure == .static_)

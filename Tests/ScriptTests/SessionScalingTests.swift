@@ -1,13 +1,14 @@
 import Foundation
 import Testing
 @testable import Script
+@testable import ScriptLibrary
 
 /// F22: a piped REPL runs one cell per line, so the cost of a cell must not grow with the
 /// number of globals (copying and sorting every global's name per cell made 10,000 lines
 /// take 36 s). Counted, not timed: running and checking cells never lists the globals.
 @Suite struct SessionScalingTests {
     @Test func cellsNeverListTheGlobals() {
-        let s = Session()
+        let s = Session(registry: .tfs)
         for i in 0..<20_000 { s.interpreter.setGlobal("v\(i)", .int(i)) }
         let before = s.interpreter.globalListings
         for i in 0..<200 {
@@ -24,7 +25,7 @@ import Testing
     /// The checker still sees earlier globals and signatures, and hides a builtin's signature
     /// behind a global of the same name that is not a function.
     @Test func theCheckerStillSeesEarlierCells() {
-        let s = Session()
+        let s = Session(registry: .tfs)
         _ = runScript("def f(a, b):\n    return a + b\nrange = 3", in: s)
         #expect(evalScript("f(1)", in: s) == "ERROR 65: 1:1: 'f' is missing required argument 'b'")
         #expect(evalScript("range + 1", in: s) == "4")

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TensorGraph
 @testable import Script
+@testable import ScriptLibrary
 
 /// Sweeps: scripts and functions over a grid and seeds, the table's numbers, its JSON lines
 /// and Markdown, failing runs, and the builtins that measure.
@@ -29,7 +30,7 @@ import TensorGraph
     static func table(_ grid: [(name: String, values: [String])], seeds: [Int] = [0, 1], metrics: [String]? = nil) throws -> SweepTable {
         let file = ScriptFile(script)
         let sweep = try Sweep(grid: grid, seeds: seeds, metrics: metrics)
-        return sweep.run(trial: try sweep.scriptTrial(path: file.path))
+        return sweep.run(trial: try sweep.scriptTrial(path: file.path, registry: .tfs))
     }
 
     /// The summary without its wall-time column.
@@ -80,11 +81,11 @@ import TensorGraph
     @Test func aGridNameTheScriptDoesNotAssignIsAnErrorBeforeAnythingRuns() throws {
         let file = ScriptFile(Self.script)
         let sweep = try Sweep(grid: [("lr", ["1e-3"])])
-        #expect(throws: TensorGraphError.self) { try sweep.scriptTrial(path: file.path) }
+        #expect(throws: TensorGraphError.self) { try sweep.scriptTrial(path: file.path, registry: .tfs) }
         #expect(throws: TensorGraphError.self) { try Sweep(grid: [("seed", ["1"])]) }
         #expect(throws: TensorGraphError.self) { try Sweep(grid: [("a", [])]) }
         #expect(throws: TensorGraphError.self) { try Sweep(grid: [], seeds: []) }
-        #expect(throws: TensorGraphError.self) { try Sweep(grid: []).scriptTrial(path: "/nonexistent/x.tfs") }
+        #expect(throws: TensorGraphError.self) { try Sweep(grid: []).scriptTrial(path: "/nonexistent/x.tfs", registry: .tfs) }
     }
 
     @Test func jsonLinesRoundTrip() throws {
@@ -112,7 +113,7 @@ import TensorGraph
     // MARK: in the language
 
     @Test func aFunctionSweepInTheLanguage() throws {
-        let s = Session()
+        let s = Session(registry: .tfs)
         let r = s.run(source: """
             record("before", 1)
             def trial(width, seed, scale=1):
@@ -134,7 +135,7 @@ import TensorGraph
     }
 
     @Test func functionRunsFailAloneAndNamesAreChecked() {
-        let s = Session()
+        let s = Session(registry: .tfs)
         let r = s.run(source: """
             def trial(x):
                 return 10 // x
@@ -156,7 +157,7 @@ import TensorGraph
     @Test func aScriptSweepInTheLanguageSavesJSONLinesAndMarkdown() throws {
         let file = ScriptFile(Self.script)
         let out = NSTemporaryDirectory() + "tfs-sweep-out-\(getpid())"
-        let s = Session()
+        let s = Session(registry: .tfs)
         s.interpreter.setGlobal("path", .string(file.path))
         s.interpreter.setGlobal("out", .string(out))
         let r = s.run(source: """
@@ -176,7 +177,7 @@ import TensorGraph
     }
 
     @Test func metricsInTheLanguageRecordWhatTheyReturn() {
-        let s = Session()
+        let s = Session(registry: .tfs)
         let r = s.run(source: """
             m = transfusion(dim=32, layers=1, heads=2)
             bpb = bits_per_byte(m, ["a red circle", "a blue square"], length=32, batch=2)

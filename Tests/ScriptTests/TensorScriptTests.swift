@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Script
+@testable import ScriptLibrary
 import TensorGraph
 
 /// Tensors in scripts: operators build graph nodes, printing realizes them, autodiff and
@@ -108,7 +109,7 @@ import TensorGraph
             w.assign(w - 0.1 * grad(loss, w))
         round(w.item(), 3)
         """
-        let s = Session()
+        let s = Session(registry: .tfs)
         #expect(evalScript(script, in: s) == "1.0")
         #expect(s.metrics.count == 50)
         #expect(s.metrics[0].json == "{\"name\": \"loss\", \"value\": 9, \"step\": 0}")

@@ -2,6 +2,7 @@ import Testing
 import TensorGraph
 import Transfusion
 @testable import Script
+@testable import ScriptLibrary
 
 /// bpe(...) in the language: learned from strings, examples and datasets, looked at, and
 /// given to a model.

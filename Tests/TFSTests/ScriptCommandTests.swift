@@ -97,7 +97,6 @@ struct ScriptCommandTests {
         process.standardOutput = Pipe()
         try process.run()
         // Ctrl-C until it stops (a slow machine may not have started the loop at the first one).
-        Thread.sleep(forTimeInterval: 0.5)
         let deadline = Date().addingTimeInterval(30)
         while process.isRunning && Date() < deadline {
             Thread.sleep(forTimeInterval: 0.5)

@@ -20,7 +20,7 @@ struct GradCheck {
         let weights = Tensor.constant(TensorData(shape: y.shape, values: rng.normal(y.count)))
         let loss = try (y * weights).sum()
         let grads = try loss.gradients(wrt: params)
-        let plan = Plan([loss.node] + grads.map(\.node))
+        let plan = try Plan([loss.node] + grads.map(\.node))
         try plan.run()
         var worst: Float = 0, scale: Float = 1
         for (i, p) in params.enumerated() {

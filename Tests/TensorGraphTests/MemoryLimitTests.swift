@@ -36,6 +36,19 @@ import Testing
         #expect(try (Tensor.full([1000, 1], 1) + Tensor.full([1, 1000], 1)).shape == [1000, 1000])
     }
 
+    /// Each tensor may fit while a plan's values together do not: the plan is refused before
+    /// it allocates anything (each value here is half the ceiling; three are alive at once).
+    @Test func aPlanTooLargeForMemoryIsRefusedBeforeAllocating() throws {
+        let half = MemoryLimit.bytes / 4 / 2
+        let x = Tensor.full([half], 1), y = try x + 1
+        do {
+            _ = try Plan([y.node, try (y * 2).node])
+            Issue.record("a plan of 1.5× the memory ceiling was accepted")
+        } catch let e as TensorGraphError {
+            #expect(e.message.hasPrefix("a plan of 2 kernels (its intermediate values at their peak) needs "), "\(e.message)")
+        }
+    }
+
     @Test func messagesGiveTheSizeInReadableUnits() throws {
         #expect(throws: TensorGraphError.self) { try MemoryLimit.check(values: nil, "x") }
         do { try MemoryLimit.check(values: nil, "x") } catch let e as TensorGraphError {

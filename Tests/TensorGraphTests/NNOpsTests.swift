@@ -273,7 +273,7 @@ import Testing
         let q = Self.rand([1, 2, t, d], 46), k = Self.rand([1, 2, t, d], 47), v = Self.rand([1, 2, t, d], 48)
         let y = try Tensor.attention(.constant(q), .constant(k), .constant(v),
                                      mask: .constant(TensorData(shape: [t, t], values: m)))
-        let plan = Plan([y.node])
+        let plan = try Plan([y.node])
         do {
             try plan.run()
             Issue.record("expected an error for the empty mask row")
@@ -339,7 +339,7 @@ import Testing
         let grads = try loss.gradients(wrt: [q, k, v, x, w])
         func values(threads: Int?) throws -> [[Float]] {
             try Parallel.$limit.withValue(threads) {
-                let plan = Plan([y.node, c.node] + grads.map(\.node))
+                let plan = try Plan([y.node, c.node] + grads.map(\.node))
                 try plan.run()
                 return plan.outputs.indices.map { plan.output($0).values }
             }

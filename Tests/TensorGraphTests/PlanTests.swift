@@ -65,7 +65,7 @@ import TensorGraph
     @Test func fusionMakesOneKernelOfAnElementwiseChain() throws {
         let x = Tensor.input("x", [1000])
         let y = try ((x * 2 + 1).tanh() * x).sigmoid()
-        let fused = Plan([y.node]), unfused = Plan([y.node], fuse: false)
+        let fused = try Plan([y.node]), unfused = try Plan([y.node], fuse: false)
         #expect(fused.steps.count == 1)
         #expect(unfused.steps.count == 5)
         let feed = TensorData(shape: [1000], values: (0..<1000).map { Float($0) / 500 - 1 })
@@ -78,7 +78,7 @@ import TensorGraph
         let w = randomParam([64, 64], 3)
         var h = Tensor.input("x", [64, 64])
         for _ in 0..<10 { h = try h.matmul(w) }
-        let plan = Plan([h.node])
+        let plan = try Plan([h.node])
         #expect(plan.steps.count == 10)
         #expect(plan.peakBytes <= 3 * 64 * 64 * 4)
     }
@@ -90,7 +90,7 @@ import TensorGraph
         let g = try loss.gradients(wrt: [x, w])
         var results: [[TensorData]] = []
         for t in [1, 2] {
-            let plan = Plan([loss.node] + g.map(\.node))
+            let plan = try Plan([loss.node] + g.map(\.node))
             results.append(try Parallel.$limit.withValue(t) { try plan.run([:]) })
         }
         #expect(results[0] == results[1])
@@ -102,7 +102,7 @@ import TensorGraph
         var h = x
         for _ in 0..<6 { h = try h.matmul(Tensor.full([256, 256], 0.001)) + 1 }
         let y = try h.exp().sum() + x.sum()
-        let plan = Plan([y.node])
+        let plan = try Plan([y.node])
         try plan.set(x.node, TensorData(shape: [1, 256], values: (0..<256).map { Float($0) / 256 }))
         try plan.run(); let first = plan.scalar(0)
         try plan.run(); try plan.run()

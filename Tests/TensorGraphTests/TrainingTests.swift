@@ -21,7 +21,7 @@ import AllocCounter
             let h = try (x.matmul(w1) + b1).tanh()
             loss = try (h.matmul(w2) + b2 - y).square().mean()
             let grads = try loss.gradients(wrt: params)
-            plan = Plan([loss.node] + grads.map(\.node))
+            plan = try Plan([loss.node] + grads.map(\.node))
         }
 
         /// A smooth target: y = sin(2·x0)·cos(x1).

@@ -67,7 +67,7 @@ import TensorGraph
         // Without a block mask, attention classifies in every run (what the counter would show).
         let plain = BlockMask.Classifications()
         let x = Tensor.constant(TensorData(shape: [1, 2, 8, 4], values: (0..<64).map { Float($0 % 7) }))
-        let plan = Plan([try Tensor.attention(x, x, x, mask: .constant(MaskMatrix(.causal, try SequenceLayout(parsing: "text:8")).tensorData)).node])
+        let plan = try Plan([try Tensor.attention(x, x, x, mask: .constant(MaskMatrix(.causal, try SequenceLayout(parsing: "text:8")).tensorData)).node])
         try BlockMask.$classifications.withValue(plain) { for _ in 0..<3 { _ = try plan.run([:]) } }
         #expect(plain.count == 3)
     }

@@ -14,7 +14,7 @@ import TensorGraph
         let row = try Packer(length: length).pack([[.text(text)]])[0]
         let x = try BatchInputs(batch: 1, length: length, config: model.config)
         let logits = try model.tokenLogits(model.forward(x).hidden)
-        let plan = Plan([logits.node])
+        let plan = try Plan([logits.node])
         var rng = RNG(seed: 0)
         for (node, value) in try BatchFeeder(model: model).values([row], images: [[]], inputs: x, rng: &rng) where plan.buffer(node) != nil {
             try plan.set(node, value)

@@ -44,7 +44,7 @@ import TensorGraph
         let loss = try model.losses(x).total
         let params = model.parameters.all.filter { $0.node.name != "embed.tokens" }  // checked below, sparsely
         let grads = try loss.gradients(wrt: params + [model.parameters["embed.tokens"]])
-        let plan = Plan([loss.node] + grads.map(\.node))
+        let plan = try Plan([loss.node] + grads.map(\.node))
         _ = try plan.run(feeds)
         let analytic = (0..<grads.count).map { plan.output($0 + 1).values }
         var worst: Float = 0, scale: Float = 1
@@ -79,11 +79,11 @@ import TensorGraph
         let x = try BatchInputs(batch: 2, length: 16, config: model.config)
         let losses = try model.losses(x)
         let params = model.parameters.all
-        let plan = Plan([losses.total.node, losses.lm.node, losses.diffusion.node] + (try losses.total.gradients(wrt: params)).map(\.node))
+        let plan = try Plan([losses.total.node, losses.lm.node, losses.diffusion.node] + (try losses.total.gradients(wrt: params)).map(\.node))
         let optimizer = AdamW(params.map { $0.node.storage! }, weightDecay: 0)
         let grads = (0..<params.count).map { plan.outputBuffer($0 + 3) }
         var rng = RNG(seed: 5)
-        for (node, value) in try BatchFeeder(model: model).values(rows, images: images, inputs: x, rng: &rng) { try plan.set(node, value) }
+        for (node, value) in try BatchFeeder(model: model).values(rows, images: images, inputs: x, rng: &rng) where plan.buffer(node) != nil { try plan.set(node, value) }
         try plan.run()
         let (lm0, diff0) = (plan.scalar(1), plan.scalar(2))
         for _ in 0..<150 { try plan.run(); optimizer.step(grads, lr: 3e-3) }

@@ -50,7 +50,7 @@ import TensorGraph
         let loss = try model.losses(x).total
         let params = model.parameters.all.filter { $0.node.name != "embed.tokens" }
         let grads = try loss.gradients(wrt: params)
-        let plan = Plan([loss.node] + grads.map(\.node))
+        let plan = try Plan([loss.node] + grads.map(\.node))
         _ = try plan.run(feeds)
         let analytic = (0..<grads.count).map { plan.output($0 + 1).values }
         var worst: Float = 0, scale: Float = 1, worstName = ""

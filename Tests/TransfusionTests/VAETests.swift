@@ -39,7 +39,7 @@ import TensorGraph
         let loss = try vae.losses(images: images, noise: noise).total
         let params = vae.parameters.all
         let grads = try loss.gradients(wrt: params)
-        let plan = Plan([loss.node] + grads.map(\.node))
+        let plan = try Plan([loss.node] + grads.map(\.node))
         _ = try plan.run([images.node: TensorData(shape: images.shape, values: rng.uniform(images.count, low: -1, high: 1)),
                           noise.node: TensorData(shape: noise.shape, values: rng.normal(noise.count))])
         // For each parameter, the derivative along a random direction d: the central difference

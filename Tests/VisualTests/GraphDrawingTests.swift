@@ -94,8 +94,8 @@ enum Graphs {
         let a = GraphDOT.graph([try Graphs.mlp().loss])
         let b = GraphDOT.graph([try Graphs.mlp().loss])   // new nodes, new ids
         #expect(a == b)
-        let p1 = GraphDOT.plan(Plan([try Graphs.attention().loss.node]))
-        let p2 = GraphDOT.plan(Plan([try Graphs.attention().loss.node]))
+        let p1 = GraphDOT.plan(try Plan([try Graphs.attention().loss.node]))
+        let p2 = GraphDOT.plan(try Plan([try Graphs.attention().loss.node]))
         #expect(p1 == p2)
     }
 
@@ -140,7 +140,7 @@ enum Graphs {
 
     @Test func planViewListsFusedSteps() throws {
         let (_, _, loss) = try Graphs.mlp()
-        let plan = Plan([loss.node])
+        let plan = try Plan([loss.node])
         let dot = GraphDOT.plan(plan)
         #expect(dot.hasPrefix("digraph \"plan\" {"))
         #expect(dot.contains("peak \(GraphDOT.formatBytes(plan.peakBytes))"))
@@ -264,10 +264,10 @@ enum Graphs {
         let drawings = [
             ("mlp", GraphDOT.graph([mlpLoss])),
             ("mlp-propagated", GraphDOT.graph([mlpLoss], cluster: GraphDOT.propagated([mlpLoss.node]))),
-            ("mlp-plan", GraphDOT.plan(Plan([mlpLoss.node]))),
+            ("mlp-plan", GraphDOT.plan(try Plan([mlpLoss.node]))),
             ("attention-backward", GraphDOT.backward(loss: loss, gradients: grads, wrt: params,
                                                      cluster: GraphDOT.propagated([loss.node]))),
-            ("attention-backward-plan", GraphDOT.plan(Plan([loss.node] + grads.map(\.node)),
+            ("attention-backward-plan", GraphDOT.plan(try Plan([loss.node] + grads.map(\.node)),
                                                       forward: Set(topologicalOrder([loss.node])))),
         ]
         for (name, dot) in drawings {

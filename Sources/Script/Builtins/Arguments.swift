@@ -40,6 +40,18 @@ public struct Arguments {
 
     public func optionalInt(_ p: String) throws -> Int? { has(p) ? try int(p) : nil }
 
+    /// A string or a non-empty list of strings; `single` when one string was given.
+    public func strings(_ p: String) throws -> (values: [String], single: Bool) {
+        if case .string(let s) = self[p] { return ([s], true) }
+        guard case .list(let items) = self[p] else { throw error(p, "must be a string or a list of strings, not '\(self[p].typeName)'") }
+        let list = try items.items.map { v -> String in
+            guard case .string(let s) = v else { throw error(p, "must be a string or a list of strings") }
+            return s
+        }
+        guard !list.isEmpty else { throw error(p, "is an empty list") }
+        return (list, false)
+    }
+
     /// The default ceiling of `size`: 2²⁴, far above any size tfs can use, far enough below
     /// `Int.max` that sums and products of a few sizes cannot overflow.
     public static let maxSize = 1 << 24

@@ -2,6 +2,11 @@ import Foundation
 
 /// Methods of strings, lists, tuples and dicts: the Python ones scripts most often need.
 enum CollectionMethods {
+    static let stringType = ValueType("str", help: "Text: a string of Unicode characters, immutable.", methods: string)
+    static let listType = ValueType("list", help: "A mutable sequence: [1, 2, 3].", methods: list)
+    static let tupleType = ValueType("tuple", help: "An immutable sequence: (1, 2), or values separated by commas.", methods: tuple)
+    static let dictType = ValueType("dict", help: "Entries from string keys to values, in insertion order: {\"lr\": 0.1}.", methods: dict)
+
     private static func method(_ owner: String, _ name: String, _ spec: String, _ help: String, _ example: String,
                                _ body: @escaping (Arguments) throws -> Value) -> Builtin {
         Builtin(name, spec, help: help, example: example, owner: owner, body: body)
@@ -80,7 +85,7 @@ enum CollectionMethods {
         },
         mutating("sort", "key=None, reverse=False", "Sorts the list in place (stable; key computes what to compare).",
                  "xs = [3, 1, 2]\nxs.sort()") { l, a in
-            let sorted = try Builtins.named["sorted"]!.invoke(
+            let sorted = try CoreBuiltins.sorted.invoke(
                 CallArguments([.init(value: .list(l.items)), .init(label: "key", value: a["key"]),
                                .init(label: "reverse", value: a["reverse"])], span: a.span), a.interpreter)
             l.items = sorted.sequence ?? l.items

@@ -139,11 +139,7 @@ enum CoreBuiltins {
             let n = lists.map(\.count).min() ?? 0
             return .list((0..<n).map { i in .tuple(lists.map { $0[i] }) })
         },
-        Builtin("sorted", "items, key=None, reverse=False",
-                help: "A new sorted list of the items; key, if given, is a function computing what to compare.",
-                example: "sorted([3, 1, 2], reverse=True)") { a in
-            try sortedValues(a)
-        },
+        sorted,
         Builtin("reversed", "items", help: "A new list of the items in reverse order.",
                 example: "reversed([1, 2, 3])") { a in
             .list(try a.interpreter.iterate(a["items"]).reversed())
@@ -155,6 +151,13 @@ enum CoreBuiltins {
             .bool(try a.interpreter.iterate(a["items"]).allSatisfy { try $0.isTruthy() })
         },
     ]
+
+    /// `sorted`, which `list.sort` calls too.
+    static let sorted = Builtin("sorted", "items, key=None, reverse=False",
+                                help: "A new sorted list of the items; key, if given, is a function computing what to compare.",
+                                example: "sorted([3, 1, 2], reverse=True)") { a in
+        try sortedValues(a)
+    }
 
     private static func toInt(_ a: Arguments) throws -> Value {
         switch a["x"] {

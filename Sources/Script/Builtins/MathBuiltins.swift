@@ -21,8 +21,10 @@ enum MathBuiltins {
                 tensor: { try $0.log() }),
         generic("tanh", "The hyperbolic tangent of a number, or elementwise of a tensor.", "tanh(0.5)",
                 number: { Foundation.tanh($0) }, tensor: { try $0.tanh() }),
-        numeric("sin", "The sine of x (radians).", "sin(pi / 2)") { Foundation.sin($0) },
-        numeric("cos", "The cosine of x (radians).", "cos(0)") { Foundation.cos($0) },
+        generic("sin", "The sine of x (radians), for a number or elementwise for a tensor.", "sin(pi / 2)",
+                number: { Foundation.sin($0) }, tensor: { try $0.unary(.sin) }),
+        generic("cos", "The cosine of x (radians), for a number or elementwise for a tensor.", "cos(0)",
+                number: { Foundation.cos($0) }, tensor: { try $0.unary(.cos) }),
         Builtin("floor", "x", help: "The largest int not above x.", example: "floor(2.7)") { a in
             try roundedInt(a, .down)
         },

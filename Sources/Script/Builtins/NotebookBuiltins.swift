@@ -30,20 +30,22 @@ enum NotebookBuiltins {
     static func helpText(for x: Value, _ interpreter: Interpreter) throws -> String {
         switch x {
         case .none:
-            return "Builtins: " + Builtins.all.map(\.name).joined(separator: ", ")
-                + "\nConstants: " + Builtins.constantList.map(\.name).joined(separator: ", ")
+            let registry = interpreter.registry
+            return "Builtins: " + registry.allFunctions.map(\.name).joined(separator: ", ")
+                + "\nConstants: " + registry.allConstants.map(\.name).joined(separator: ", ")
+                + "\nTypes: " + registry.allTypes.map(\.name).joined(separator: ", ")
                 + "\nType help(name) for one of them, help(\"tensor.sum\") for a method."
         case .string(let name):
-            guard let text = Builtins.helpText(name) else {
-                let hint = closestName(to: name, among: Builtins.helpTopics).map { " (did you mean '\($0)'?)" } ?? ""
+            guard let text = interpreter.registry.helpText(name) else {
+                let hint = closestName(to: name, among: interpreter.registry.helpTopics).map { " (did you mean '\($0)'?)" } ?? ""
                 throw RuntimeError("help: no builtin named '\(name)'\(hint)")
             }
             return text
         case .builtin(let b): return b.helpText
         case .function(let f): return functionHelp(f)
         default:
-            let methods = interpreter.memberNames(x)
-            return "a '\(x.typeName)' value" + (methods.isEmpty ? "" : "; attributes: " + methods.joined(separator: ", "))
+            if let type = interpreter.valueType(x) { return interpreter.registry.typeHelp(type) }
+            return "a '\(x.typeName)' value"
         }
     }
 

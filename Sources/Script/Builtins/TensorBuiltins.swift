@@ -50,11 +50,30 @@ enum TensorBuiltins {
             let n = try a.count(from: start, to: stop!, by: step, atMost: 100_000_000, blamed)
             return .tensor(.constant(TensorData(shape: [n], values: (0..<n).map { Float(start + Double($0) * step) })))
         },
-        Builtin("param", "value, name=None",
-                help: "A trainable parameter initialised with value's current values; grad differentiates with respect to it.",
-                example: "w = param(randn([8, 4]) * 0.1, name=\"w\")") { a in
-            let data = try a.tensor("value").realize()
-            return .tensor(.parameter(data, name: try a.optionalString("name")))
+        Builtin("param", "value=None, name=None, shape=None, std=0.02, fill=None",
+                help: "A trainable parameter: initialised with value's current values, or of the given shape (a list of ints) drawn from N(0, std²) or filled with fill. Inside a model piece (a function given to transfusion(encoder=...)) it is a weight of the model named under the piece (encoder.NAME; unnamed ones are numbered in call order), drawn from the model's seed once and found again whenever the piece runs.",
+                example: "w = param(randn([8, 4]) * 0.1, name=\"w\")\nb = param(shape=[4], fill=0)") { a in
+            let name = try a.optionalString("name")
+            let shape: [Int], initial: ParameterInit
+            switch (a.has("value"), a.has("shape")) {
+            case (true, true): throw a.error("shape", "give value or shape=, not both")
+            case (false, false): throw a.error("value", "give the initial values, or shape= (with std= or fill=)")
+            case (true, false):
+                let data = try a.tensor("value").realize()
+                shape = data.shape; initial = .values(data)
+            case (false, true):
+                shape = try a.shape("shape")
+                try a.fits(values: MemoryLimit.count(shape), "shape", "a parameter of shape \(Shape.describe(shape))")
+                initial = try a.has("fill") ? .fill(Float(try a.number("fill", "a finite number") { _ in true }))
+                    : .normal(std: Float(try a.number("std", "a finite number ≥ 0") { $0 >= 0 }))
+            }
+            if let scope = a.interpreter.parameterScope { return .tensor(try scope.parameter(name: name, shape: shape, initial: initial)) }
+            let n = Shape.count(shape)
+            switch initial {
+            case .values(let data): return .tensor(.parameter(data, name: name))
+            case .fill(let v): return .tensor(.parameter(TensorData(shape: shape, values: [Float](repeating: v, count: n)), name: name))
+            case .normal(let std): return .tensor(.parameter(TensorData(shape: shape, values: a.interpreter.rng.normal(n).map { $0 * std }), name: name))
+            }
         },
         Builtin("input", "name, shape",
                 help: "A placeholder fed a value at evaluation time: eval(y, feeds={name: value}).",
@@ -84,7 +103,7 @@ enum TensorBuiltins {
         let single: Bool
         let tensors: [Tensor]
         if a["x"].sequence != nil { tensors = try a.tensors("x"); single = false } else { tensors = [try a.tensor("x")]; single = true }
-        let plan = Plan(tensors.map(\.node))
+        let plan = try Plan(tensors.map(\.node))
         var feeds: [Node: TensorData] = [:]
         if a.has("feeds") {
             for (name, value) in try a.dict("feeds").pairs {
@@ -108,7 +127,10 @@ enum TensorBuiltins {
         unary("sigmoid", "1 / (1 + exp(-x)), elementwise.") { try $0.sigmoid() },
         unary("relu", "max(x, 0), elementwise.") { try $0.relu() },
         unary("silu", "x * sigmoid(x), elementwise.") { try $0.silu() },
-        unary("gelu", "The Gaussian error linear unit (tanh approximation), elementwise.") { try $0.gelu() },
+        unary("gelu", "The Gaussian error linear unit in its exact form, x·Φ(x) with the normal CDF (erf), elementwise; gelu_tanh is the tanh approximation.") { try $0.gelu() },
+        unary("gelu_tanh", "GELU's tanh approximation, 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), elementwise (PyTorch's approximate='tanh').") { try $0.unary(.geluTanh) },
+        unary("square", "x², elementwise.") { try $0.square() },
+        unary("rsqrt", "1 / sqrt(x), elementwise.") { try $0.unary(.rsqrt) },
         binary("maximum", "The larger of a and b, elementwise (with broadcasting).") { try $0.maximum($1) },
         binary("minimum", "The smaller of a and b, elementwise (with broadcasting).") { try $0.minimum($1) },
         binary("matmul", "The matrix product a @ b (batched over leading axes).") { a, b in
@@ -208,6 +230,28 @@ enum TensorBuiltins {
                 help: "2-d convolution of images x [N, C, H, W] with filters w [O, C, kh, kw].",
                 example: "conv2d(ones([1, 1, 4, 4]), ones([2, 1, 3, 3]), padding=1).shape") { a in
             .tensor(try a.tensor("x").conv2d(try a.tensor("w"), stride: try a.int("stride"), padding: try a.int("padding")))
+        },
+        Builtin("conv_transpose2d", "x, w, stride=1, padding=0, output_padding=0",
+                help: "Transposed 2-d convolution (the gradient of conv2d with respect to its input) of x [N, C, H, W] with filters w [C, O, kh, kw]: [N, O, (H − 1)·stride − 2·padding + kh + output_padding, …].",
+                example: "conv_transpose2d(ones([1, 2, 4, 4]), ones([2, 3, 2, 2]), stride=2).shape") { a in
+            .tensor(try a.tensor("x").convTranspose2d(try a.tensor("w"), stride: try a.size("stride"), padding: try a.size("padding", atLeast: 0),
+                                                      outputPadding: try a.size("output_padding", atLeast: 0)))
+        },
+        Builtin("group_norm", "x, groups, weight=None, bias=None, eps=1e-5",
+                help: "GroupNorm of x [N, C, ...]: the channels split into `groups` groups, each normalised over its channels and every spatial position; then weight and bias per channel ([C]) if given.",
+                example: "group_norm(randn([2, 4, 3, 3]), 2).shape") { a in
+            .tensor(try a.tensor("x").groupNorm(groups: try a.size("groups"), weight: try a.optionalTensor("weight"),
+                                                bias: try a.optionalTensor("bias"), eps: Float(try a.double("eps"))))
+        },
+        Builtin("avg_pool", "x, size",
+                help: "Average pooling of the last two axes over non-overlapping size×size blocks (each axis divisible by size).",
+                example: "avg_pool(arange(16).reshape(1, 1, 4, 4), 2)") { a in
+            .tensor(try a.tensor("x").avgPool(try a.size("size")))
+        },
+        Builtin("upsample", "x, factor",
+                help: "Nearest-neighbour upsampling of the last two axes by an integer factor.",
+                example: "upsample(tensor([[1.0, 2.0], [3.0, 4.0]]), 2)") { a in
+            .tensor(try a.tensor("x").upsample(try a.size("factor")))
         },
         Builtin("attention", "q, k, v, mask=None, scale=None",
                 help: "Scaled dot-product attention: q [B, H, T, D], k and v [B, H, S, D], mask [T, S] of 1 (may attend) and 0; no mask means full attention.",

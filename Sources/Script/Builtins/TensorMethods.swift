@@ -1,17 +1,24 @@
 import TensorGraph
 
-/// Methods of tensors, PyTorch style: `x.sum(axis=0)`, `x.reshape(2, -1)`, `x.item()`.
-/// Besides these, tensors have the fields `shape`, `ndim`, `T` and `name` (Interpreter/Members.swift).
+/// Tensors' fields (`x.shape`, `x.T`) and methods, PyTorch style: `x.sum(axis=0)`,
+/// `x.reshape(2, -1)`, `x.item()`.
 enum TensorMethods {
-    static let all: [Builtin] = reductions + shaping + elementwise + values
+    static let type = ValueType("tensor", help: "A lazy tensor: operations build a graph, printing or .item() computes it.",
+                                fields: fields, methods: reductions + shaping + elementwise + values)
+
+    private static let members = Members<Tensor>("tensor") { v in if case .tensor(let t) = v { t } else { nil } }
 
     private static func method(_ name: String, _ spec: String, _ help: String, _ example: String,
                                _ body: @escaping (Tensor, Arguments) throws -> Value) -> Builtin {
-        Builtin(name, spec, help: help, example: example, owner: "tensor") { a in
-            guard case .tensor(let t) = a.receiver else { throw RuntimeError("\(a.name): not bound to a tensor") }
-            return try body(t, a)
-        }
+        members.method(name, spec, help, example: example, body)
     }
+
+    static let fields: [Field] = [
+        members.field("shape", "The size of each axis, a list of ints.") { .list(ListRef($0.shape.map(Value.int))) },
+        members.field("ndim", "How many axes.") { .int($0.rank) },
+        members.field("T", "The last two axes swapped (the tensor itself below two axes).") { .tensor($0.rank < 2 ? $0 : try $0.transpose()) },
+        members.field("name", "The name of a param(..., name=) or a model weight, else None.") { $0.node.name.map(Value.string) ?? Value.none },
+    ]
 
     static let reductions: [Builtin] = [
         method("sum", "axis=None, keepdims=False", "The sum over axis (an int or list of ints; all when None).",
@@ -59,6 +66,7 @@ enum TensorMethods {
         unary("exp") { try $0.exp() }, unary("log") { try $0.log() }, unary("sqrt") { try $0.sqrt() },
         unary("tanh") { try $0.tanh() }, unary("sigmoid") { try $0.sigmoid() }, unary("relu") { try $0.relu() },
         unary("silu") { try $0.silu() }, unary("gelu") { try $0.gelu() }, unary("abs") { try $0.abs() },
+        unary("square") { try $0.square() }, unary("sin") { try $0.unary(.sin) }, unary("cos") { try $0.unary(.cos) },
         method("pow", "exponent", "Each value raised to exponent (a number or a tensor).", "tensor([2, 3]).pow(2)") { t, a in
             .tensor(try t.pow(try a.tensor("exponent")))
         },
@@ -70,15 +78,15 @@ enum TensorMethods {
         },
         method("tolist", "", "The values as nested lists of floats (computes them).", "tensor([[1, 2], [3, 4]]).tolist()") { t, _ in
             // An empty tensor may still have long axes: count the lists before making them.
-            var lists = 0, outer = 1
+            var lists = 0, outer = 1, tooMany = false
             for n in t.shape.dropLast() {
                 lists += outer
                 let (product, overflow) = outer.multipliedReportingOverflow(by: n)
-                guard !overflow, lists <= Arguments.maxSize else { break }
+                guard !overflow, lists <= Arguments.maxSize else { tooMany = true; break }
                 outer = product
             }
-            if t.rank > 0 { lists += outer }
-            guard lists <= Arguments.maxSize else {
+            if t.rank > 0, !tooMany { lists += outer }
+            guard !tooMany, lists <= Arguments.maxSize else {
                 throw RuntimeError("tensor.tolist: a tensor of shape \(Shape.describe(t.shape)) makes more than \(Arguments.maxSize) nested lists")
             }
             return nestedList(try t.realize())

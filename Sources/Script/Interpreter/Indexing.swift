@@ -5,9 +5,7 @@ extension Interpreter {
     func index(_ object: Value, _ keys: [Value]) throws -> Value {
         if case .tensor(let t) = object { return .tensor(try tensorSubscript(t, keys)) }
         if case .object(let o) = object {
-            if let getter = try o.member("__getitem__") {
-                return try call(getter, CallArguments(positional: keys, span: dummySpan))
-            }
+            if let item = try o.index(keys) { return item }
             throw RuntimeError("'\(o.typeName)' object is not subscriptable")
         }
         guard keys.count == 1 else {

@@ -9,6 +9,8 @@ import TensorGraph
 /// operators, calls, indexing and members each in their own file.
 public final class Interpreter {
     let globals = Scope(parent: nil)
+    /// The builtins, constants and types scripts can reach without defining them.
+    public let registry: Registry
     /// The random generator `randn`/`rand` draw from; `seed(n)` replaces it.
     public var rng = RNG(seed: 0)
     public let interruptFlag: InterruptFlag
@@ -17,6 +19,8 @@ public final class Interpreter {
     /// When set, a cell may take at most this many steps (loop iterations plus calls);
     /// then it stops as if interrupted. The fuzz tests use it to end infinite loops.
     public var stepLimit: Int?
+    /// Where `param(...)` puts its weights while a model runs one of its script pieces.
+    public internal(set) var parameterScope: ParameterScope?
     /// Metrics recorded by `record(name, value)`, in order.
     public internal(set) var metrics: [Metric] = []
 
@@ -25,7 +29,8 @@ public final class Interpreter {
     var callDepth = 0
     var steps = 0
 
-    public init(interruptFlag: InterruptFlag = InterruptFlag()) {
+    public init(registry: Registry = .language, interruptFlag: InterruptFlag = InterruptFlag()) {
+        self.registry = registry
         self.interruptFlag = interruptFlag
     }
 
@@ -43,8 +48,7 @@ public final class Interpreter {
     /// A variable of the running code, or a builtin.
     func lookup(_ name: String, _ scope: Scope) -> Value? {
         if let v = scope.lookup(name) { return v }
-        if let b = Builtins.named[name] { return .builtin(b) }
-        return Builtins.constants[name]?.value
+        return registry.global(name)
     }
 
     // MARK: running a program
@@ -71,10 +75,10 @@ public final class Interpreter {
     // MARK: outputs
 
     /// Text written by `print`; consecutive prints join into one text output.
-    func write(_ text: String) { pendingText += text }
+    public func write(_ text: String) { pendingText += text }
 
     /// A rich output (an image, a drawing); flushes pending text first to keep the order.
-    func emit(_ output: Output) {
+    public func emit(_ output: Output) {
         flushText()
         outputs.append(output)
     }
@@ -94,7 +98,7 @@ public final class Interpreter {
         pendingText = ""
     }
 
-    func record(_ metric: Metric) { metrics.append(metric) }
+    public func record(_ metric: Metric) { metrics.append(metric) }
     public func clearMetrics() { metrics = [] }
 
     // MARK: budgets

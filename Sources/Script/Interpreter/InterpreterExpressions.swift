@@ -118,7 +118,7 @@ extension Interpreter {
 /// `...` as a value: only meaningful inside a tensor subscript.
 final class EllipsisObject: ScriptObject {
     nonisolated(unsafe) static let shared = EllipsisObject()
-    var typeName: String { "ellipsis" }
+    static let type = ValueType("ellipsis", help: "`...` inside a tensor subscript: every axis not named.")
     var description: String { "Ellipsis" }
 }
 
@@ -126,6 +126,6 @@ final class EllipsisObject: ScriptObject {
 final class SliceObject: ScriptObject {
     let lower: Value, upper: Value, step: Value
     init(lower: Value, upper: Value, step: Value) { self.lower = lower; self.upper = upper; self.step = step }
-    var typeName: String { "slice" }
+    static let type = ValueType("slice", help: "`a:b:c` inside a subscript.")
     var description: String { "slice(\(lower.repr), \(upper.repr), \(step.repr))" }
 }

@@ -4,16 +4,8 @@ import TensorGraph
 /// builtins, from Builtins/*Methods.swift), and whatever a library object exposes.
 extension Interpreter {
     func member(_ v: Value, _ name: String) throws -> Value {
-        switch v {
-        case .object(let o):
-            if let m = try o.member(name) { return m }
-        case .tensor(let t):
-            if let a = try tensorAttribute(t, name) { return a }
-        case .function(let f):
-            if name == "__name__" { return .string(f.name) }
-        default: break
-        }
-        if let m = Builtins.methods[methodOwner(v)]?[name] { return .builtin(m.bound(to: v)) }
+        if let type = valueType(v), let m = try type.member(name, of: v) { return m }
+        if case .function(let f) = v, name == "__name__" { return .string(f.name) }
         let hint = closestName(to: name, among: memberNames(v)).map { "did you mean '\($0)'?" }
         throw RuntimeError("'\(v.typeName)' object has no attribute '\(name)'", note: hint)
     }
@@ -24,36 +16,17 @@ extension Interpreter {
     }
 
     /// The attribute names of a value: for completion after a dot and for "did you mean".
-    public func memberNames(_ v: Value) -> [String] {
-        var names = Array((Builtins.methods[methodOwner(v)] ?? [:]).keys)
+    public func memberNames(_ v: Value) -> [String] { valueType(v)?.memberNames ?? [] }
+
+    /// The documented type of a value, whose table holds its fields and methods.
+    public func valueType(_ v: Value) -> ValueType? {
         switch v {
-        case .tensor: names += tensorAttributes
-        case .object(let o): names += o.memberNames
-        default: break
-        }
-        return names.sorted()
-    }
-
-    /// Which methods table a value uses (tuples share the read-only list methods' names).
-    private func methodOwner(_ v: Value) -> String {
-        switch v {
-        case .string: return "str"
-        case .list: return "list"
-        case .tuple: return "tuple"
-        case .dict: return "dict"
-        case .tensor: return "tensor"
-        default: return v.typeName
-        }
-    }
-
-    var tensorAttributes: [String] { ["shape", "ndim", "T", "name"] }
-
-    private func tensorAttribute(_ t: Tensor, _ name: String) throws -> Value? {
-        switch name {
-        case "shape": return .list(t.shape.map(Value.int))
-        case "ndim": return .int(t.rank)
-        case "T": return .tensor(t.rank < 2 ? t : try t.transpose())
-        case "name": return t.node.name.map(Value.string) ?? Value.none
+        case .string: return CollectionMethods.stringType
+        case .list: return CollectionMethods.listType
+        case .tuple: return CollectionMethods.tupleType
+        case .dict: return CollectionMethods.dictType
+        case .tensor: return TensorMethods.type
+        case .object(let o): return Swift.type(of: o).type
         default: return nil
         }
     }

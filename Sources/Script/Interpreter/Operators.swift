@@ -42,6 +42,7 @@ extension Interpreter {
         case (_, .object(let o)):
             if let r = try o.unary(op) { return r }
         case (.negate, .tensor(let t)): return .tensor(try -t)
+        case (.invert, .tensor(let t)): return .tensor(try t.binary(.equal, .scalar(0)))   // logical not: 0 or 1
         case (.plus, .tensor): return v
         case (.negate, .int(let i)):
             guard i != .min else { throw RuntimeError("integer overflow") }

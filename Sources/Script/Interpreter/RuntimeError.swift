@@ -16,6 +16,12 @@ public struct RuntimeError: Error, CustomStringConvertible {
 
     public var description: String { span.map { "\($0): \(message)" } ?? message }
 
+    /// Runs library code whose errors know no script: a `TensorGraphError` becomes a runtime
+    /// error, which the interpreter then locates at the call being evaluated.
+    public static func located<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as TensorGraphError { throw RuntimeError(e.message) }
+    }
+
     /// The diagnostic to show: the trace joins the note, innermost call first.
     public func diagnostic(fallback: SourceSpan) -> Diagnostic {
         let calls = collapsed(trace)

@@ -27,6 +27,9 @@ extension Interpreter {
         case .greaterEqual: kind = .greaterEqual
         case .matmul:
             return .tensor(try Interpreter.matmul(x, y))
+        // Logic on truth values (nonzero is true), as masks are written: 0 or 1 out.
+        case .bitAnd: return .tensor(try x.binary(.notEqual, .scalar(0)) * y.binary(.notEqual, .scalar(0)))
+        case .bitOr: return .tensor(try x.binary(.notEqual, .scalar(0)).maximum(y.binary(.notEqual, .scalar(0))))
         default:
             throw unsupported(op, a, b)
         }

@@ -63,7 +63,7 @@ public enum Value {
     }
 
     /// A number as a Double (bools count as 0/1, as in Python), or nil.
-    var number: Double? {
+    public var number: Double? {
         switch self {
         case .int(let i): return Double(i)
         case .float(let d): return d
@@ -73,7 +73,7 @@ public enum Value {
     }
 
     /// An integer (bools count), or nil; floats are not silently truncated.
-    var integer: Int? {
+    public var integer: Int? {
         switch self {
         case .int(let i): return i
         case .bool(let b): return b ? 1 : 0
@@ -82,7 +82,7 @@ public enum Value {
     }
 
     /// A list's or tuple's elements, or nil.
-    var sequence: [Value]? {
+    public var sequence: [Value]? {
         switch self {
         case .list(let l): return l.items
         case .tuple(let t): return t

@@ -78,7 +78,7 @@ func formatFloat(_ d: Double) -> String {
 }
 
 /// A string literal as Python's repr writes it: single quotes unless the text has some.
-func quote(_ s: String) -> String {
+public func quote(_ s: String) -> String {
     let q: Character = s.contains("'") && !s.contains("\"") ? "\"" : "'"
     var out = String(q)
     for c in s {

@@ -26,9 +26,17 @@ public final class Session {
     /// in code defined by an earlier cell.
     private var sources: [String: [String]] = [:]
 
-    public init(interpreter: Interpreter = Interpreter()) {
+    public init(interpreter: Interpreter) {
         self.interpreter = interpreter
     }
+
+    /// A session whose scripts reach the builtins of `registry` (the language's alone by
+    /// default; front ends pass the language with the model library added).
+    public convenience init(registry: Registry = .language) {
+        self.init(interpreter: Interpreter(registry: registry))
+    }
+
+    public var registry: Registry { interpreter.registry }
 
     /// Asks the running cell to stop (thread-safe; the REPL calls it on Ctrl-C). The cell
     /// ends with failure `.interrupted` at its next loop iteration or call.
@@ -132,18 +140,18 @@ public final class Session {
     /// the checker verifies calls against; a global that shadows a builtin with a
     /// non-function hides the builtin's signature.
     private var checkerOutside: Checker.Outside {
-        let interpreter = interpreter
+        let interpreter = interpreter, registry = interpreter.registry
         return Checker.Outside(
-            isDefined: { interpreter.global($0) != nil || Builtins.constants[$0] != nil || Builtins.named[$0] != nil },
+            isDefined: { interpreter.global($0) != nil || registry.isDefined($0) },
             signature: { name in
                 switch interpreter.global(name) {
                 case .function(let f)?: return f.signature
                 case .builtin(let b)?: return b.signature
                 case .some: return nil
-                case nil: return Builtins.named[name]?.signature
+                case nil: return registry.functions[name]?.signature
                 }
             },
-            names: { Set(interpreter.globalNames).union(Builtins.constants.keys).union(Builtins.named.keys) })
+            names: { Set(interpreter.globalNames).union(registry.names) })
     }
 
     // MARK: rendering

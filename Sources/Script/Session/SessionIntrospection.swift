@@ -13,7 +13,7 @@ extension Session {
             guard let object = resolve(path) else { return [] }
             return interpreter.memberNames(object).filter { $0.hasPrefix(partial) }.map { "\(path).\($0)" }
         }
-        var names = Set(interpreter.globalNames).union(Builtins.named.keys).union(Builtins.constants.keys)
+        var names = Set(interpreter.globalNames).union(registry.names)
         names.formUnion(Session.keywords)
         var out = names.filter { $0.hasPrefix(word) }.sorted()
         if let callee = enclosingCall(text.dropLast(word.count)), let spec = parameterNames(of: callee) {
@@ -29,7 +29,7 @@ extension Session {
     private func resolve(_ path: Substring) -> Value? {
         let parts = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard let first = parts.first, !first.isEmpty,
-              var value = interpreter.global(first) ?? Builtins.named[first].map(Value.builtin) else { return nil }
+              var value = interpreter.global(first) ?? registry.global(first) else { return nil }
         for part in parts.dropFirst() {
             // Only fields (not methods) are followed: reading a field computes nothing.
             guard let next = try? interpreter.member(value, part), !(next.isBuiltinMethod) else { return nil }
@@ -63,7 +63,7 @@ extension Session {
         if let dot = callee.lastIndex(of: ".") {
             value = resolve(callee[..<dot]).flatMap { try? interpreter.member($0, String(callee[callee.index(after: dot)...])) }
         } else {
-            value = interpreter.global(callee) ?? Builtins.named[callee].map(Value.builtin)
+            value = interpreter.global(callee) ?? registry.global(callee)
         }
         switch value {
         case .builtin(let b)?: return b.signature.params.map(\.name)
@@ -82,7 +82,7 @@ extension Session {
             default: return "\(name): a '\(v.typeName)' value (\(summary(v)))"
             }
         }
-        return Builtins.helpText(name)
+        return registry.helpText(name)
     }
 
     /// One row per variable, sorted by name (the REPL's `:vars`).

@@ -84,11 +84,12 @@ public struct Sweep {
 // MARK: running a script file
 
 extension Sweep {
-    /// A trial that runs the script at `path` in a fresh session: each setting replaces the
+    /// A trial that runs the script at `path` in a fresh session reaching `registry`'s
+    /// builtins: each setting replaces the
     /// script's top-level assignment to its name (as `tfs run --set` does), `seed` too when the
     /// script assigns one, and the session's random generator starts from the seed. Throws
     /// before anything runs if the script does not parse or lacks an assignment to a grid name.
-    public func scriptTrial(path: String, interrupt: InterruptFlag = InterruptFlag()) throws -> ([Setting], Int) -> Outcome {
+    public func scriptTrial(path: String, registry: Registry, interrupt: InterruptFlag = InterruptFlag()) throws -> ([Setting], Int) -> Outcome {
         guard let source = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw TensorGraphError("sweep: cannot read the script '\(path)'")
         }
@@ -97,7 +98,7 @@ extension Sweep {
             throw TensorGraphError("sweep: \(path) has no top-level assignment to '\(missing)' for the grid to replace")
         }
         return { settings, seed in
-            let session = Session(interpreter: Interpreter(interruptFlag: interrupt))
+            let session = Session(interpreter: Interpreter(registry: registry, interruptFlag: interrupt))
             session.overrides = Dictionary(uniqueKeysWithValues: settings.map { ($0.name, $0.value) })
             if assigned.contains("seed") { session.overrides["seed"] = String(seed) }
             session.interpreter.rng = RNG(seed: UInt64(seed))

@@ -2,12 +2,19 @@
 import Glibc
 #endif
 import Dispatch
+import Synchronization
 
 /// Splits loops across the cores. Work is cut into fixed pieces that do not depend on the
 /// thread count, and each output value is computed by one piece in a fixed order, so results
 /// are bit-identical whatever the number of threads.
 public enum Parallel {
-    nonisolated(unsafe) public static var threads: Int = defaultThreads()
+    /// How many threads loops and products use (`TFS_THREADS`, else the cores, at most 64);
+    /// `BLAS.setThreads` changes it. Read at the start of each loop, atomically.
+    public static var threads: Int {
+        get { configured.load(ordering: .relaxed) }
+        set { configured.store(max(1, newValue), ordering: .relaxed) }
+    }
+    private static let configured = Atomic<Int>(defaultThreads())
     /// A cap for the current task only (tests and measurements that must not disturb others).
     @TaskLocal public static var limit: Int?
     /// Below this many scalar operations a loop runs on the calling thread.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Builds nodes: runs the op's shape rule, attaches the current source span, and shares
 /// identical nodes (same op, same inputs), which makes common subexpressions one node.
@@ -10,10 +11,21 @@ public enum Graph {
     }
     private final class Weak { weak var node: Node?; init(_ n: Node) { node = n } }
 
-    nonisolated(unsafe) private static var shared: [Key: Weak] = [:]
-    nonisolated(unsafe) private static var pruneAt = 4096
-    nonisolated(unsafe) private static var lastID = 0
-    private static let lock = NSLock()
+    /// The table of live nodes by (op, inputs), and the last node id given out.
+    private struct Table: ~Copyable {
+        var shared: [Key: Weak] = [:]
+        var pruneAt = 4096
+        var lastID = 0
+
+        mutating func remember(_ node: Node, _ key: Key) {
+            shared[key] = Weak(node)
+            if shared.count > pruneAt {
+                shared = shared.filter { $0.value.node != nil }
+                pruneAt = max(4096, shared.count * 2)
+            }
+        }
+    }
+    private static let table = Mutex(Table())
 
     public static func make(_ op: any Operation, _ inputs: [Node], name: String? = nil) throws -> Node {
         let shape: [Int]
@@ -27,12 +39,14 @@ public enum Graph {
             throw error
         } }
         let key = Key(op: AnyHashable(op), inputs: inputs.map(ObjectIdentifier.init))
-        lock.lock(); defer { lock.unlock() }
-        if name == nil, let existing = shared[key]?.node { return existing }
-        lastID += 1
-        let node = Node(op: op, inputs: inputs, shape: shape, name: name, span: BuildContext.span, id: lastID)
-        if name == nil { remember(node, key) }
-        return node
+        let span = BuildContext.span
+        return table.withLock { t in
+            if name == nil, let existing = t.shared[key]?.node { return existing }
+            t.lastID += 1
+            let node = Node(op: op, inputs: inputs, shape: shape, name: name, span: span, id: t.lastID)
+            if name == nil { t.remember(node, key) }
+            return node
+        }
     }
 
     /// A leaf node (its shape rule returns its fixed shape and cannot fail).
@@ -46,14 +60,6 @@ public enum Graph {
     static func build(_ op: any Operation, _ inputs: [Node]) throws -> Node {
         do { return try make(op, inputs) } catch {
             throw TensorGraphError("internal shape error in a gradient rule (\(op.label)): \(error)")
-        }
-    }
-
-    private static func remember(_ node: Node, _ key: Key) {
-        shared[key] = Weak(node)
-        if shared.count > pruneAt {
-            shared = shared.filter { $0.value.node != nil }
-            pruneAt = max(4096, shared.count * 2)
         }
     }
 }

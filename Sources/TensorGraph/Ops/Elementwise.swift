@@ -19,7 +19,9 @@ extension Elementwise {
 
 public struct Unary: Elementwise {
     public enum Kind: String, Hashable, CaseIterable {
-        case neg, exp, log, sqrt, rsqrt, tanh, sigmoid, silu, gelu, relu, abs, sign, square
+        case neg, exp, log, sqrt, rsqrt, tanh, sigmoid, silu, gelu, relu, abs, sign, square, sin, cos
+        /// GELU's tanh approximation, 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))); `gelu` is the exact (erf) form.
+        case geluTanh
         case geluGrad, siluGrad, step  // helpers of gradient rules: gelu'(x), silu'(x) and 1[x > 0]
     }
     public let kind: Kind
@@ -50,6 +52,10 @@ public struct Unary: Elementwise {
         case .abs: for i in 0..<n { o[i] = Swift.abs(a[i]) }
         case .sign: for i in 0..<n { o[i] = a[i] > 0 ? 1 : (a[i] < 0 ? -1 : 0) }
         case .square: for i in 0..<n { o[i] = a[i] * a[i] }
+        case .geluTanh:
+            for i in 0..<n { let x = a[i]; o[i] = 0.5 * x * (1 + Foundation.tanh(0.7978845608 * (x + 0.044715 * x * x * x))) }
+        case .sin: for i in 0..<n { o[i] = Foundation.sin(a[i]) }
+        case .cos: for i in 0..<n { o[i] = Foundation.cos(a[i]) }
         }
     }
 
@@ -71,6 +77,11 @@ public struct Unary: Elementwise {
         case .relu: dx = try g * x.unary(.step)
         case .abs: dx = try g * x.unary(.sign)
         case .square: dx = try g * 2 * x
+        case .geluTanh:   // composed, so it stays differentiable
+            let th = try (0.7978845608 * (x + 0.044715 * x * x * x)).tanh()
+            dx = try g * (0.5 * (1 + th) + 0.5 * x * (1 - th * th) * 0.7978845608 * (1 + 3 * 0.044715 * x * x))
+        case .sin: dx = try g * x.unary(.cos)
+        case .cos: dx = try -(g * x.unary(.sin))
         case .geluGrad, .step, .sign: dx = nil  // piecewise helpers: used only inside gradients
         }
         return [dx?.node]

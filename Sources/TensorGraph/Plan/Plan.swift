@@ -37,7 +37,9 @@ public final class Plan {
     private var pointers: [Node: UnsafeMutablePointer<Float>] = [:]
     private let failures = RunFailure()
 
-    public init(_ outputs: [Node], fuse: Bool = true) {
+    /// Throws when its intermediate values would not fit in memory (`MemoryLimit`), before any
+    /// of them is allocated: each tensor may fit while the plan's whole arena does not.
+    public init(_ outputs: [Node], fuse: Bool = true) throws {
         self.outputs = outputs
         order = topologicalOrder(outputs)
         let groups = fusionGroups(order, outputs: Set(outputs), enabled: fuse)
@@ -78,6 +80,9 @@ public final class Plan {
             if lastUse[node] == nil { alloc.release(offsets[node]!, node.count) }  // unused result
         }
         peakBytes = alloc.peak * 4
+        let fillValues = order.reduce(0) { $0 + ($1.storage == nil && $1.op is Fill ? max($1.count, 1) : 0) }
+        try MemoryLimit.check(values: alloc.peak + fillValues + fusedScratch * max(Parallel.threads, ProcessInfoCores.count),
+                              "a plan of \(scheduled.count) kernels (its intermediate values at their peak)")
         arena = .allocate(capacity: max(alloc.peak, 1))
         arena.initialize(repeating: 0, count: max(alloc.peak, 1))
         scratchThreads = max(Parallel.threads, ProcessInfoCores.count)

@@ -7,16 +7,36 @@ public enum NoiseSchedule: Equatable, Sendable, Codable, CustomStringConvertible
     case cosine(steps: Int, offset: Double = 0.008)
     /// Ho et al.'s linear β from 1e-4 to 0.02 (scaled to T steps).
     case linear(steps: Int)
+    /// ᾱ(t) for t = 1…T as given (a script function's values, computed once), non-increasing in
+    /// (0, 1]; `name` is the function's, for printing.
+    case table(name: String, alphaBars: [Double])
 
     public var steps: Int {
-        switch self { case .cosine(let n, _), .linear(let n): return n }
+        switch self {
+        case .cosine(let n, _), .linear(let n): return n
+        case .table(_, let values): return values.count
+        }
     }
 
     public var description: String {
         switch self {
         case .cosine(let n, _): return "cosine(\(n))"
         case .linear(let n): return "linear(\(n))"
+        case .table(let name, let values): return "\(name)(\(values.count))"
         }
+    }
+
+    /// Why a table cannot be a schedule (nil when it can): its values must be finite,
+    /// non-increasing and in (0, 1].
+    public var problem: String? {
+        guard case .table(_, let values) = self else { return nil }
+        if let i = values.firstIndex(where: { !($0.isFinite && $0 > 0 && $0 <= 1) }) {
+            return "ᾱ at step \(i + 1) is \(values[i]); every value must be in (0, 1]"
+        }
+        if let i = values.indices.dropFirst().first(where: { values[$0] > values[$0 - 1] }) {
+            return "ᾱ rises at step \(i + 1) (\(values[i - 1]) → \(values[i])); the signal left must not grow with t"
+        }
+        return nil
     }
 
     /// ᾱ(t) for t in 0…T (ᾱ(0) = 1), clipped so that every step keeps a little noise and signal.
@@ -27,6 +47,8 @@ public enum NoiseSchedule: Equatable, Sendable, Codable, CustomStringConvertible
             return min(max(f(Double(t)) / f(0), 1e-5), 1)
         case .linear:
             return (0..<t).reduce(1.0) { $0 * (1 - linearBeta($1 + 1)) }
+        case .table(_, let values):
+            return t <= 0 ? 1 : min(max(values[min(t, values.count) - 1], 1e-5), 1)
         }
     }
 
@@ -45,7 +67,7 @@ public enum NoiseSchedule: Equatable, Sendable, Codable, CustomStringConvertible
     /// ᾱ(t) for every t in 0…T, computed once (the linear schedule's product is O(t) per call).
     public var alphaBars: [Double] {
         switch self {
-        case .cosine: return (0...steps).map(alphaBar)
+        case .cosine, .table: return (0...steps).map(alphaBar)
         case .linear:
             var out = [1.0]
             for i in stride(from: 1, through: steps, by: 1) { out.append(out[i - 1] * (1 - linearBeta(i))) }

@@ -18,7 +18,7 @@ final class StepPlan {
         x = try BatchInputs(batch: batch, length: width, keys: slots + width, imageSlots: batch * perRow, config: model.config)
         let f = try model.forward(x, cache: cache)
         let outputs = [try model.tokenLogits(f.hidden), try model.patchPrediction(f, x)] + (cache == nil ? [] : f.keys + f.values)
-        plan = Plan(outputs.map(\.node))
+        plan = try Plan(outputs.map(\.node))
         layers = model.config.layers
     }
 

@@ -13,6 +13,7 @@ public indirect enum Mask: Hashable, Sendable, CustomStringConvertible {
     case sameDocument             // query and key in the same document of the layout
     case documents([Int])         // the same id in this per-position list
     case modality(query: Modality, key: Modality)  // e.g. image queries on text keys
+    case custom(MaskPredicate)    // a script function, evaluated once per layout
     case and(Mask, Mask)
     case or(Mask, Mask)
     case not(Mask)
@@ -54,6 +55,11 @@ public indirect enum Mask: Hashable, Sendable, CustomStringConvertible {
 
     /// Whether `query` may attend to `key` in `layout`.
     public func allows(_ q: Int, _ k: Int, in layout: SequenceLayout) -> Bool {
+        allows(q, k, in: layout, Dictionary(predicates.map { (ObjectIdentifier($0), $0.allowed(layout)) }, uniquingKeysWith: { a, _ in a }))
+    }
+
+    /// `allows`, with each script predicate's matrix of `layout` already at hand.
+    func allows(_ q: Int, _ k: Int, in layout: SequenceLayout, _ custom: [ObjectIdentifier: [Bool]]) -> Bool {
         switch self {
         case .full: return true
         case .none: return false
@@ -66,9 +72,10 @@ public indirect enum Mask: Hashable, Sendable, CustomStringConvertible {
         case .sameDocument: return layout[q].document == layout[k].document
         case .documents(let ids): return q < ids.count && k < ids.count && ids[q] == ids[k]
         case .modality(let mq, let mk): return Self.modality(layout[q].kind) == mq && Self.modality(layout[k].kind) == mk
-        case .and(let a, let b): return a.allows(q, k, in: layout) && b.allows(q, k, in: layout)
-        case .or(let a, let b): return a.allows(q, k, in: layout) || b.allows(q, k, in: layout)
-        case .not(let a): return !a.allows(q, k, in: layout)
+        case .custom(let p): return custom[ObjectIdentifier(p)]![q * layout.count + k]
+        case .and(let a, let b): return a.allows(q, k, in: layout, custom) && b.allows(q, k, in: layout, custom)
+        case .or(let a, let b): return a.allows(q, k, in: layout, custom) || b.allows(q, k, in: layout, custom)
+        case .not(let a): return !a.allows(q, k, in: layout, custom)
         }
     }
 
@@ -91,6 +98,7 @@ public indirect enum Mask: Hashable, Sendable, CustomStringConvertible {
         case .sameDocument: return "same_document"
         case .documents(let ids): return "document(\(ids.count > 8 ? "\(ids.prefix(8))…" : "\(ids)"))"
         case .modality(let q, let k): return "\(q.rawValue)_to_\(k.rawValue)"
+        case .custom(let p): return p.name
         case .or(let a, let b): return wrap("\(a.render(parent: 1)) | \(b.render(parent: 1))", 1)
         case .and(let a, let b): return wrap("\(a.render(parent: 2)) & \(b.render(parent: 2))", 2)
         case .not(let a): return "~" + a.render(parent: 3)

@@ -8,6 +8,7 @@ import TensorGraph
 ///     {"prefix": {"n": 4}}  {"window": {"n": 3}}  {"document": {"ids": [0, 0, 1]}}
 ///     {"modality": {"query": "image", "key": "text"}}
 ///     {"and": [A, B]}  {"or": [A, B]}  {"not": A}
+///     {"script": {"name": "f"}}   (a script function: only a session that defines f reads it back)
 ///
 /// tfs writes `and`/`or` with two parts (so reading gives back the same tree) and reads two or
 /// more (folded from the left). docs/architecture.md gives the evaluation rule of each kind.
@@ -33,26 +34,32 @@ extension Mask {
         case .and(let a, let b): return ["and": [a.jsonObject, b.jsonObject]]
         case .or(let a, let b): return ["or": [a.jsonObject, b.jsonObject]]
         case .not(let a): return ["not": a.jsonObject]
+        case .custom(let p): return ["script": ["name": p.name]]
         }
     }
 
     /// The mask this JSON text encodes. The text is untrusted: anything else, or a mask taller
     /// than `maxDepth`, is a `TensorGraphError` naming the offending part.
-    public init(json text: String) throws {
+    public init(json text: String, predicates: (String) throws -> MaskPredicate = Mask.noPredicates) throws {
         let value: Any
         do { value = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) } catch {
             throw TensorGraphError("mask JSON is not JSON: \(error.localizedDescription)")
         }
-        self = try Mask(jsonObject: value, depth: 1)
+        self = try Mask(jsonObject: value, depth: 1, predicates: predicates)
     }
 
     /// Reads a checkpoint's "mask" entry: JSON (written since masks became data) or, in older
-    /// checkpoints, the mask's text.
-    public init(saved text: String) throws {
-        if text.drop(while: \.isWhitespace).first == "{" { try self.init(json: text) } else { try self.init(parsing: text) }
+    /// checkpoints, the mask's text. `predicates` finds the script functions it names.
+    public init(saved text: String, predicates: (String) throws -> MaskPredicate = Mask.noPredicates) throws {
+        if text.drop(while: \.isWhitespace).first == "{" { try self.init(json: text, predicates: predicates) } else { try self.init(parsing: text) }
     }
 
-    private init(jsonObject value: Any, depth: Int) throws {
+    /// Where no script functions are defined (a plain reader): a script mask is refused by name.
+    public static func noPredicates(_ name: String) throws -> MaskPredicate {
+        throw TensorGraphError("the mask uses the script function '\(name)', which only a session that defines it can evaluate")
+    }
+
+    private init(jsonObject value: Any, depth: Int, predicates: (String) throws -> MaskPredicate) throws {
         guard depth <= Mask.maxDepth else { throw TensorGraphError("mask JSON nested too deeply (limit \(Mask.maxDepth))") }
         guard let object = value as? [String: Any], object.count == 1, let (kind, body) = object.first else {
             throw TensorGraphError("mask JSON: each mask must be an object with one key (its kind), got \(Self.shown(value))")
@@ -68,7 +75,7 @@ extension Mask {
             guard let list = body as? [Any], list.count >= 2 else {
                 throw TensorGraphError("mask JSON: \"\(kind)\" takes a list of at least two masks, got \(Self.shown(body))")
             }
-            return try list.map { try Mask(jsonObject: $0, depth: depth + 1) }
+            return try list.map { try Mask(jsonObject: $0, depth: depth + 1, predicates: predicates) }
         }
         func size(_ f: [String: Any]) throws -> Int {
             guard let n = f["n"] as? Int, (1...Mask.maxSize).contains(n) else {
@@ -104,9 +111,14 @@ extension Mask {
             let folded = list.enumerated().map { $1.height + n - Swift.max($0, 1) }.max()!
             guard folded <= Mask.maxDepth else { throw TensorGraphError("mask JSON nested too deeply (limit \(Mask.maxDepth))") }
             self = list.dropFirst().reduce(list[0]) { kind == "and" ? .and($0, $1) : .or($0, $1) }
-        case "not": self = .not(try Mask(jsonObject: body, depth: depth + 1))
+        case "not": self = .not(try Mask(jsonObject: body, depth: depth + 1, predicates: predicates))
+        case "script":
+            guard let name = try fields(["name"])["name"] as? String, !name.isEmpty else {
+                throw TensorGraphError("mask JSON: \"script\"'s name must be a function's name")
+            }
+            self = .custom(try predicates(name))
         default:
-            throw TensorGraphError("mask JSON: unknown kind \"\(kind)\" (kinds: bidirectional, nothing, causal, same_image, same_document, prefix, window, document, modality, and, or, not)")
+            throw TensorGraphError("mask JSON: unknown kind \"\(kind)\" (kinds: bidirectional, nothing, causal, same_image, same_document, prefix, window, document, modality, and, or, not, script)")
         }
     }
 

@@ -22,6 +22,7 @@ public struct MaskMatrix: Sendable {
 
     /// A mask under which some query sees no key is an error (its softmax would be over nothing).
     public func validate() throws {
+        try mask.check(layout)
         for q in 0..<count where !(0..<count).contains(where: { self[q, $0] }) {
             throw TensorGraphError("mask \(mask) leaves \(layout.describe(q)) with no key to attend to in layout '\(layout)'")
         }
@@ -49,9 +50,12 @@ extension Mask {
     /// [queries × keys]: the one evaluation of a mask over a layout (the dense matrix, the
     /// feeder's rows and the step plans' blocks all read it).
     public func allowed(queries: Range<Int>, keys: Range<Int>, in layout: SequenceLayout) -> [Bool] {
+        // Script predicates are evaluated over the whole layout once (and kept); every pair then
+        // reads them, so no mask ever needs more than the one output matrix.
+        let custom = Dictionary(predicates.map { (ObjectIdentifier($0), $0.allowed(layout)) }, uniquingKeysWith: { a, _ in a })
         var out = [Bool](repeating: false, count: queries.count * keys.count)
         for (i, q) in queries.enumerated() {
-            for (j, k) in keys.enumerated() where allows(q, k, in: layout) { out[i * keys.count + j] = true }
+            for (j, k) in keys.enumerated() where allows(q, k, in: layout, custom) { out[i * keys.count + j] = true }
         }
         return out
     }

@@ -128,7 +128,7 @@ public final class ShapesClassifier {
             if forwards[n] == nil {
                 let input = Tensor.input("images", [n, config.side, config.side, 3])
                 let f = try forward(input)
-                forwards[n] = (Plan([f.features.node] + f.logits.map(\.node)), input.node)
+                forwards[n] = (try Plan([f.features.node] + f.logits.map(\.node)), input.node)
             }
             let (plan, input) = forwards[n]!
             let results = try plan.run([input: TensorData(shape: [n, config.side, config.side, 3], values: part.flatMap { $0 })])
@@ -225,7 +225,7 @@ public final class ShapesClassifierTrainer {
         targets = ShapesClassifier.heads.map { Tensor.input("\($0.name).targets", [batch]) }
         let loss = try classifier.loss(images: images, targets: targets)
         let params = classifier.parameters.all
-        plan = Plan([loss.node] + (try loss.gradients(wrt: params)).map(\.node))
+        plan = try Plan([loss.node] + (try loss.gradients(wrt: params)).map(\.node))
         optimizer = AdamW(params.map { $0.node.storage! }, weightDecay: 0)
     }
 

@@ -57,7 +57,7 @@ public struct BitsPerByte {
         let rowsPerRun = min(batch, rows.count)
         let x = try BatchInputs(batch: rowsPerRun, length: length, config: model.config)
         let losses = try positionLosses(x)
-        let plan = Plan([losses.node])
+        let plan = try Plan([losses.node])
         let feeder = BatchFeeder(model: model)
         var totals = [Double](repeating: 0, count: pieces), firstPiece = 0, rng = RNG(seed: 0)
         for start in stride(from: 0, to: rows.count, by: rowsPerRun) {

@@ -24,6 +24,7 @@ public struct BatchFeeder {
         let c = model.config, (b, t, p) = (rows.count, rows[0].count, c.patchSize)
         var tokens = [Float](), targets = [Float](), patches = [Float](repeating: 0, count: b * t * p)
         var noise = patches, isPatch = [Float](repeating: 0, count: b * t), learned = isPatch, time = [Float](repeating: 0, count: b * t * c.timeFeatures)
+        var diffusionTime = isPatch, snr = isPatch
         var cosines = [Float](), sines = [Float](), masks = [Float](), blocks = [Float]()
         var slots = ImageSlots(slots: x.imageSlots, patches: c.patchesPerImage ?? 0, positions: b * t)
         for (r, row) in rows.enumerated() {
@@ -31,6 +32,7 @@ public struct BatchFeeder {
             targets += row.lmTarget.map { Float($0 ?? -1) }
             let tables = model.ropeTables(row.positions)
             cosines += tables.cos; sines += tables.sin
+            try self.masks.mask.check(row.layout)   // a script predicate's error, not "no key to attend"
             let evaluated = self.masks[row.layout]
             masks += evaluated.dense; blocks += evaluated.blocks
             var position = 0
@@ -46,6 +48,8 @@ public struct BatchFeeder {
                     let pos = position + 1 + k, base = (r * t + pos) * p
                     isPatch[r * t + pos] = 1
                     learned[r * t + pos] = step > 0 ? 1 : 0   // clean context images take no diffusion loss
+                    diffusionTime[r * t + pos] = Float(step) / Float(process.steps)
+                    snr[r * t + pos] = signal * signal / max(spread * spread, 1e-12)
                     for j in 0..<p {
                         let pair = process.training(image[k * p + j], eps[k * p + j], signal: signal, noise: spread)
                         patches[base + j] = pair.xt; noise[base + j] = pair.target
@@ -66,6 +70,7 @@ public struct BatchFeeder {
         return Dictionary(uniqueKeysWithValues: [
             data(x.tokens, tokens), data(x.targets, targets), data(x.patches, patches), data(x.noise, noise),
             data(x.isPatch, isPatch), data(x.learned, learned), data(x.time, time), data(x.cos, cosines), data(x.sin, sines), data(x.mask, masks), data(x.blocks, blocks),
+            data(x.diffusionTime, diffusionTime), data(x.snr, snr),
         ] + slots.feeds(x))
     }
 }

@@ -33,6 +33,9 @@ public struct ModelConfig: Equatable, Sendable, Codable {
     /// `firstCode` on) learned with the LM loss alone, and the model has no patch encoder,
     /// decoder or diffusion. Nil for Transfusion.
     public var codebook: Codebook?
+    /// Pieces written in a script, by slot ("encoder", "decoder", "norm", "mlp") → the function's name: a model
+    /// with them is rebuilt only where those functions are defined. Nil for built-in pieces.
+    public var pieces: [String: String]?
 
     /// SwiGLU hidden width.
     public var hidden: Int { (8 * dim / 3 + 31) / 32 * 32 }
@@ -68,6 +71,7 @@ public struct ModelConfig: Equatable, Sendable, Codable {
             ?? outside("schedule steps", schedule.steps, 1...Self.maxDiffusionSteps)
             ?? outside("tokenizer merges", tokenizer.merges.count, 0...Self.maxMerges) { return p }
         guard dim % heads == 0, headDim % 2 == 0 else { return "the model config's dim \(dim) must split into \(heads) heads of an even size" }
+        if let problem = schedule.problem { return "the model config's noise schedule: \(problem)" }
         if case .cosine(_, let offset) = schedule, !(0..<1).contains(offset) {
             return "the model config's cosine schedule offset must be in [0, 1), got \(offset)"
         }
@@ -95,7 +99,7 @@ public struct ModelConfig: Equatable, Sendable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case dim, layers, heads, vocabulary, tokenizer, patchSize, timeFeatures, imageSide, channels, latent, schedule, objective, encoder, codebook
+        case dim, layers, heads, vocabulary, tokenizer, patchSize, timeFeatures, imageSide, channels, latent, schedule, objective, encoder, codebook, pieces
     }
 
     /// Fields added after a checkpoint was written take their defaults.
@@ -115,6 +119,10 @@ public struct ModelConfig: Equatable, Sendable, Codable {
         objective = try c.decodeIfPresent(DiffusionObjective.self, forKey: .objective) ?? d.objective
         encoder = try c.decodeIfPresent(PatchEncoder.self, forKey: .encoder) ?? d.encoder
         codebook = try c.decodeIfPresent(Codebook.self, forKey: .codebook)
+        pieces = try c.decodeIfPresent([String: String].self, forKey: .pieces)
+        if let slot = pieces?.keys.first(where: { !ModelPieces.slots.contains($0) }) {
+            throw DecodingError.dataCorruptedError(forKey: .pieces, in: c, debugDescription: "unknown piece '\(slot)' (tfs has \(ModelPieces.slots.joined(separator: ", ")) pieces)")
+        }
         // Written for readers of the file; a checkpoint whose count disagrees is damaged.
         if let saved = try c.decodeIfPresent(Int.self, forKey: .vocabulary), saved != vocabulary {
             throw DecodingError.dataCorruptedError(forKey: .vocabulary, in: c, debugDescription: "the vocabulary is \(saved) but the tokenizer and codebook make \(vocabulary)")
@@ -129,5 +137,6 @@ public struct ModelConfig: Equatable, Sendable, Codable {
         try c.encode(imageSide, forKey: .imageSide); try c.encode(channels, forKey: .channels); try c.encode(latent, forKey: .latent)
         try c.encode(schedule, forKey: .schedule); try c.encode(objective, forKey: .objective); try c.encode(encoder, forKey: .encoder)
         try c.encodeIfPresent(codebook, forKey: .codebook)
+        try c.encodeIfPresent(pieces, forKey: .pieces)
     }
 }

@@ -21,6 +21,15 @@ public final class Parameters {
         return t
     }
 
+    /// A new parameter holding `values`.
+    @discardableResult
+    public func add(_ name: String, _ values: TensorData) -> Tensor {
+        precondition(tensors[name] == nil, "parameter \(name) defined twice")
+        let t = Tensor.parameter(values, name: name)
+        names.append(name); tensors[name] = t
+        return t
+    }
+
     public subscript(name: String) -> Tensor { tensors[name]! }
     public var all: [Tensor] { names.map { tensors[$0]! } }
     public var count: Int { all.reduce(0) { $0 + $1.count } }

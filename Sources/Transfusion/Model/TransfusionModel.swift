@@ -4,6 +4,9 @@ import TensorGraph
 /// The inputs of one training step for a batch of packed rows, as graph inputs fed per step.
 public struct BatchInputs {
     public let tokens, targets, patches, noise, isPatch, learned, time, cos, sin, mask: Tensor
+    /// Each patch's diffusion time t / T and signal-to-noise ratio [b, t, 1] (0 off patches):
+    /// what script loss terms weight by (the built-in losses do not read them).
+    public let diffusionTime, snr: Tensor
     /// The mask's `BlockMask` tile classes per row [batch, query tiles, key tiles]: built with
     /// the mask, once per layout, so attention does not classify tiles in every run.
     public let blocks: Tensor
@@ -31,6 +34,8 @@ public struct BatchInputs {
         isPatch = .input("is_patch", [b, t, 1])        // 1 at patch positions
         learned = .input("diffusion_mask", [b, t, 1])  // 1 at patches that take the diffusion loss
         time = .input("time", [b, t, c.timeFeatures])  // sinusoidal features of each image's t
+        diffusionTime = .input("diffusion_t", [b, t, 1])
+        snr = .input("snr", [b, t, 1])
         cos = .input("rope_cos", [b, 1, t, c.headDim]) // RoPE tables of each row's positions
         sin = .input("rope_sin", [b, 1, t, c.headDim])
         mask = .input("mask", [b, t, keys ?? t])             // 1 where a query may attend to a key
@@ -45,18 +50,20 @@ public struct BatchInputs {
     }
 }
 
-/// How the two losses combine: total = lm·L_LM + diffusion·L_diffusion. Scripts write it as
-/// `lm + 5 * diffusion`.
+/// How the losses combine: total = lm·L_LM + diffusion·L_diffusion + Σ weight·term. Scripts
+/// write it as `lm + 5 * diffusion` (+ `0.1 * term(f)`).
 public struct LossWeights: Equatable, Sendable, CustomStringConvertible {
     public var lm: Float = 1, diffusion: Float = 5
-    public init(lm: Float = 1, diffusion: Float = 5) { self.lm = lm; self.diffusion = diffusion }
+    /// Terms written in a script, in order.
+    public var terms: [LossTerm] = []
+    public init(lm: Float = 1, diffusion: Float = 5, terms: [LossTerm] = []) { self.lm = lm; self.diffusion = diffusion; self.terms = terms }
     public var description: String {
         func term(_ w: Float, _ name: String) -> String { w == 1 ? name : "\(w.formatted()) * \(name)" }
-        switch (lm, diffusion) {
-        case (0, _): return term(diffusion, "diffusion")
-        case (_, 0): return term(lm, "lm")
-        default: return term(lm, "lm") + " + " + term(diffusion, "diffusion")
-        }
+        let parts = [(lm, "lm"), (diffusion, "diffusion")].filter { $0.0 != 0 } + terms.map { ($0.weight, $0.name) }
+        return parts.isEmpty ? "0" : parts.map { term($0.0, $0.1) }.joined(separator: " + ")
+    }
+    public static func == (a: LossWeights, b: LossWeights) -> Bool {
+        a.lm == b.lm && a.diffusion == b.diffusion && a.terms.map(\.name) == b.terms.map(\.name) && a.terms.map(\.weight) == b.terms.map(\.weight)
     }
 }
 
@@ -69,9 +76,31 @@ public struct TransfusionModel {
     public var mask: Mask
     public var process: DiffusionProcess { DiffusionProcess(schedule: config.schedule, objective: config.objective) }
 
+    /// Script-defined pieces standing in for built-in ones (none by default).
+    public let pieces: ModelPieces
+
     public init(_ config: ModelConfig, mask: Mask = .transfusion, seed: UInt64 = 0) {
+        self.init(config, mask: mask, seed: seed, pieces: ModelPieces()) { _, _, _, _, _ in }
+    }
+
+    /// A model with script pieces, which are called once here to make their weights (where the
+    /// built-in pieces make theirs) and may throw.
+    public init(_ config: ModelConfig, mask: Mask = .transfusion, seed: UInt64 = 0, pieces: ModelPieces) throws {
+        var config = config
+        config.pieces = pieces.isEmpty ? nil : pieces.names
+        let d = config.dim
+        try self.init(config, mask: mask, seed: seed, pieces: pieces) { piece, prefix, input, output, parameters in
+            // Placeholders of one position: the piece builds (and so makes its weights), nothing runs.
+            _ = try Self.run(piece, prefix, .input("piece_input", [1, 1, input]), .input("piece_time", [1, 1, d]), parameters, returns: [1, 1, output])
+        }
+    }
+
+    /// Makes the parameters in their fixed order; `materialize(piece, prefix, input width,
+    /// output width, parameters)` runs a script piece where the built-in one makes its weights.
+    private init(_ config: ModelConfig, mask: Mask, seed: UInt64, pieces: ModelPieces,
+                 materialize: (ModelPieces.Piece, String, Int, Int, Parameters) throws -> Void) rethrows {
         if config.encoder == .unet, let problem = UNet.problem(config) { preconditionFailure(problem) }
-        self.config = config; self.mask = mask
+        self.config = config; self.mask = mask; self.pieces = pieces
         parameters = Parameters(seed: seed)
         let (d, p, h) = (config.dim, config.patchSize, config.hidden)
         let std = 1 / Float(d).squareRoot()
@@ -79,30 +108,62 @@ public struct TransfusionModel {
         // A codebook model (Chameleon) reads images as tokens: no patch encoder or decoder.
         let patches = config.codebook == nil
         if patches { parameters.make("embed.time1", [config.timeFeatures, d], std: 1 / Float(config.timeFeatures).squareRoot()) }
-        // The linear encoder's parameters (a U-Net model makes its own after all the others).
-        if patches && config.encoder == .linear {
+        // The linear encoder's parameters (a U-Net model makes its own after all the others;
+        // a script encoder makes its own here).
+        if patches && config.encoder == .linear, let encoder = pieces.encoder { try materialize(encoder, "encoder", p, d, parameters) }
+        if patches && config.encoder == .linear && pieces.encoder == nil {
             parameters.make("embed.time2", [d, p], std: std * 0.1)
             parameters.make("embed.patches", [p, d], std: 1 / Float(p).squareRoot())
+        }
+        // A script norm or MLP makes its weights where the built-in one makes its own.
+        func norm(_ name: String) throws {
+            if let piece = pieces.norm { try materialize(piece, name, d, d, parameters) } else { parameters.make(name, [d], fill: 1) }
         }
         for l in 0..<config.layers {
             for w in ["wq", "wk", "wv"] { parameters.make("block\(l).attn.\(w)", [d, d], std: std) }
             parameters.make("block\(l).attn.wo", [d, d], std: std / Float(2 * config.layers).squareRoot())
-            parameters.make("block\(l).attn_norm", [d], fill: 1)
-            parameters.make("block\(l).mlp.gate", [d, h], std: std)
-            parameters.make("block\(l).mlp.up", [d, h], std: std)
-            parameters.make("block\(l).mlp.down", [h, d], std: 1 / Float(h).squareRoot() / Float(2 * config.layers).squareRoot())
-            parameters.make("block\(l).mlp_norm", [d], fill: 1)
+            try norm("block\(l).attn_norm")
+            if let mlp = pieces.mlp {
+                try materialize(mlp, "block\(l).mlp", d, d, parameters)
+            } else {
+                parameters.make("block\(l).mlp.gate", [d, h], std: std)
+                parameters.make("block\(l).mlp.up", [d, h], std: std)
+                parameters.make("block\(l).mlp.down", [h, d], std: 1 / Float(h).squareRoot() / Float(2 * config.layers).squareRoot())
+            }
+            try norm("block\(l).mlp_norm")
         }
-        parameters.make("final_norm", [d], fill: 1)
+        try norm("final_norm")
         parameters.make("head.tokens", [d, config.vocabulary], std: std)
         switch config.encoder {
         case _ where !patches: break
+        case .linear where pieces.decoder != nil: try materialize(pieces.decoder!, "decoder", d, p, parameters)
         case .linear: parameters.make("head.patches", [d, p], std: std)
         case .unet: unet.makeParameters()
         }
     }
 
-    public struct Losses { public let total, lm, diffusion: Tensor }
+    /// A script piece's output for `input`, which must have the shape the model goes on with.
+    func piece(_ piece: ModelPieces.Piece, _ slot: String, _ input: Tensor, _ x: BatchInputs, returns shape: [Int]) throws -> Tensor {
+        try Self.run(piece, slot, input, timeEmbedding(x), parameters, returns: shape)
+    }
+
+    private static func run(_ piece: ModelPieces.Piece, _ slot: String, _ input: Tensor, _ time: Tensor,
+                            _ parameters: Parameters, returns shape: [Int]) throws -> Tensor {
+        let out = try piece.call(input, time, PieceParameters(parameters, prefix: slot))
+        guard out.shape == shape else {
+            throw TensorGraphError("the \(slot) '\(piece.name)' returns \(Shape.describe(out.shape)) for \(Shape.describe(input.shape)); the model needs \(Shape.describe(shape))")
+        }
+        return out
+    }
+
+    /// The timestep embedding script pieces receive: silu(time features · embed.time1) [.., dim].
+    func timeEmbedding(_ x: BatchInputs) throws -> Tensor { try x.time.matmul(parameters["embed.time1"]).silu() }
+
+    public struct Losses {
+        public let total, lm, diffusion: Tensor
+        /// The script terms' values (unweighted), in the order of `LossWeights.terms`.
+        public var extra: [(name: String, value: Tensor)] = []
+    }
 
     /// The graph of both losses for a batch, combined as `weights` say (default L_LM + 5·L_diffusion).
     public func losses(_ x: BatchInputs, weights: LossWeights = LossWeights()) throws -> Losses {
@@ -112,10 +173,26 @@ public struct TransfusionModel {
         if config.codebook != nil { return Losses(total: try lm * weights.lm, lm: lm, diffusion: .full([], 0)) }
         // Diffusion: MSE against the objective's target (ε by default) over noised patches only
         // (clean context images, like an edit's source, are not learned).
-        let error = try (patchPrediction(f, x) - x.noise) * x.learned
+        let prediction = try patchPrediction(f, x)
+        let error = try (prediction - x.noise) * x.learned
         let patchValues = try x.learned.sum() * Float(config.patchSize)
         let diffusion = try error.square().sum() / patchValues.maximum(.scalar(1))
-        return Losses(total: try lm * weights.lm + diffusion * weights.diffusion, lm: lm, diffusion: diffusion)
+        var total = try lm * weights.lm + diffusion * weights.diffusion
+        var extra: [(name: String, value: Tensor)] = []
+        if !weights.terms.isEmpty {
+            let outputs = LossOutputs(hidden: f.hidden, prediction: prediction, target: x.noise, learned: x.learned, patches: x.patches,
+                                      t: x.diffusionTime, snr: x.snr, time: try timeEmbedding(x), logits: try tokenLogits(f.hidden), targets: x.targets)
+            for term in weights.terms {
+                let value = try term.compute(outputs)
+                guard value.shape.isEmpty || value.shape.allSatisfy({ $0 == 1 }) else {
+                    throw TensorGraphError("the loss term '\(term.name)' returns \(Shape.describe(value.shape)); a loss term is one number (take .mean() or .sum())")
+                }
+                let scalar = try value.reshape([])
+                extra.append((term.name, scalar))
+                total = try total + scalar * term.weight
+            }
+        }
+        return Losses(total: total, lm: lm, diffusion: diffusion, extra: extra)
     }
 
     /// Keys and values of earlier positions, per layer [batch, heads, slots, headDim] (after RoPE).
@@ -143,9 +220,13 @@ public struct TransfusionModel {
         case _ where config.codebook != nil:
             patches = tokens; encoding = nil   // images are tokens
         case .linear:
-            // The noisy patch plus the timestep embedding, through one matrix.
-            let timeEmbedding = try x.time.matmul(P["embed.time1"]).silu().matmul(P["embed.time2"])
-            patches = try (x.patches + timeEmbedding).matmul(P["embed.patches"]); encoding = nil
+            if let encoder = pieces.encoder {
+                patches = try piece(encoder, "encoder", x.patches, x, returns: x.tokens.shape + [config.dim])
+            } else {
+                // The noisy patch plus the timestep embedding, through one matrix.
+                patches = try (x.patches + timeEmbedding(x).matmul(P["embed.time2"])).matmul(P["embed.patches"])
+            }
+            encoding = nil
         case .unet where x.imageSlots == 0:
             patches = tokens; encoding = nil   // no position of these inputs is a patch
         case .unet:
@@ -153,15 +234,24 @@ public struct TransfusionModel {
         }
         var h = config.codebook == nil ? try Tensor.select(x.isPatch, patches, tokens) : tokens
         var keys: [Tensor] = [], values: [Tensor] = []
+        // A script norm or MLP acts on each position alone, so a KV cache stays exact.
+        func norm(_ h: Tensor, _ name: String) throws -> Tensor {
+            if let piece = pieces.norm { return try self.piece(piece, name, h, x, returns: h.shape) }
+            return try h.rmsNorm(weight: P[name])
+        }
         for l in 0..<config.layers {
-            let a = try attention(try h.rmsNorm(weight: P["block\(l).attn_norm"]), layer: l, x, cache: cache)
+            let a = try attention(try norm(h, "block\(l).attn_norm"), layer: l, x, cache: cache)
             keys.append(a.k); values.append(a.v)
             h = try h + a.out
-            let n = try h.rmsNorm(weight: P["block\(l).mlp_norm"])
-            let gated = try n.matmul(P["block\(l).mlp.gate"]).swiglu(n.matmul(P["block\(l).mlp.up"]))
-            h = try h + gated.matmul(P["block\(l).mlp.down"])
+            let n = try norm(h, "block\(l).mlp_norm")
+            if let mlp = pieces.mlp {
+                h = try h + piece(mlp, "block\(l).mlp", n, x, returns: n.shape)
+            } else {
+                let gated = try n.matmul(P["block\(l).mlp.gate"]).swiglu(n.matmul(P["block\(l).mlp.up"]))
+                h = try h + gated.matmul(P["block\(l).mlp.down"])
+            }
         }
-        return Forward(hidden: try h.rmsNorm(weight: P["final_norm"]), keys: keys, values: values, encoding: encoding)
+        return Forward(hidden: try norm(h, "final_norm"), keys: keys, values: values, encoding: encoding)
     }
 
     /// Next-token logits [.., vocabulary] from final hidden states.
@@ -175,6 +265,7 @@ public struct TransfusionModel {
     /// linear head, or the U-Net's up path over whole images (0 off the patches).
     public func patchPrediction(_ f: Forward, _ x: BatchInputs) throws -> Tensor {
         if config.codebook != nil { return .full(x.patches.shape, 0) }
+        if let decoder = pieces.decoder { return try piece(decoder, "decoder", f.hidden, x, returns: x.patches.shape) }
         guard config.encoder == .unet else { return try patchPrediction(f.hidden) }
         guard let encoding = f.encoding else { return .full(x.patches.shape, 0) }   // inputs without image slots
         return try unetPrediction(f.hidden, encoding, x)

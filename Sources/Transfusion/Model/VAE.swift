@@ -178,7 +178,7 @@ public final class VAE {
         if encoders[images.shape] == nil {
             let input = Tensor.input("images", images.shape)
             let (m, v) = try encoder(input.permute([0, 3, 1, 2]))
-            encoders[images.shape] = (Plan([try m.permute([0, 2, 3, 1]).node, try v.permute([0, 2, 3, 1]).node]), input.node)
+            encoders[images.shape] = (try Plan([try m.permute([0, 2, 3, 1]).node, try v.permute([0, 2, 3, 1]).node]), input.node)
         }
         let (plan, input) = encoders[images.shape]!
         let out = try plan.run([input: images])
@@ -192,7 +192,7 @@ public final class VAE {
         }
         if decoders[latents.shape] == nil {
             let input = Tensor.input("latents", latents.shape)
-            decoders[latents.shape] = (Plan([try decoder(input.permute([0, 3, 1, 2])).permute([0, 2, 3, 1]).node]), input.node)
+            decoders[latents.shape] = (try Plan([try decoder(input.permute([0, 3, 1, 2])).permute([0, 2, 3, 1]).node]), input.node)
         }
         let (plan, input) = decoders[latents.shape]!
         return try plan.run([input: latents])[0]

@@ -29,7 +29,7 @@ public final class VAETrainer {
         noise = Tensor.input("noise", [batch, vae.config.channels, latent, latent])
         let losses = try vae.losses(images: images, noise: noise)
         let params = vae.parameters.all
-        plan = Plan([losses.total.node, losses.reconstruction.node, losses.kl.node] + (try losses.total.gradients(wrt: params)).map(\.node))
+        plan = try Plan([losses.total.node, losses.reconstruction.node, losses.kl.node] + (try losses.total.gradients(wrt: params)).map(\.node))
         optimizer = AdamW(params.map { $0.node.storage! }, weightDecay: 0)
     }
 

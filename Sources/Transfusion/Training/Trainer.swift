@@ -29,7 +29,12 @@ public final class Trainer {
 
     public struct Record: Equatable, Sendable {
         public let step: Int; public let total, lm, diffusion: Float
-        public var isFinite: Bool { total.isFinite && lm.isFinite && diffusion.isFinite }
+        /// The script loss terms' values (unweighted), in the order of `Options.loss.terms`.
+        public var extra: [Float] = []
+        public init(step: Int, total: Float, lm: Float, diffusion: Float, extra: [Float] = []) {
+            self.step = step; self.total = total; self.lm = lm; self.diffusion = diffusion; self.extra = extra
+        }
+        public var isFinite: Bool { total.isFinite && lm.isFinite && diffusion.isFinite && extra.allSatisfy(\.isFinite) }
         /// "loss 10.5 (LM 5.56, diffusion nan)", for messages.
         public var summary: String {
             func show(_ x: Float) -> String { x.isNaN ? "nan" : x.isFinite ? String(format: "%.6g", x) : "\(x)" }
@@ -82,9 +87,10 @@ public final class Trainer {
         inputs = try BatchInputs(batch: options.batch, length: options.length, imageSlots: options.batch * perRow, config: model.config)
         losses = try model.losses(inputs, weights: options.loss)
         let params = model.parameters.all
-        plan = Plan([losses.total.node, losses.lm.node, losses.diffusion.node] + (try losses.total.gradients(wrt: params)).map(\.node))
+        let scalars = [losses.total.node, losses.lm.node, losses.diffusion.node] + losses.extra.map(\.value.node)
+        plan = try Plan(scalars + (try losses.total.gradients(wrt: params)).map(\.node))
         optimizer = AdamW(params.map { $0.node.storage! }, clip: options.clip)
-        gradients = (0..<params.count).map { [plan] in plan.outputBuffer($0 + 3) }
+        gradients = (0..<params.count).map { [plan] in plan.outputBuffer($0 + scalars.count) }
         feeder = BatchFeeder(model: model)
         policy = options.policy(codebook: model.config.codebook)
     }
@@ -122,7 +128,8 @@ public final class Trainer {
         // the losses are not finite, and a real failure otherwise.
         var failure: Error?
         do { try plan.run() } catch { failure = error }
-        let record = Record(step: step, total: plan.scalar(0), lm: plan.scalar(1), diffusion: plan.scalar(2))
+        let record = Record(step: step, total: plan.scalar(0), lm: plan.scalar(1), diffusion: plan.scalar(2),
+                            extra: losses.extra.indices.map { plan.scalar(3 + $0) })
         if let failure, record.isFinite { throw failure }
         // AdamW applies nothing when the gradient norm is not finite.
         let norm = record.isFinite ? optimizer.step(gradients, lr: Float(options.lr.rate(step, total: options.steps))) : .nan
@@ -162,7 +169,9 @@ public final class Trainer {
     func feedBatch() throws {
         let batch = try policy.batch(options.batch, from: data, packer: packer,
                                      patchifier: patchifier, rng: &rng)
-        for (node, value) in try feeder.values(batch.rows, images: batch.images, inputs: inputs, stepLimits: batch.stepLimits, rng: &rng) {
+        // Inputs no loss reads (the diffusion time and SNR, unless a script term does) are not in the plan.
+        for (node, value) in try feeder.values(batch.rows, images: batch.images, inputs: inputs, stepLimits: batch.stepLimits, rng: &rng)
+            where plan.buffer(node) != nil {
             try plan.set(node, value)
         }
     }
@@ -204,7 +213,7 @@ public final class Trainer {
             feeds.append(try feeder.values(batch.rows, images: batch.images, inputs: inputs, stepLimits: batch.stepLimits, rng: &rng))
             lmTargets.append(batch.lmTargets); patchValues.append(batch.patchValues)
         }
-        let plan = heldOut?.plan ?? Plan([losses.total.node, losses.lm.node, losses.diffusion.node])
+        let plan = try heldOut?.plan ?? Plan([losses.total.node, losses.lm.node, losses.diffusion.node])
         heldOut = HeldOutSet(plan: plan, feeds: feeds, lmTargets: lmTargets, patchValues: patchValues)
     }
 
@@ -216,7 +225,7 @@ public final class Trainer {
         var lm = 0.0, diffusion = 0.0
         for (i, feed) in set.feeds.enumerated() {
             try cancellation.check("evaluation", "after \(i) of \(set.feeds.count) held-out batches")
-            for (node, value) in feed { try set.plan.set(node, value) }
+            for (node, value) in feed where set.plan.buffer(node) != nil { try set.plan.set(node, value) }
             try set.plan.run()
             lm += Double(set.plan.scalar(1)) * Double(set.lmTargets[i])
             diffusion += Double(set.plan.scalar(2)) * Double(set.patchValues[i])

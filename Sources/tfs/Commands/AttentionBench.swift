@@ -20,7 +20,7 @@ struct AttentionBench {
         func plans(skipTiles: Bool) throws -> (forward: Plan, both: Plan) {
             let out = try Tensor.attention(q, k, v, mask: .constant(matrix.tensorData), skipTiles: skipTiles)
             let loss = try out.square().sum()
-            return (Plan([out.node]), Plan([loss.node] + (try loss.gradients(wrt: [q, k, v])).map(\.node)))
+            return (try Plan([out.node]), try Plan([loss.node] + (try loss.gradients(wrt: [q, k, v])).map(\.node)))
         }
         var lines = [
             "layout: \(spec) (\(n) tokens, 4 images), mask causal | same_image, \(heads) heads × \(headDim)",
@@ -46,7 +46,7 @@ struct AttentionBench {
             let mask = Tensor.constant(TensorData(shape: [batch, 128, 128], values: Array([[Float]](repeating: row, count: batch).joined())))
             let out = try Tensor.attention(q, k, v, mask: mask)
             let loss = try out.square().sum()
-            let forward = Plan([out.node]), both = Plan([loss.node] + (try loss.gradients(wrt: [q, k, v])).map(\.node))
+            let forward = try Plan([out.node]), both = try Plan([loss.node] + (try loss.gradients(wrt: [q, k, v])).map(\.node))
             let suite = BenchSuite(size: 0)
             for threads in [1, 2] {
                 BLAS.setThreads(threads)

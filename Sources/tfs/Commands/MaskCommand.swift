@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Script
+import ScriptLibrary
 import Visual
 
 /// `tfs mask LAYOUT --mask EXPR [-o FILE]`: a mask for a layout, in the terminal or to a file.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Script
+import ScriptLibrary
 import Visual
 
 /// `tfs notebook FILE.tfs -o OUT.ipynb -o OUT.html`: runs the script and writes it with its
@@ -58,7 +59,7 @@ struct NotebookCommand: ParsableCommand {
         Interrupts.installTermination()
         let script = try ScriptFile(path: file)
         let count = try script.cellCount(upTo: selection.cell)
-        let session = Session()
+        let session = Session(registry: .tfs)
         session.overrides = try ScriptFile.overrides(selection.settings)
         session.remember(file: script.path, source: script.source)
         let targets = outputs.isEmpty

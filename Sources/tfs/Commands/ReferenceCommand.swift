@@ -73,8 +73,8 @@ struct ReferenceCommand: ParsableCommand {
         let logits = try model.tokenLogits(f.hidden), prediction = try model.patchPrediction(f, inputs)
         let params = model.parameters.all
         let grads = try losses.total.gradients(wrt: params)
-        let plan = Plan([losses.total.node, losses.lm.node, losses.diffusion.node, logits.node, prediction.node] + grads.map(\.node))
-        for (node, value) in feeds { try plan.set(node, value) }
+        let plan = try Plan([losses.total.node, losses.lm.node, losses.diffusion.node, logits.node, prediction.node] + grads.map(\.node))
+        for (node, value) in feeds where plan.buffer(node) != nil { try plan.set(node, value) }
         try plan.run()
 
         var out = sampled

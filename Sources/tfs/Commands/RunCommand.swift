@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Script
+import ScriptLibrary
 
 /// `tfs run FILE.tfs`: runs the script's cells in order, printing each cell's output under a
 /// `── [N] title ──` header. Images are saved as files (next to the script, or in `--out`)
@@ -52,7 +53,7 @@ struct RunCommand: ParsableCommand {
         }
 
         if let metrics = selection.metrics { try OutputFile.checkWritable(metrics, option: "--metrics") }
-        let session = Session()
+        let session = Session(registry: .tfs)
         if check {
             session.remember(file: script.path, source: script.source)
             let problems = session.check(source: script.source, file: script.path)

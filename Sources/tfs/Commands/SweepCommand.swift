@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Script
+import ScriptLibrary
 import TensorGraph
 
 /// `tfs sweep SCRIPT --grid lr=1e-3,3e-4 --seeds 0,1 --out results.jsonl`: the script once per
@@ -51,7 +52,7 @@ struct SweepCommand: ParsableCommand {
         } catch let error as TensorGraphError { throw ValidationError(error.message) }
         let interrupt = InterruptFlag()
         let trial: ([Sweep.Setting], Int) -> Sweep.Outcome
-        do { trial = try sweep.scriptTrial(path: file, interrupt: interrupt) } catch let error as TensorGraphError {
+        do { trial = try sweep.scriptTrial(path: file, registry: .tfs, interrupt: interrupt) } catch let error as TensorGraphError {
             printError(error.message)
             throw ExitCode(65)
         }

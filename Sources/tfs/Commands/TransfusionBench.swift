@@ -68,10 +68,10 @@ struct TransfusionBench {
             let x = try BatchInputs(batch: batch, length: 128, config: config)
             let losses = try model.losses(x)
             let params = model.parameters.all
-            plan = Plan([losses.total.node] + (try losses.total.gradients(wrt: params)).map(\.node))
+            plan = try Plan([losses.total.node] + (try losses.total.gradients(wrt: params)).map(\.node))
             optimizer = AdamW(params.map { $0.node.storage! })
             gradients = (0..<params.count).map { [plan] in plan.outputBuffer($0 + 1) }
-            for (node, value) in try BatchFeeder(model: model).values(rows, images: images, inputs: x, rng: &rng) {
+            for (node, value) in try BatchFeeder(model: model).values(rows, images: images, inputs: x, rng: &rng) where plan.buffer(node) != nil {
                 try plan.set(node, value)
             }
             let inProducts = params.filter { $0.node.name != "embed.tokens" }.reduce(0) { $0 + $1.count }

@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Foundation
 import Script
+import ScriptLibrary
 import TensorGraph
 import Visual
 
@@ -18,7 +19,7 @@ final class REPL {
     let interactive: Bool
     let style: Style
     let errorStyle: Style
-    let session = Session()
+    let session = Session(registry: .tfs)
     private let source: LineSource
     /// `In [n]`: the number the next entry gets.
     private(set) var count = 1
@@ -262,8 +263,8 @@ final class REPL {
         let result = evaluate(expression, line: entryLine)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         var line = "Wall time: \(Self.formatSeconds(seconds))"
-        if result.failure == nil, result.value != nil, let tensor = SessionBridge.lastTensor(session) {
-            let plan = Plan([tensor.node])
+        if result.failure == nil, result.value != nil, let tensor = SessionBridge.lastTensor(session),
+           let plan = try? Plan([tensor.node]) {
             line += " · graph: \(plan.nodeCount) nodes, \(plan.steps.count) planned step\(plan.steps.count == 1 ? "" : "s"), "
                 + "peak \(GraphDOT.formatBytes(plan.peakBytes))"
         }

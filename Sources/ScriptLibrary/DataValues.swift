@@ -1,3 +1,4 @@
+import Script
 import Foundation
 import TensorGraph
 import Transfusion
@@ -10,15 +11,15 @@ protocol TrainingData: ScriptObject {
     var rng: RNG { get set }
 }
 
-extension TrainingData {
+extension Members where T: TrainingData {
     /// `data.take(n)`: the next n items, shown as images with captions or as texts.
-    func takeMethod(example: String) -> Builtin {
-        Builtin("take", "n", help: "n examples drawn as training draws them (at random, with replacement): captioned images (show them as a grid) or texts.",
-                example: example) { a in
+    func take(example: String) -> Builtin {
+        method("take", "n", "n examples drawn as training draws them (at random, with replacement): captioned images (show them as a grid) or texts.",
+               example: example) { data, a in
             let n = try a.size("n")
             guard n <= 10_000 else { throw a.error("n", "takes at most 10000 examples at once, got \(n)") }
-            let items = (0..<n).map { _ in self.dataset.draw(&self.rng) }
-            return .object(ExamplesValue(items, side: self.dataset.imageSide))
+            let items = (0..<n).map { _ in data.dataset.draw(&data.rng) }
+            return .object(ExamplesValue(items, side: data.dataset.imageSide))
         }
     }
 }
@@ -30,29 +31,24 @@ final class DatasetValue: TrainingData {
 
     init(_ dataset: any Dataset, seed: UInt64 = 0) { self.dataset = dataset; rng = RNG(seed: seed) }
 
-    var typeName: String { "dataset" }
+    static let type: ValueType = {
+        let m = Members<DatasetValue>("dataset")
+        return ValueType("dataset", help: "A dataset loaded from files or mixed from others: images(...), text(...), mixture(...).", fields: [
+            m.field("size", "The side of its images in pixels (None for text).") { $0.dataset.imageSide.map(Value.int) ?? Value.none } ,
+            m.field("count", "How many items it holds (None when it is unbounded, as a mixture).") { $0.dataset.count.map(Value.int) ?? Value.none },
+        ], methods: [
+            m.take(example: "shapes(size=16).take(8).save(\"/tmp/tfs-folder\")\nimages(\"/tmp/tfs-folder\").take(2)"),
+            m.method("split", "fraction=0.1, seed=0",
+                     "Two datasets with no item in common, (train, held_out), the second with about `fraction` of the items.",
+                     example: "shapes(size=16).take(8).save(\"/tmp/tfs-folder\")\ntrain_part, held = images(\"/tmp/tfs-folder\").split(0.25)") { data, a in
+                let fraction = try a.double("fraction")
+                let parts = try RuntimeError.located { try data.dataset.split(heldOut: fraction, seed: UInt64(max(0, try a.int("seed")))) }
+                return .tuple([.object(DatasetValue(parts.train)), .object(DatasetValue(parts.heldOut))])
+            },
+        ])
+    }()
+
     var description: String { dataset.description }
-    var memberNames: [String] { ["take", "split", "size", "count"] }
-
-    func member(_ name: String) throws -> Value? {
-        switch name {
-        case "take": return .builtin(takeMethod(example: "shapes(size=16).take(8).save(\"/tmp/tfs-folder\")\nimages(\"/tmp/tfs-folder\").take(2)"))
-        case "split": return .builtin(splitMethod)
-        case "size": return dataset.imageSide.map(Value.int) ?? Value.none
-        case "count": return dataset.count.map(Value.int) ?? Value.none
-        default: return nil
-        }
-    }
-
-    var splitMethod: Builtin {
-        Builtin("split", "fraction=0.1, seed=0",
-                help: "Two datasets with no item in common, (train, held_out), the second with about `fraction` of the items.",
-                example: "shapes(size=16).take(8).save(\"/tmp/tfs-folder\")\ntrain_part, held = images(\"/tmp/tfs-folder\").split(0.25)") { a in
-            let fraction = try a.double("fraction")
-            let parts = try MaskBuiltins.located { try self.dataset.split(heldOut: fraction, seed: UInt64(max(0, try a.int("seed")))) }
-            return .tuple([.object(DatasetValue(parts.train)), .object(DatasetValue(parts.heldOut))])
-        }
-    }
 }
 
 /// Examples drawn by `take`: captioned images shown as a grid, texts shown as text;
@@ -62,41 +58,37 @@ final class ExamplesValue: ScriptObject {
     let side: Int?
     init(_ items: [DatasetItem], side: Int?) { self.items = items; self.side = side }
 
-    var typeName: String { "examples" }
+    static let type: ValueType = {
+        let m = Members<ExamplesValue>("examples")
+        return ValueType("examples", help: "Examples drawn by take(n): captioned images shown as a grid, texts shown as text.", fields: [
+            m.field("captions", "The captions of the images, a list of strings.") { .list(ListRef($0.pairs.map { .string($0.caption) })) },
+            m.field("texts", "The text of every example (a caption, a document or an edit instruction).") { .list(ListRef($0.items.map { .string($0.text) })) },
+            m.field("count", "How many examples.") { .int($0.items.count) },
+            m.field("images", "The images as a [n, side, side, 3] tensor in [0, 1] (None for texts).") { e in
+                guard let side = e.side else { return Value.none }
+                return .tensor(.constant(TensorData(shape: [e.pairs.count, side, side, 3], values: e.pairs.flatMap(\.pixels))))
+            },
+        ], methods: [
+            m.method("save", "path",
+                     "Writes the examples: to a folder as an image folder (PNG files and metadata.jsonl, what images() reads), or to a .txt or .jsonl file as a text corpus (what text() reads).",
+                     example: "shapes(size=16).take(8).save(\"/tmp/tfs-folder\")") { e, a in
+                let path = try a.path("path")
+                let ext = (path as NSString).pathExtension.lowercased()
+                try RuntimeError.located {
+                    if ext == "txt" || ext == "jsonl" { return try TextCorpus.write(e.items.map(\.text), to: path) }
+                    guard let side = e.side, e.pairs.count == e.items.count else {
+                        throw TensorGraphError("only captioned images or edit triples make an image folder; save texts to a .txt or .jsonl file")
+                    }
+                    try ImageFolder.write(e.items, side: side, to: path, encode: ExamplesValue.png)
+                }
+                return .none
+            },
+        ])
+    }()
+
     var description: String { items.enumerated().map { "\($0.offset): \($0.element.text)" }.joined(separator: "\n") }
-    var memberNames: [String] { ["captions", "texts", "images", "count", "save"] }
     var pairs: [(pixels: [Float], caption: String)] {
         items.compactMap { item in item.pixels.map { ($0, item.text) } }
-    }
-
-    func member(_ name: String) throws -> Value? {
-        switch name {
-        case "captions": return .list(ListRef(pairs.map { .string($0.caption) }))
-        case "texts": return .list(ListRef(items.map { .string($0.text) }))
-        case "count": return .int(items.count)
-        case "images":
-            guard let side else { return Value.none }
-            return .tensor(.constant(TensorData(shape: [pairs.count, side, side, 3], values: pairs.flatMap(\.pixels))))
-        case "save": return .builtin(saveMethod)
-        default: return nil
-        }
-    }
-
-    var saveMethod: Builtin {
-        Builtin("save", "path",
-                help: "Writes the examples: to a folder as an image folder (PNG files and metadata.jsonl, what images() reads), or to a .txt or .jsonl file as a text corpus (what text() reads).",
-                example: "shapes(size=16).take(8).save(\"/tmp/tfs-folder\")") { a in
-            let path = try a.path("path")
-            let ext = (path as NSString).pathExtension.lowercased()
-            try MaskBuiltins.located {
-                if ext == "txt" || ext == "jsonl" { return try TextCorpus.write(self.items.map(\.text), to: path) }
-                guard let side = self.side, self.pairs.count == self.items.count else {
-                    throw TensorGraphError("only captioned images or edit triples make an image folder; save texts to a .txt or .jsonl file")
-                }
-                try ImageFolder.write(self.items, side: side, to: path, encode: Self.png)
-            }
-            return .none
-        }
     }
 
     static func png(_ pixels: [Float], side: Int) -> Data {
@@ -119,7 +111,7 @@ enum DatasetBuiltins {
                 help: "Captioned images from a Hugging Face style image folder: metadata.jsonl with a file_name and a text per line, PNG files beside it. Images must be square: size×size is used as it is, a multiple of size (e.g. 64×64 for size=16) is shrunk by averaging each block of pixels, any other size is an error naming the file and its line.",
                 example: "shapes(size=16).take(8).save(\"/tmp/tfs-folder\")\ndata = images(\"/tmp/tfs-folder\", size=16)\nshow(data.take(4))") { a in
             let size = try a.size("size", atMost: 1024)
-            let dataset = try MaskBuiltins.located {
+            let dataset = try RuntimeError.located {
                 try ImageFolder.load(try a.path("folder"), size: size) { url in
                     let image = try PNGDecoder.decode(contentsOf: url)
                     return (image.width, image.height, image.rgb)
@@ -130,7 +122,7 @@ enum DatasetBuiltins {
         Builtin("text", "path",
                 help: "A text corpus for the LM loss: a .txt file (documents separated by blank lines) or a .jsonl file (a text field per line). Documents longer than a training sequence are cut into chunks that fit.",
                 example: "shapes(size=16).take(6).save(\"/tmp/tfs-notes.txt\")\nnotes = text(\"/tmp/tfs-notes.txt\")\nprint(notes.count)") { a in
-            .object(DatasetValue(try MaskBuiltins.located { try TextCorpus.load(try a.path("path")) }))
+            .object(DatasetValue(try RuntimeError.located { try TextCorpus.load(try a.path("path")) }))
         },
         Builtin("mixture", "*datasets, weights=None",
                 help: "Draws from several datasets in proportion to weights (equal by default): each training item first picks a dataset, then an item of it, deterministically by the run's seed. Image datasets must share one size.",
@@ -146,7 +138,7 @@ enum DatasetBuiltins {
                 guard let d = w.number else { throw a.error("weights", "must be numbers, found \(w.typeName)") }
                 return d
             } : nil
-            return .object(DatasetValue(try MaskBuiltins.located { try Mixture(parts, weights: weights) }))
+            return .object(DatasetValue(try RuntimeError.located { try Mixture(parts, weights: weights) }))
         },
     ]
 

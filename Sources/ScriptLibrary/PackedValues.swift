@@ -1,3 +1,4 @@
+import Script
 import TensorGraph
 import Transfusion
 
@@ -8,26 +9,25 @@ final class PackedValue: ScriptObject {
     let tokenizer: Tokenizer
     init(_ sequence: PackedSequence, tokenizer: Tokenizer) { self.sequence = sequence; self.tokenizer = tokenizer }
 
-    var typeName: String { "packed_sequence" }
+    static let type: ValueType = {
+        let m = Members<PackedValue>("packed_sequence")
+        func floats(_ values: @escaping (PackedSequence) -> [Float]) -> (PackedValue) -> Value {
+            { p in .tensor(.constant(TensorData(shape: [p.sequence.count], values: values(p.sequence)))) }
+        }
+        return ValueType("packed_sequence", help: "A packed training row (pack(...)): its layout, tokens, LM targets and RoPE positions.", fields: [
+            m.field("layout", "Its layout, for masks.") { .object(LayoutValue($0.sequence.layout)) },
+            m.field("count", "How many positions.") { .int($0.sequence.count) },
+            m.field("tokens", "The token id at each position, a tensor.", floats { $0.tokens.map(Float.init) }),
+            m.field("targets", "The LM target at each position, -1 where no LM loss is taken.", floats { $0.lmTarget.map { Float($0 ?? -1) } }),
+            m.field("positions", "The RoPE position of each position.", floats { $0.positions.map(Float.init) }),
+        ])
+    }()
+
     var description: String {
         let text = tokenizer.decode(sequence.tokens.enumerated().map { i, t in
             sequence.layout[i].kind == .patch ? -1 : t
         }).replacingOccurrences(of: "<-1>", with: "▪")
         return "packed_sequence(\(sequence.count) positions, \(sequence.layout.imageCount) images, \(sequence.lmLossCount) LM targets): \(text)"
-    }
-    var memberNames: [String] { ["layout", "tokens", "targets", "positions", "count"] }
-
-    func member(_ name: String) throws -> Value? {
-        let n = sequence.count
-        switch name {
-        case "layout": return .object(LayoutValue(sequence.layout))
-        case "count": return .int(n)
-        case "tokens": return .tensor(.constant(TensorData(shape: [n], values: sequence.tokens.map(Float.init))))
-        case "targets":  // -1 where no LM loss is taken
-            return .tensor(.constant(TensorData(shape: [n], values: sequence.lmTarget.map { Float($0 ?? -1) })))
-        case "positions": return .tensor(.constant(TensorData(shape: [n], values: sequence.positions.map(Float.init))))
-        default: return nil
-        }
     }
 }
 
@@ -51,7 +51,7 @@ enum DataBuiltins {
                 }
             }
             let tokenizer = try TokenizerBuiltins.tokenizer(a)
-            let packed = try MaskBuiltins.located { try Packer(length: length, tokenizer: tokenizer).pack(examples) }
+            let packed = try RuntimeError.located { try Packer(length: length, tokenizer: tokenizer).pack(examples) }
             return .list(ListRef(packed.map { .object(PackedValue($0, tokenizer: tokenizer)) }))
         },
         Builtin("shapes", "size=16, seed=0, two=False",

@@ -1,9 +1,26 @@
 import Foundation
 import TensorGraph
 
-/// What `sweep(experiment, grid, seeds, metrics)` makes of its arguments: the grid of settings
-/// and the trial that runs one of them, a script in a fresh session or a script function.
-enum SweepArguments {
+/// `sweep(experiment, grid, seeds, metrics)`, and what it makes of its arguments: the grid of
+/// settings and the trial that runs one of them, a script in a fresh session or a script function.
+enum SweepBuiltins {
+    static let all: [Builtin] = [
+        Builtin("sweep", "experiment, grid, seeds=[0], metrics=None",
+                help: "Runs an experiment once per combination of the grid's values (a dict of lists) and per seed, and returns a table of the metrics each run recorded (the last value of each name), its seed and wall time: shown as mean ± std over seeds per grid point; .save(\"x.jsonl\") writes one JSON line per run, .save(\"x.md\") Markdown. experiment: a script path, run in a fresh session with each setting replacing the script's top-level assignment (strings are expressions, as with tfs run --set; `seed = ...` takes the seed), or a function called with the settings and seed= as keywords, whose numbers (or dict of numbers) returned count as metrics too. A failing run is reported in the table and the sweep goes on. metrics= keeps only those names.",
+                example: "def trial(width, seed):\n    record(\"score\", width + seed)\nprint(sweep(trial, {\"width\": [1, 2]}, seeds=[0, 1]))") { a in
+            let sweep = try SweepBuiltins.sweep(a)
+            let trial = try SweepBuiltins.trial(a, sweep)
+            let table = sweep.run(progress: { run, done in
+                FileHandle.standardError.write(Data(run.progressLine(done: done, of: sweep.runCount).utf8))
+            }, trial: trial)
+            if table.interrupted {
+                a.interpreter.write("sweep: stopped after \(table.runs.count) of \(sweep.runCount) runs\n")
+                a.interpreter.interruptFlag.raise()   // the cell stops too, as after Ctrl-C in train
+            }
+            return .object(SweepValue(table))
+        },
+    ]
+
     static func sweep(_ a: Arguments) throws -> Sweep {
         let grid = try a.dict("grid").pairs.map { name, value in
             (name: name, values: try (value.sequence ?? [value]).map { try label(a, name, $0) })
@@ -12,8 +29,8 @@ enum SweepArguments {
             throw a.error("grid", "'\(parameter.name)' has two values that read the same")
         }
         let seeds = try a.ints("seeds")
-        let metrics = try a.has("metrics") ? GenerationBuiltins.strings(a, "metrics").values : nil
-        return try MaskBuiltins.located { try Sweep(grid: grid, seeds: seeds, metrics: metrics) }
+        let metrics = try a.has("metrics") ? a.strings("metrics").values : nil
+        return try RuntimeError.located { try Sweep(grid: grid, seeds: seeds, metrics: metrics) }
     }
 
     /// How a setting reads: a string as it is (for a script, the expression `--set` takes),
@@ -32,7 +49,7 @@ enum SweepArguments {
     static func trial(_ a: Arguments, _ sweep: Sweep) throws -> ([Sweep.Setting], Int) -> Sweep.Outcome {
         switch a["experiment"] {
         case .string(let path):
-            return try MaskBuiltins.located { try sweep.scriptTrial(path: path, interrupt: a.interpreter.interruptFlag) }
+            return try RuntimeError.located { try sweep.scriptTrial(path: path, registry: a.interpreter.registry, interrupt: a.interpreter.interruptFlag) }
         case .function(let f):
             return try functionTrial(a, f, sweep)
         default:

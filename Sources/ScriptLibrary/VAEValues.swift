@@ -1,3 +1,4 @@
+import Script
 import Foundation
 import TensorGraph
 import Transfusion
@@ -10,62 +11,55 @@ final class VAEValue: ScriptObject {
     let vae: VAE
     init(_ vae: VAE) { self.vae = vae }
 
-    var typeName: String { "vae" }
+    static let type: ValueType = {
+        let m = Members<VAEValue>("vae")
+        return ValueType("vae", help: "A convolutional VAE (vae(...), train_vae, load_vae): moves images to latents and back.", fields: [
+            m.field("channels", "Latent channels.") { .int($0.vae.config.channels) },
+            m.field("factor", "How many pixels a latent side covers (2 or 4).") { .int($0.vae.config.factor) },
+            m.field("scale", "The factor latents are multiplied by so they have unit variance.") { .float(Double($0.vae.scale)) },
+            m.field("parameters", "How many weights it has.") { .int($0.vae.parameters.count) },
+        ], methods: [
+            m.method("encode", "images, sample=False",
+                     "Latents of images (taken examples, drawn images, or a tensor [n, side, side, 3] in [0, 1]): a tensor [n, side/factor, side/factor, channels] of posterior means (or samples with sample=True), times the VAE's scale.",
+                     example: "v = vae(width=8)\nprint(v.encode(shapes(size=8).take(2)).shape)") { v, a in
+                let (images, side) = try VAEValue.images(a, "images")
+                var rng: RNG? = try a.bool("sample") ? RNG(seed: a.interpreter.rng.next()) : nil
+                let latents = Latents(v.vae)
+                let z = try RuntimeError.located { try latents.encode(images, side: side, rng: &rng) }
+                let s = try RuntimeError.located { try latents.side(forImage: side) }
+                return .tensor(.constant(TensorData(shape: [images.count, s, s, latents.channels], values: z.flatMap { $0 })))
+            },
+            m.method("decode", "latents", "Images decoded from scaled latents [n, s, s, channels] (what encode returns), clipped to [0, 1].",
+                     example: "v = vae(width=8)\nshow(v.decode(v.encode(shapes(size=8).take(2))))") { v, a in
+                let t = try RuntimeError.located { try a.tensor("latents").realize() }
+                guard t.rank == 4, t.shape[1] == t.shape[2], t.shape[3] == v.vae.config.channels else {
+                    throw a.error("latents", "must be a tensor [n, s, s, \(v.vae.config.channels)], got \(Shape.describe(t.shape))")
+                }
+                let per = t.count / max(t.shape[0], 1)
+                let items = (0..<t.shape[0]).map { Array(t.values[$0 * per..<($0 + 1) * per]) }
+                let images = try RuntimeError.located { try Latents(v.vae).decode(items, latentSide: t.shape[1]) }
+                return .object(ImagesValue(images, side: t.shape[1] * v.vae.config.factor))
+            },
+            m.method("reconstruct", "images",
+                     "The images decoded from their own latent means, beside nothing else: show(v.reconstruct(data.take(8))) to judge a VAE by eye.",
+                     example: "v = vae(width=8)\nshow(v.reconstruct(shapes(size=8).take(4)))") { v, a in
+                let (images, side) = try VAEValue.images(a, "images")
+                let latents = Latents(v.vae)
+                let back = try RuntimeError.located { try latents.decode(latents.encode(images, side: side), latentSide: latents.side(forImage: side)) }
+                return .object(ImagesValue(back, side: side))
+            },
+            m.method("save", "path", "Writes the VAE (weights, config, latent scale) as safetensors, atomically; load_vae reads it.",
+                     example: "vae(width=8).save(\"/tmp/tfs-vae.safetensors\")") { v, a in
+                try RuntimeError.located { try v.vae.save(try a.path("path")) }
+                return .none
+            },
+        ])
+    }()
+
     var description: String {
         let c = vae.config
         return "vae(channels=\(c.channels), factor=\(c.factor), width=\(c.width), beta=\(c.beta)) — \(vae.parameters.count) parameters, latent scale \(vae.scale)"
     }
-    var memberNames: [String] { ["encode", "decode", "reconstruct", "save", "channels", "factor", "scale", "parameters"] }
-
-    func member(_ name: String) throws -> Value? {
-        switch name {
-        case "channels": return .int(vae.config.channels)
-        case "factor": return .int(vae.config.factor)
-        case "scale": return .float(Double(vae.scale))
-        case "parameters": return .int(vae.parameters.count)
-        case "encode":
-            return .builtin(Builtin("encode", "images, sample=False",
-                                    help: "Latents of images (taken examples, drawn images, or a tensor [n, side, side, 3] in [0, 1]): a tensor [n, side/factor, side/factor, channels] of posterior means (or samples with sample=True), times the VAE's scale.",
-                                    example: "v = vae(width=8)\nprint(v.encode(shapes(size=8).take(2)).shape)") { a in
-                let (images, side) = try Self.images(a, "images")
-                var rng: RNG? = try a.bool("sample") ? RNG(seed: a.interpreter.rng.next()) : nil
-                let latents = Latents(self.vae)
-                let z = try MaskBuiltins.located { try latents.encode(images, side: side, rng: &rng) }
-                let s = try MaskBuiltins.located { try latents.side(forImage: side) }
-                return .tensor(.constant(TensorData(shape: [images.count, s, s, latents.channels], values: z.flatMap { $0 })))
-            })
-        case "decode":
-            return .builtin(Builtin("decode", "latents",
-                                    help: "Images decoded from scaled latents [n, s, s, channels] (what encode returns), clipped to [0, 1].",
-                                    example: "v = vae(width=8)\nshow(v.decode(v.encode(shapes(size=8).take(2))))") { a in
-                let t = try MaskBuiltins.located { try a.tensor("latents").realize() }
-                guard t.rank == 4, t.shape[1] == t.shape[2], t.shape[3] == self.vae.config.channels else {
-                    throw a.error("latents", "must be a tensor [n, s, s, \(self.vae.config.channels)], got \(Shape.describe(t.shape))")
-                }
-                let per = t.count / max(t.shape[0], 1)
-                let items = (0..<t.shape[0]).map { Array(t.values[$0 * per..<($0 + 1) * per]) }
-                let images = try MaskBuiltins.located { try Latents(self.vae).decode(items, latentSide: t.shape[1]) }
-                return .object(ImagesValue(images, side: t.shape[1] * self.vae.config.factor))
-            })
-        case "reconstruct":
-            return .builtin(Builtin("reconstruct", "images",
-                                    help: "The images decoded from their own latent means, beside nothing else: show(v.reconstruct(data.take(8))) to judge a VAE by eye.",
-                                    example: "v = vae(width=8)\nshow(v.reconstruct(shapes(size=8).take(4)))") { a in
-                let (images, side) = try Self.images(a, "images")
-                let latents = Latents(self.vae)
-                let back = try MaskBuiltins.located { try latents.decode(latents.encode(images, side: side), latentSide: latents.side(forImage: side)) }
-                return .object(ImagesValue(back, side: side))
-            })
-        case "save":
-            return .builtin(Builtin("save", "path", help: "Writes the VAE (weights, config, latent scale) as safetensors, atomically; load_vae reads it.",
-                                    example: "vae(width=8).save(\"/tmp/tfs-vae.safetensors\")") { a in
-                try MaskBuiltins.located { try self.vae.save(try a.path("path")) }
-                return .none
-            })
-        default: return nil
-        }
-    }
-
     /// Pixels [0, 1] and the side of an images argument: examples from `take`, images, or a tensor.
     static func images(_ a: Arguments, _ p: String) throws -> (images: [[Float]], side: Int) {
         switch a[p] {
@@ -75,7 +69,7 @@ final class VAEValue: ScriptObject {
         case .object(let o as ImagesValue):
             return (o.images, o.side)
         default:
-            let t = try MaskBuiltins.located { try a.tensor(p).realize() }
+            let t = try RuntimeError.located { try a.tensor(p).realize() }
             guard t.rank == 4, t.shape[1] == t.shape[2], t.shape[3] == 3, t.shape[0] > 0 else {
                 throw a.error(p, "must be images: taken examples, drawn images or a tensor [n, side, side, 3], got \(Shape.describe(t.shape))")
             }
@@ -91,7 +85,21 @@ final class VAERunValue: ScriptObject {
     let target: Int, stoppedEarly: Bool
     init(_ trainer: VAETrainer, target: Int, stoppedEarly: Bool) { self.trainer = trainer; self.target = target; self.stoppedEarly = stoppedEarly }
 
-    var typeName: String { "vae_run" }
+    static let type: ValueType = {
+        let m = Members<VAERunValue>("vae_run")
+        func curve(_ k: KeyPath<VAETrainer.Record, Float>) -> (VAERunValue) -> Value {
+            { run in .list(ListRef(run.trainer.history.map { .float(Double($0[keyPath: k])) })) }
+        }
+        return ValueType("vae_run", help: "What train_vae returns: the loss curves and the VAE; shows as a plot.", fields: [
+            m.field("loss", "The total loss at each step.", curve(\.total)),
+            m.field("reconstruction", "The reconstruction MSE at each step.", curve(\.reconstruction)),
+            m.field("kl", "The KL term (before beta) at each step.", curve(\.kl)),
+            m.field("steps", "How many steps it took.") { .int($0.trainer.step) },
+            m.field("vae", "The trained VAE.") { .object(VAEValue($0.trainer.vae)) },
+            m.field("stopped_early", "Whether Ctrl-C stopped it before its last step.") { .bool($0.stoppedEarly) },
+        ])
+    }()
+
     var description: String {
         var parts = [stoppedEarly ? "stopped early at step \(trainer.step) of \(target)" : "\(trainer.step) steps"]
         if let last = trainer.history.last {
@@ -100,21 +108,6 @@ final class VAERunValue: ScriptObject {
         parts.append(String(format: "latent scale %.4g", trainer.vae.scale))
         return "vae_run(" + parts.joined(separator: ", ") + ")"
     }
-    var memberNames: [String] { ["loss", "reconstruction", "kl", "steps", "vae", "stopped_early"] }
-
-    func member(_ name: String) throws -> Value? {
-        func curve(_ k: KeyPath<VAETrainer.Record, Float>) -> Value { .list(ListRef(trainer.history.map { .float(Double($0[keyPath: k])) })) }
-        switch name {
-        case "loss": return curve(\.total)
-        case "reconstruction": return curve(\.reconstruction)
-        case "kl": return curve(\.kl)
-        case "steps": return .int(trainer.step)
-        case "vae": return .object(VAEValue(trainer.vae))
-        case "stopped_early": return .bool(stoppedEarly)
-        default: return nil
-        }
-    }
-
     func output() throws -> Output? {
         let lines = [("reconstruction", trainer.history.map { Double($0.reconstruction) }),
                      ("β·KL", trainer.history.map { Double($0.kl * trainer.vae.config.beta) })]
@@ -142,13 +135,13 @@ enum VAEBuiltins {
             let steps = try a.size("steps"), batch = try a.size("batch")
             let lr = Float(try a.double("lr"))
             guard lr > 0 else { throw a.error("lr", "must be positive") }
-            let trainer = try MaskBuiltins.located {
+            let trainer = try RuntimeError.located {
                 try VAETrainer(vae: value.vae, data: data, batch: batch, lr: lr, seed: UInt64(max(0, try a.int("seed"))))
             }
             let every = try a.int("every") > 0 ? try a.int("every") : max(1, steps / 10)
             let start = Date(), interrupt = a.interpreter.interruptFlag
             var stoppedEarly = false
-            try MaskBuiltins.located {
+            try RuntimeError.located {
                 while trainer.step < steps {
                     if interrupt.isRaised { stoppedEarly = true; break }
                     let r = try trainer.trainStep()
@@ -167,7 +160,7 @@ enum VAEBuiltins {
         },
         Builtin("load_vae", "path", help: "A VAE saved by vae.save or train_vae(checkpoint=...): weights, config and latent scale.",
                 example: "vae(width=8).save(\"/tmp/tfs-vae.safetensors\")\nprint(load_vae(\"/tmp/tfs-vae.safetensors\").factor)") { a in
-            .object(VAEValue(try MaskBuiltins.located { try VAE.load(try a.path("path")) }))
+            .object(VAEValue(try RuntimeError.located { try VAE.load(try a.path("path")) }))
         },
     ]
 }

@@ -1,3 +1,4 @@
+import Script
 import Foundation
 import TensorGraph
 import Transfusion
@@ -7,7 +8,7 @@ import Visual
 final class ScheduleValue: ScriptObject {
     let schedule: LRSchedule
     init(_ schedule: LRSchedule) { self.schedule = schedule }
-    var typeName: String { "schedule" }
+    static let type = ValueType("schedule", help: "A learning-rate schedule (constant, warmup, cosine, linear), chained with >>.")
     var description: String { schedule.description }
     func binary(_ op: BinaryOperator, _ other: Value, reversed: Bool) throws -> Value? {
         guard op == .shiftRight, case .object(let o) = other, let rhs = o as? ScheduleValue else { return nil }
@@ -19,21 +20,27 @@ final class ScheduleValue: ScriptObject {
 final class LossValue: ScriptObject {
     let weights: LossWeights
     init(_ weights: LossWeights) { self.weights = weights }
-    var typeName: String { "loss" }
+    static let type = ValueType("loss", help: "A weighted sum of the loss terms lm and diffusion, written lm + 5 * diffusion.")
     var description: String { weights.description }
 
     func binary(_ op: BinaryOperator, _ other: Value, reversed: Bool) throws -> Value? {
         switch (op, other) {
         case (.add, .object(let o)):
             guard let rhs = o as? LossValue else { return nil }
-            return .object(LossValue(LossWeights(lm: weights.lm + rhs.weights.lm, diffusion: weights.diffusion + rhs.weights.diffusion)))
+            let (a, b) = reversed ? (rhs.weights, weights) : (weights, rhs.weights)
+            var terms = a.terms
+            for t in b.terms {
+                if let i = terms.firstIndex(where: { $0.name == t.name }) { terms[i].weight += t.weight } else { terms.append(t) }
+            }
+            return .object(LossValue(LossWeights(lm: a.lm + b.lm, diffusion: a.diffusion + b.diffusion, terms: terms)))
         case (.multiply, .int(let k)): return scaled(Float(k))
         case (.multiply, .float(let k)): return scaled(Float(k))
         default: return nil
         }
     }
     private func scaled(_ k: Float) -> Value {
-        .object(LossValue(LossWeights(lm: weights.lm * k, diffusion: weights.diffusion * k)))
+        .object(LossValue(LossWeights(lm: weights.lm * k, diffusion: weights.diffusion * k,
+                                      terms: weights.terms.map { var t = $0; t.weight *= k; return t })))
     }
 }
 
@@ -51,7 +58,29 @@ final class RunValue: ScriptObject {
         self.stoppedEarly = stoppedEarly; self.checkpoint = checkpoint
     }
 
-    var typeName: String { "run" }
+    static let type: ValueType = {
+        let m = Members<RunValue>("run")
+        func curve(_ k: KeyPath<Trainer.Record, Float>) -> (RunValue) -> Value {
+            { run in .list(ListRef(run.trainer.history.map { .float(Double($0[keyPath: k])) })) }
+        }
+        return ValueType("run", help: "What train(...) returns: the loss curves, held-out evaluations and the trainer; shows as a plot.", fields: [
+            m.field("loss", "The total loss at each step.", curve(\.total)),
+            m.field("lm", "The LM loss at each step.", curve(\.lm)),
+            m.field("diffusion", "The diffusion loss at each step.", curve(\.diffusion)),
+            m.field("steps", "How many steps the model has been trained.") { .int($0.trainer.step) },
+            m.field("eval_lm", "The held-out LM loss at each evaluation.") { .list(ListRef($0.trainer.evaluations.map { .float(Double($0.lm)) })) },
+            m.field("eval_diffusion", "The held-out diffusion loss at each evaluation.") { .list(ListRef($0.trainer.evaluations.map { .float(Double($0.diffusion)) })) },
+            m.field("eval_steps", "The step of each evaluation.") { .list(ListRef($0.trainer.evaluations.map { .int($0.step) })) },
+            m.field("stopped_early", "Whether Ctrl-C, SIGTERM or the divergence guard stopped it before its last step.") { .bool($0.stoppedEarly) },
+            m.field("skipped", "How many steps on_nonfinite=\"skip\" skipped.") { .int($0.trainer.skippedSteps) },
+            m.field("terms", "Each script loss term's value at each step (unweighted), a dict by name.") { run in
+                .dict(DictRef(run.trainer.options.loss.terms.enumerated().map { i, term in
+                    (term.name, .list(ListRef(run.trainer.history.map { .float(Double($0.extra[i])) })))
+                }))
+            },
+        ])
+    }()
+
     var description: String {
         var parts = [stoppedEarly ? "stopped early at step \(trainer.step) of \(target)" : "\(trainer.step) steps"]
         if let last = trainer.history.last {
@@ -64,25 +93,6 @@ final class RunValue: ScriptObject {
         if let checkpoint, stoppedEarly { parts.append("checkpoint \(checkpoint)") }
         return "run(" + parts.joined(separator: ", ") + ")"
     }
-    var memberNames: [String] { ["loss", "lm", "diffusion", "steps", "eval_lm", "eval_diffusion", "eval_steps", "stopped_early", "skipped"] }
-
-    func member(_ name: String) throws -> Value? {
-        func list<T>(_ items: [T], _ value: (T) -> Value) -> Value { .list(ListRef(items.map(value))) }
-        func curve(_ k: KeyPath<Trainer.Record, Float>) -> Value { list(trainer.history) { .float(Double($0[keyPath: k])) } }
-        switch name {
-        case "loss": return curve(\.total)
-        case "lm": return curve(\.lm)
-        case "diffusion": return curve(\.diffusion)
-        case "steps": return .int(trainer.step)
-        case "eval_lm": return list(trainer.evaluations) { .float(Double($0.lm)) }
-        case "eval_diffusion": return list(trainer.evaluations) { .float(Double($0.diffusion)) }
-        case "eval_steps": return list(trainer.evaluations) { .int($0.step) }
-        case "stopped_early": return .bool(stoppedEarly)
-        case "skipped": return .int(trainer.skippedSteps)
-        default: return nil
-        }
-    }
-
     /// Training curves against the step, and the held-out losses at the steps they were
     /// measured (x = steps done, so an evaluation sits on the training loss of the same weights).
     func output() throws -> Output? {
@@ -110,7 +120,15 @@ final class ProfileValue: ScriptObject {
     init(_ kernels: [(name: String, ms: Double, calls: Int)], tokens: Int) { self.kernels = kernels; self.tokens = tokens }
 
     var total: Double { kernels.reduce(0) { $0 + $1.ms } }
-    var typeName: String { "profile" }
+    static let type: ValueType = {
+        let m = Members<ProfileValue>("profile")
+        return ValueType("profile", help: "What profile(...) returns: milliseconds per kind of kernel in one training step.", fields: [
+            m.field("total", "Milliseconds of one step, forward and backward.") { .float($0.total) },
+            m.field("kernels", "(name, ms, calls) for each kind of kernel, the costliest first.") { p in
+                .list(ListRef(p.kernels.map { .tuple([.string($0.name), .float($0.ms), .int($0.calls)]) }))
+            },
+        ])
+    }()
     var description: String {
         var lines = [String(format: "profile: %.1f ms a step forward and backward (%.0f tokens/s without the update)",
                             total, Double(tokens) / total * 1e3)]
@@ -121,14 +139,6 @@ final class ProfileValue: ScriptObject {
                          + String(format: " %9.2f  %4.0f%%  %5d", k.ms, 100 * k.ms / max(total, 1e-9), k.calls))
         }
         return lines.joined(separator: "\n")
-    }
-    var memberNames: [String] { ["total", "kernels"] }
-    func member(_ name: String) throws -> Value? {
-        switch name {
-        case "total": return .float(total)
-        case "kernels": return .list(ListRef(kernels.map { .tuple([.string($0.name), .float($0.ms), .int($0.calls)]) }))
-        default: return nil
-        }
     }
 }
 
@@ -165,7 +175,8 @@ struct TrainingLoop {
                 if interrupt.isRaised { stoppedEarly = true; break }
                 let skipped = trainer.skippedSteps
                 let r = try trainer.trainStep()
-                progress.update(step: r.step, lm: r.lm, diffusion: r.diffusion)
+                progress.update(step: r.step, lm: r.lm, diffusion: r.diffusion,
+                                extra: zip(trainer.options.loss.terms.map(\.name), r.extra).map { ($0, $1) })
                 if trainer.skippedSteps > skipped {
                     progress.note("train: step \(r.step + 1) had a non-finite loss or gradient (\(r.summary)); its update was skipped (\(trainer.skippedSteps) skipped so far)")
                 }
@@ -287,7 +298,7 @@ enum TrainingBuiltins {
     static func modelAndData(_ a: Arguments) throws -> (ModelValue, any Dataset) {
         guard case .object(let mo) = a["model"], let model = mo as? ModelValue else { throw a.error("model", "must be a model from transfusion(...)") }
         let pixels = try DatasetBuiltins.dataset(a, "data")
-        let data = try model.vae.map { vae in try MaskBuiltins.located { try LatentDataset(pixels, vae: vae) } } ?? pixels
+        let data = try model.vae.map { vae in try RuntimeError.located { try LatentDataset(pixels, vae: vae) } } ?? pixels
         return (model, data)
     }
 
@@ -316,13 +327,13 @@ enum TrainingBuiltins {
             for p in ["save_every", "save_minutes"] where checkpoint == nil && (p == "save_every" ? saveEvery > 0 : minutes > 0) {
                 throw a.error(p, "periodic saves need checkpoint=\"runs/NAME.safetensors\" (they are written next to it)")
             }
-            let trainer = try MaskBuiltins.located { try Trainer(model: model.model, data: data, options: options) }
+            let trainer = try RuntimeError.located { try Trainer(model: model.model, data: data, options: options) }
             let flag = a.interpreter.interruptFlag
             trainer.cancellation = flag.cancellation
             let every = try count(a, "every") > 0 ? try a.int("every") : max(1, options.steps / 10)
             let progress = Progress(total: options.steps, every: every, tokensPerStep: options.batch * options.length)
             if let path = try resumePath(a, checkpoint: checkpoint) {
-                try MaskBuiltins.located { try trainer.resume(from: path) }
+                try RuntimeError.located { try trainer.resume(from: path) }
                 progress.note("train: resuming from \(path) at step \(trainer.step)")
             } else if try a.optionalPath("resume") == "latest" {
                 progress.note("train: no checkpoint of \(checkpoint ?? "") yet; starting at step 0")
@@ -331,15 +342,15 @@ enum TrainingBuiltins {
             if evalEvery > 0 {
                 let heldOut = try a.has("eval_data") ? DatasetBuiltins.dataset(a, "eval_data") : nil
                 let batches = try a.size("eval_batches", atMost: 1024)   // drawn once and kept
-                try MaskBuiltins.located { try trainer.holdOut(heldOut, batches: batches) }
+                try RuntimeError.located { try trainer.holdOut(heldOut, batches: batches) }
             }
             // A checkpoint that cannot be written fails now, not after the run.
-            if let checkpoint { try MaskBuiltins.located { try Safetensors.checkWritable(checkpoint) } }
+            if let checkpoint { try RuntimeError.located { try Safetensors.checkWritable(checkpoint) } }
             var loop = TrainingLoop(trainer: trainer, steps: options.steps, evalEvery: evalEvery,
                                     series: checkpoint.map { CheckpointSeries(path: $0, keep: keep) },
                                     interrupt: flag, progress: progress)
             loop.saveEvery = saveEvery; loop.saveSeconds = minutes * 60
-            let run = try MaskBuiltins.located { try loop.run(record: a.interpreter.record) }
+            let run = try RuntimeError.located { try loop.run(record: a.interpreter.record) }
             if run.stoppedEarly {
                 a.interpreter.write("train: stopped early at step \(trainer.step) of \(options.steps)" +
                                     (run.checkpoint.map { "; checkpoint written to \($0)\n" } ?? "; no checkpoint= was given\n"))
@@ -352,8 +363,8 @@ enum TrainingBuiltins {
             let (model, data) = try modelAndData(a)
             let options = try batchOptions(a, model: model.model, loss: model.loss)
             let runs = try a.size("runs")
-            let trainer = try MaskBuiltins.located { try Trainer(model: model.model, data: data, options: options) }
-            let kernels = try MaskBuiltins.located { try trainer.profile(runs: runs) }
+            let trainer = try RuntimeError.located { try Trainer(model: model.model, data: data, options: options) }
+            let kernels = try RuntimeError.located { try trainer.profile(runs: runs) }
             return .object(ProfileValue(kernels.map { ($0.kernel, $0.seconds * 1e3, $0.calls) }, tokens: options.batch * options.length))
         },
         Builtin("plot", "values, title='values'", help: "A line plot (SVG) of a list of numbers, or of a dict of named lists.",

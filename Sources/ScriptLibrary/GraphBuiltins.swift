@@ -1,3 +1,4 @@
+import Script
 import TensorGraph
 import Visual
 
@@ -11,7 +12,7 @@ enum GraphBuiltins {
             let title = try a.optionalString("title")
             let dot: String
             if try a.bool("plan") {
-                dot = GraphDOT.plan(Plan(outputs.map(\.node)), title: title)
+                dot = GraphDOT.plan(try Plan(outputs.map(\.node)), title: title)
             } else {
                 dot = GraphDOT.graph(outputs, title: title)
             }
@@ -29,7 +30,7 @@ enum GraphBuiltins {
         Builtin("plan_stats", "y",
                 help: "Facts about computing y: a dict with the graph's nodes, the planned kernels, and the peak bytes of intermediate buffers.",
                 example: "plan_stats(softmax(randn([4, 4])))") { a in
-            let plan = Plan(try tensors(a).map(\.node))
+            let plan = try Plan(try tensors(a).map(\.node))
             return .dict(DictRef([("nodes", .int(plan.nodeCount)), ("kernels", .int(plan.steps.count)),
                                   ("peak_bytes", .int(plan.peakBytes))]))
         },

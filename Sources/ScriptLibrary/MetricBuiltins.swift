@@ -1,9 +1,9 @@
+import Script
 import Foundation
 import TensorGraph
 import Transfusion
 
-/// Measuring models and comparing settings: text bits per byte, caption CIDEr-D, and sweeps
-/// of an experiment over a grid of settings and seeds.
+/// Measuring models: text bits per byte and caption CIDEr-D.
 enum MetricBuiltins {
     static let all: [Builtin] = [
         Builtin("bits_per_byte", "model, texts, length=64, batch=16",
@@ -11,7 +11,7 @@ enum MetricBuiltins {
                 example: "m = transfusion(dim=32, layers=1, heads=2)\nprint(bits_per_byte(m, [\"a red circle\", \"a blue square\"]) > 0)") { a in
             let model = try GenerationBuiltins.model(a)
             let texts = try measuredTexts(a, "texts")
-            let result = try MaskBuiltins.located {
+            let result = try RuntimeError.located {
                 var measure = try BitsPerByte(model: model, length: try a.size("length"), batch: try a.size("batch"))
                 measure.cancellation = a.interpreter.interruptFlag.cancellation
                 return try measure.measure(texts)
@@ -23,25 +23,11 @@ enum MetricBuiltins {
         Builtin("cider", "candidates, references",
                 help: "CIDEr-D of candidate captions (one per image) against the images' reference captions, as coco-caption computes it: TF-IDF weighted 1- to 4-grams with document frequencies from the references, clipped counts, a Gaussian length penalty (σ = 6), ×10, averaged over references and images. references: a list of lists of captions, or a list of captions (one reference each). Words are lowercased with punctuation dropped. Recorded as the metric cider.",
                 example: "refs = [[\"a red circle on the left\"], [\"a blue square on the right\"]]\nprint(cider([\"a red circle on the left\", \"a green triangle\"], refs))") { a in
-            let candidates = try GenerationBuiltins.strings(a, "candidates").values
+            let candidates = try a.strings("candidates").values
             let references = try referenceSets(a, "references")
-            let score = try MaskBuiltins.located { try CIDEr.score(candidates: candidates, references: references) }
+            let score = try RuntimeError.located { try CIDEr.score(candidates: candidates, references: references) }
             a.interpreter.record(Metric(name: "cider", value: score.mean))
             return .float(score.mean)
-        },
-        Builtin("sweep", "experiment, grid, seeds=[0], metrics=None",
-                help: "Runs an experiment once per combination of the grid's values (a dict of lists) and per seed, and returns a table of the metrics each run recorded (the last value of each name), its seed and wall time: shown as mean ± std over seeds per grid point; .save(\"x.jsonl\") writes one JSON line per run, .save(\"x.md\") Markdown. experiment: a script path, run in a fresh session with each setting replacing the script's top-level assignment (strings are expressions, as with tfs run --set; `seed = ...` takes the seed), or a function called with the settings and seed= as keywords, whose numbers (or dict of numbers) returned count as metrics too. A failing run is reported in the table and the sweep goes on. metrics= keeps only those names.",
-                example: "def trial(width, seed):\n    record(\"score\", width + seed)\nprint(sweep(trial, {\"width\": [1, 2]}, seeds=[0, 1]))") { a in
-            let sweep = try SweepArguments.sweep(a)
-            let trial = try SweepArguments.trial(a, sweep)
-            let table = sweep.run(progress: { run, done in
-                FileHandle.standardError.write(Data(run.progressLine(done: done, of: sweep.runCount).utf8))
-            }, trial: trial)
-            if table.interrupted {
-                a.interpreter.write("sweep: stopped after \(table.runs.count) of \(sweep.runCount) runs\n")
-                a.interpreter.interruptFlag.raise()   // the cell stops too, as after Ctrl-C in train
-            }
-            return .object(SweepValue(table))
         },
     ]
 
@@ -53,7 +39,7 @@ enum MetricBuiltins {
             if let data = o as? DatasetValue, let corpus = data.dataset as? TextCorpus { return corpus.documents.map(\.text) }
             throw a.error(p, "must be texts: a list of strings, a text(...) dataset or examples from take (a \(o.typeName) of images: use .take(n).captions)")
         }
-        return try GenerationBuiltins.strings(a, p).values
+        return try a.strings(p).values
     }
 
     /// Reference captions per image: a list of lists of strings, or a list of strings (one each).

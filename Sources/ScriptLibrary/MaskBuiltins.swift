@@ -1,3 +1,4 @@
+import Script
 import TensorGraph
 import Transfusion
 
@@ -45,11 +46,7 @@ enum MaskBuiltins {
     static func layout(_ a: Arguments, _ p: String) throws -> SequenceLayout {
         if case .object(let o) = a[p], let l = o as? LayoutValue { return l.layout }
         let spec = try a.string(p)
-        return try located { try SequenceLayout(parsing: spec) }
+        return try RuntimeError.located { try SequenceLayout(parsing: spec) }
     }
 
-    /// Library errors become runtime errors at the call.
-    static func located<T>(_ body: () throws -> T) throws -> T {
-        do { return try body() } catch let e as TensorGraphError { throw RuntimeError(e.message) }
-    }
 }

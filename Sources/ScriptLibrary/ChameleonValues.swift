@@ -1,3 +1,4 @@
+import Script
 import TensorGraph
 import Transfusion
 
@@ -9,28 +10,26 @@ final class CodebookValue: ScriptObject {
     let error: Double
     init(_ codebook: Codebook, error: Double) { self.codebook = codebook; self.error = error }
 
-    var typeName: String { "codebook" }
+    static let type: ValueType = {
+        let m = Members<CodebookValue>("codebook")
+        return ValueType("codebook", help: "k-means centroids of image patches (codebook(...)): they turn images into discrete tokens for the Chameleon baseline.", fields: [
+            m.field("size", "How many centroids (k).") { .int($0.codebook.size) },
+            m.field("patch", "The side of the patches it codes.") { .int($0.codebook.patch) },
+            m.field("error", "Mean squared pixel error of held-out images rebuilt from their codes.") { .float($0.error) },
+        ], methods: [
+            m.method("reconstruct", "images",
+                     "The images rebuilt from their codes (each patch replaced by its nearest centroid): what a Chameleon model can draw at best.",
+                     example: "data = shapes(size=8)\nbook = codebook(data, k=16, images=50)\nshow(book.reconstruct(data.take(4)))") { book, a in
+                let (images, side) = try VAEValue.images(a, "images")
+                guard side == book.codebook.side else { throw a.error("images", "are \(side)×\(side); the codebook reads \(book.codebook.side)×\(book.codebook.side) images") }
+                return .object(ImagesValue(images.map { book.codebook.pixels(book.codebook.codes($0)) }, side: side))
+            },
+        ])
+    }()
+
     var description: String {
         let c = codebook
         return "codebook(k=\(c.size), patch=\(c.patch)) — \(c.tokensPerImage) tokens per \(c.side)×\(c.side) image, held-out reconstruction MSE \(String(format: "%.4g", error))"
-    }
-    var memberNames: [String] { ["size", "patch", "error", "reconstruct"] }
-
-    func member(_ name: String) throws -> Value? {
-        switch name {
-        case "size": return .int(codebook.size)
-        case "patch": return .int(codebook.patch)
-        case "error": return .float(error)
-        case "reconstruct":
-            return .builtin(Builtin("reconstruct", "images",
-                                    help: "The images rebuilt from their codes (each patch replaced by its nearest centroid): what a Chameleon model can draw at best.",
-                                    example: "data = shapes(size=8)\nbook = codebook(data, k=16, images=50)\nshow(book.reconstruct(data.take(4)))") { a in
-                let (images, side) = try VAEValue.images(a, "images")
-                guard side == self.codebook.side else { throw a.error("images", "are \(side)×\(side); the codebook reads \(self.codebook.side)×\(self.codebook.side) images") }
-                return .object(ImagesValue(images.map { self.codebook.pixels(self.codebook.codes($0)) }, side: side))
-            })
-        default: return nil
-        }
     }
 }
 
@@ -43,7 +42,7 @@ enum ChameleonBuiltins {
             let k = try a.size("k"), patch = try a.size("patch")
             guard k >= 2 else { throw a.error("k", "must be at least 2, got \(k)") }
             let seed = UInt64(max(0, try a.int("seed")))
-            let book = try MaskBuiltins.located {
+            let book = try RuntimeError.located {
                 try Codebook.learn(from: data, size: k, patch: patch, images: try a.size("images"),
                                    iterations: try a.size("iterations"), seed: seed,
                                    cancellation: a.interpreter.interruptFlag.cancellation)

@@ -1,3 +1,4 @@
+import Script
 import TensorGraph
 import Transfusion
 import Visual
@@ -13,9 +14,22 @@ final class MaskValue: ScriptObject {
     static let maxDepth = 1000
     init(_ mask: Mask, depth: Int = 1) { self.mask = mask; self.depth = depth }
 
-    var typeName: String { "mask" }
+    static let type: ValueType = {
+        let m = Members<MaskValue>("mask")
+        return ValueType("mask", help: "An attention mask: a predicate on (query, key) positions of a layout, combined with | & ~.", methods: [
+            m.method("on", "layout", "This mask evaluated for a layout: a matrix that prints as blocks and shows as a picture.",
+                     example: "(causal | same_image).on(\"text:3 image:2x2 text:2\")") { mask, a in
+                .object(MaskViewValue(MaskMatrix(mask.mask, try MaskBuiltins.layout(a, "layout"))))
+            },
+            m.method("check", "layout", "Fails if some query of the layout would attend to no key.",
+                     example: "causal.check(\"text:4\")") { mask, a in
+                try RuntimeError.located { try MaskMatrix(mask.mask, try MaskBuiltins.layout(a, "layout")).validate() }
+                return .none
+            },
+        ])
+    }()
+
     var description: String { mask.description }
-    var memberNames: [String] { ["on", "check"] }
 
     func binary(_ op: BinaryOperator, _ other: Value, reversed: Bool) throws -> Value? {
         guard case .object(let o) = other, let rhs = o as? MaskValue else { return nil }
@@ -38,39 +52,20 @@ final class MaskValue: ScriptObject {
         }
         return .object(MaskValue(mask, depth: depth))
     }
-
-    func member(_ name: String) throws -> Value? {
-        switch name {
-        case "on":
-            return .builtin(Builtin("on", "layout", help: "This mask evaluated for a layout: a matrix that prints as blocks and shows as a picture.",
-                                    example: "(causal | same_image).on(\"text:3 image:2x2 text:2\")") { a in
-                .object(MaskViewValue(MaskMatrix(self.mask, try MaskBuiltins.layout(a, "layout"))))
-            })
-        case "check":
-            return .builtin(Builtin("check", "layout", help: "Fails if some query of the layout would attend to no key.",
-                                    example: "causal.check(\"text:4\")") { a in
-                try MaskBuiltins.located { try MaskMatrix(self.mask, try MaskBuiltins.layout(a, "layout")).validate() }
-                return .none
-            })
-        default: return nil
-        }
-    }
 }
 
 /// A sequence layout value (`layout("text:5 image:4x4")`).
 final class LayoutValue: ScriptObject {
     let layout: SequenceLayout
     init(_ layout: SequenceLayout) { self.layout = layout }
-    var typeName: String { "layout" }
+    static let type: ValueType = {
+        let m = Members<LayoutValue>("layout")
+        return ValueType("layout", help: "A sequence layout: which positions are text, BOI/EOI and image patches, and their documents.", fields: [
+            m.field("count", "How many positions.") { .int($0.layout.count) },
+            m.field("images", "How many images.") { .int($0.layout.imageCount) },
+        ])
+    }()
     var description: String { "layout(\"\(layout)\")" }
-    var memberNames: [String] { ["count", "images"] }
-    func member(_ name: String) throws -> Value? {
-        switch name {
-        case "count": return .int(layout.count)
-        case "images": return .int(layout.imageCount)
-        default: return nil
-        }
-    }
 }
 
 /// A mask evaluated for a layout: prints as Unicode blocks, shows as an SVG picture with the
@@ -78,20 +73,17 @@ final class LayoutValue: ScriptObject {
 final class MaskViewValue: ScriptObject {
     let matrix: MaskMatrix
     init(_ matrix: MaskMatrix) { self.matrix = matrix }
-    var typeName: String { "mask_matrix" }
+    static let type: ValueType = {
+        let m = Members<MaskViewValue>("mask_matrix")
+        return ValueType("mask_matrix", help: "A mask evaluated for a layout (mask.on(layout)): prints as blocks, shows as a picture with its attention tiles.", fields: [
+            m.field("tensor", "The matrix as a [count, count] tensor of 0 and 1 (1: the query attends to the key).") { .tensor(Tensor.constant($0.matrix.tensorData)) },
+            m.field("skipped", "The share of attention tiles the kernel skips (no allowed pair in them).") { .float($0.matrix.skippedShare()) },
+            m.field("count", "How many positions.") { .int($0.matrix.count) },
+            m.field("svg", "The picture as SVG text.") { .string($0.picture.svg()) },
+        ])
+    }()
     var picture: MaskPicture { MaskPicture(matrix) }
     var description: String { picture.terminal(color: false) }
-    var memberNames: [String] { ["tensor", "skipped", "count", "png", "svg"] }
-
-    func member(_ name: String) throws -> Value? {
-        switch name {
-        case "tensor": return .tensor(Tensor.constant(matrix.tensorData))
-        case "skipped": return .float(matrix.skippedShare())
-        case "count": return .int(matrix.count)
-        case "svg": return .string(picture.svg())
-        default: return nil
-        }
-    }
 
     func output() throws -> Output? { .svg(picture.svg(), caption: "\(matrix.mask) on \(matrix.layout)") }
 }

@@ -1,3 +1,4 @@
+import Script
 import TensorGraph
 import Transfusion
 
@@ -7,7 +8,30 @@ final class TokenizerValue: ScriptObject {
     let tokenizer: Tokenizer
     init(_ tokenizer: Tokenizer) { self.tokenizer = tokenizer }
 
-    var typeName: String { "tokenizer" }
+    static let type: ValueType = {
+        let m = Members<TokenizerValue>("tokenizer")
+        return ValueType("tokenizer", help: "A text tokenizer: the 256 bytes and 5 specials, and a BPE vocabulary's merges when made by bpe(...).", fields: [
+            m.field("vocab", "How many token ids (bytes, specials and merges).") { .int($0.tokenizer.vocabularySize) },
+            m.field("merges", "How many merges it learned.") { .int($0.tokenizer.merges.count) },
+        ], methods: [
+            m.method("encode", "text", "The token ids of a text (a list of ints): bytes 0–255, merges from 261.",
+                     example: "tok = bpe([\"a red circle\", \"a red square\"], vocab=270)\nprint(tok.encode(\"a red circle\"))") { t, a in
+                .list(ListRef(t.tokenizer.encode(try a.string("text")).map(Value.int)))
+            },
+            m.method("decode", "ids", "The text of a list of token ids; specials show as <bos>, <eos>, <boi>, <eoi>, <pad>.",
+                     example: "tok = bpe([\"a red circle\", \"a red square\"], vocab=270)\nprint(tok.decode(tok.encode(\"a red circle\")))") { t, a in
+                .string(t.tokenizer.decode(try a.list("ids").map { id in
+                    guard let i = id.integer else { throw a.error("ids", "must be ints, found '\(id.typeName)'") }
+                    return i
+                }))
+            },
+            m.method("tokens", "text", "A text cut into its tokens, each as the text it spells (a list of strings): how the vocabulary reads it.",
+                     example: "tok = bpe([\"a red circle\", \"a red square\"], vocab=270)\nprint(tok.tokens(\"a red circle\"))") { t, a in
+                .list(ListRef(t.tokenizer.pieces(try a.string("text")).map(Value.string)))
+            },
+        ])
+    }()
+
     var description: String {
         let t = tokenizer
         guard !t.merges.isEmpty else { return "tokenizer(bytes) — \(t.vocabularySize) ids: 256 bytes and 5 specials" }
@@ -22,34 +46,6 @@ final class TokenizerValue: ScriptObject {
         return spelled.enumerated().sorted { ($1.element.count, $0.offset) < ($0.element.count, $1.offset) }
             .prefix(n).map { String(decoding: $0.element, as: UTF8.self) }
     }
-
-    var memberNames: [String] { ["vocab", "merges", "encode", "decode", "tokens"] }
-
-    func member(_ name: String) throws -> Value? {
-        switch name {
-        case "vocab": return .int(tokenizer.vocabularySize)
-        case "merges": return .int(tokenizer.merges.count)
-        case "encode":
-            return .builtin(Builtin("encode", "text", help: "The token ids of a text (a list of ints): bytes 0–255, merges from 261.",
-                                    example: "tok = bpe([\"a red circle\", \"a red square\"], vocab=270)\nprint(tok.encode(\"a red circle\"))") { a in
-                .list(ListRef(self.tokenizer.encode(try a.string("text")).map(Value.int)))
-            })
-        case "decode":
-            return .builtin(Builtin("decode", "ids", help: "The text of a list of token ids; specials show as <bos>, <eos>, <boi>, <eoi>, <pad>.",
-                                    example: "tok = bpe([\"a red circle\", \"a red square\"], vocab=270)\nprint(tok.decode(tok.encode(\"a red circle\")))") { a in
-                .string(self.tokenizer.decode(try a.list("ids").map { id in
-                    guard let i = id.integer else { throw a.error("ids", "must be ints, found '\(id.typeName)'") }
-                    return i
-                }))
-            })
-        case "tokens":
-            return .builtin(Builtin("tokens", "text", help: "A text cut into its tokens, each as the text it spells (a list of strings): how the vocabulary reads it.",
-                                    example: "tok = bpe([\"a red circle\", \"a red square\"], vocab=270)\nprint(tok.tokens(\"a red circle\"))") { a in
-                .list(ListRef(self.tokenizer.pieces(try a.string("text")).map(Value.string)))
-            })
-        default: return nil
-        }
-    }
 }
 
 enum TokenizerBuiltins {
@@ -59,7 +55,7 @@ enum TokenizerBuiltins {
                 example: "tok = bpe(shapes(size=16), vocab=300, samples=2000)\nprint(tok)\nprint(tok.tokens(\"a large red circle on the left\"))") { a in
             let texts = try trainingTexts(a)
             let vocabulary = try a.size("vocab")
-            return .object(TokenizerValue(try MaskBuiltins.located { try Tokenizer.train(on: texts, vocabulary: vocabulary) }))
+            return .object(TokenizerValue(try RuntimeError.located { try Tokenizer.train(on: texts, vocabulary: vocabulary) }))
         },
     ]
 
@@ -70,7 +66,7 @@ enum TokenizerBuiltins {
         case .object(let o as TrainingData):
             let samples = try a.size("samples")
             return Tokenizer.trainingTexts(from: o.dataset, samples: samples, seed: UInt64(max(0, try a.int("seed"))))
-        default: return try GenerationBuiltins.strings(a, "data").values
+        default: return try a.strings("data").values
         }
     }
 

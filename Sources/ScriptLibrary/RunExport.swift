@@ -1,4 +1,5 @@
 import Foundation
+import Script
 import TensorGraph
 import Transfusion
 
@@ -26,7 +27,7 @@ enum RunExport {
             throw a.error("save_every", "periodic saves need checkpoint=\"runs/NAME.safetensors\" (they are written next to it)")
         }
         guard model.model.config.codebook == nil else { throw a.error("model", "a Chameleon (codebook) model has no PyTorch counterpart") }
-        try MaskBuiltins.located {
+        try RuntimeError.located {
             try write(model: model.model, data: data, options: options, to: path, checkpoint: checkpoint,
                       saveEvery: saveEvery, keep: keep, items: items)
         }

@@ -1,3 +1,4 @@
+import Script
 import Foundation
 import TensorGraph
 import Transfusion
@@ -12,24 +13,24 @@ final class ImagesValue: ScriptObject {
 
     init(_ images: [[Float]], side: Int, captions: [String] = []) { self.images = images; self.side = side; self.captions = captions }
 
-    var typeName: String { "images" }
-    var description: String { "\(images.count) image\(images.count == 1 ? "" : "s") of \(side)×\(side)" + (captions.isEmpty ? "" : ": " + captions.joined(separator: " · ")) }
-    var memberNames: [String] { ["count", "tensor", "captions", "save"] }
-
-    func member(_ name: String) throws -> Value? {
-        switch name {
-        case "count": return .int(images.count)
-        case "captions": return .list(ListRef(captions.map { .string($0) }))
-        case "tensor": return .tensor(.constant(TensorData(shape: [images.count, side, side, 3], values: images.flatMap { $0 })))
-        case "save":
-            return .builtin(Builtin("save", "path", help: "Writes the images as one PNG grid (or a single image).",
-                                    example: "shapes(size=16).take(2).save(\"/tmp/tfs-two.png\")") { a in
-                try ImageGrid.png(self.images, side: self.side).write(to: URL(fileURLWithPath: try a.path("path")))
+    static let type: ValueType = {
+        let m = Members<ImagesValue>("images")
+        return ValueType("images", help: "Images drawn by a model (draw, edit, a VAE's decode): shown as a grid with their captions.", fields: [
+            m.field("count", "How many images.") { .int($0.images.count) },
+            m.field("captions", "The caption (or instruction) of each image, a list of strings.") { .list(ListRef($0.captions.map { .string($0) })) },
+            m.field("tensor", "The pixels as a [count, side, side, 3] tensor in [0, 1].") { i in
+                .tensor(.constant(TensorData(shape: [i.images.count, i.side, i.side, 3], values: i.images.flatMap { $0 })))
+            },
+        ], methods: [
+            m.method("save", "path", "Writes the images as one PNG grid (or a single image).",
+                     example: "m = transfusion(dim=32, layers=1, heads=2)\ndraw(m, [\"a red circle\", \"a blue square\"], steps=2).save(\"/tmp/tfs-two.png\")") { i, a in
+                try ImageGrid.png(i.images, side: i.side).write(to: URL(fileURLWithPath: try a.path("path")))
                 return .none
-            })
-        default: return nil
-        }
-    }
+            },
+        ])
+    }()
+
+    var description: String { "\(images.count) image\(images.count == 1 ? "" : "s") of \(side)×\(side)" + (captions.isEmpty ? "" : ": " + captions.joined(separator: " · ")) }
 
     func output() throws -> Output? {
         .png(ImageGrid.png(images, side: side), caption: captions.isEmpty ? description : captions.joined(separator: " · "))
@@ -42,19 +43,17 @@ final class GenerationValue: ScriptObject {
     let side: Int
     init(_ pieces: [GeneratedPiece], side: Int) { self.pieces = pieces; self.side = side }
 
-    var typeName: String { "generation" }
+    static let type: ValueType = {
+        let m = Members<GenerationValue>("generation")
+        return ValueType("generation", help: "What generate(...) wrote: text and images in order; prints as the text, shows with its images.", fields: [
+            m.field("text", "The text, with <image> where an image was drawn.") { .string($0.text) },
+            m.field("images", "The images it drew.") { g in .object(ImagesValue(g.images, side: g.side)) },
+        ])
+    }()
+
     var text: String { pieces.map { if case .text(let s) = $0 { s } else { "<image>" } }.joined() }
     var images: [[Float]] { pieces.compactMap { if case .image(let p) = $0 { p } else { nil } } }
     var description: String { text }
-    var memberNames: [String] { ["text", "images"] }
-
-    func member(_ name: String) throws -> Value? {
-        switch name {
-        case "text": return .string(text)
-        case "images": return .object(ImagesValue(images, side: side))
-        default: return nil
-        }
-    }
 
     func output() throws -> Output? {
         images.isEmpty ? .text(text) : .png(ImageGrid.png(images, side: side), caption: text)
@@ -71,7 +70,7 @@ enum GenerationBuiltins {
                 example: "m = transfusion(dim=32, layers=1, heads=2)\ng = generate(m, \"a red\", tokens=4, steps=2)\nprint(g.images.count)") { a in
             let (model, generator) = try setup(a)
             let prompts = try Self.prompts(a, "prompt")
-            let results = try MaskBuiltins.located { try generator.generate(prompts.values) }.map {
+            let results = try RuntimeError.located { try generator.generate(prompts.values) }.map {
                 Value.object(GenerationValue($0, side: try modelValue(a).pixelSide))
             }
             return prompts.single ? results[0] : .list(ListRef(results))
@@ -81,7 +80,7 @@ enum GenerationBuiltins {
                 example: "m = transfusion(dim=32, layers=1, heads=2)\nprint(draw(m, [\"a red circle\", \"a blue square\"], steps=2))") { a in
             let (model, generator) = try setup(a)
             let captions = try Self.prompts(a, "caption")
-            let images = try MaskBuiltins.located { try generator.images(for: captions.values) }
+            let images = try RuntimeError.located { try generator.images(for: captions.values) }
             return .object(ImagesValue(images, side: try modelValue(a).pixelSide, captions: captions.values))
         },
         Builtin("caption", "model, image, " + sampling,
@@ -89,7 +88,7 @@ enum GenerationBuiltins {
                 example: "m = transfusion(dim=32, layers=1, heads=2)\nprint(caption(m, shapes(size=16).take(1), tokens=5))") { a in
             let (model, generator) = try setup(a, imagesAllowed: false)
             let images = try pixels(a, "image", side: try modelValue(a).pixelSide)
-            let captions = try MaskBuiltins.located { try generator.captions(for: images) }
+            let captions = try RuntimeError.located { try generator.captions(for: images) }
             return captions.count == 1 ? .string(captions[0]) : .list(ListRef(captions.map { .string($0) }))
         },
         Builtin("edit", "model, image, instruction, " + sampling,
@@ -102,7 +101,7 @@ enum GenerationBuiltins {
                 throw a.error("instruction", "gives \(instructions.count) instructions for \(images.count) images")
             }
             let paired = instructions.count == 1 ? Array(repeating: instructions[0], count: images.count) : instructions
-            let edited = try MaskBuiltins.located { try generator.edits(images, instructions: paired) }
+            let edited = try RuntimeError.located { try generator.edits(images, instructions: paired) }
             return .object(ImagesValue(edited, side: try modelValue(a).pixelSide, captions: paired))
         },
         Builtin("judge_edits", "model, data, n=100, " + sampling,
@@ -110,7 +109,7 @@ enum GenerationBuiltins {
                 example: "m = transfusion(dim=32, layers=1, heads=2)\nprint(judge_edits(m, shapes(size=16), n=2, steps=2)[\"all\"] <= 1)") { a in
             let (_, generator) = try setup(a)
             let evaluation = try shapesEvaluation(a)
-            let result = try MaskBuiltins.located { try evaluation.edits(generator) }
+            let result = try RuntimeError.located { try evaluation.edits(generator) }
             showJudged(result.images, result.instructions, side: evaluation.shapes.side, a)
             let d = scores(result.scores, prefix: "edits", a)
             for kind in ShapesEdits.Kind.allCases {
@@ -130,7 +129,7 @@ enum GenerationBuiltins {
                 throw a.error("classifier", "reads \(judge.config.side)-pixel images; the data has \(evaluation.shapes.side)-pixel ones")
             }
             if judge != nil, evaluation.count < 2 { throw a.error("n", "must be at least 2 for fid (a covariance needs two images)") }
-            let result = try MaskBuiltins.located { try evaluation.images(generator) }
+            let result = try RuntimeError.located { try evaluation.images(generator) }
             showJudged(result.images, result.captions, side: evaluation.shapes.side, a)
             let dict = scores(result.scores, prefix: "images", a)
             if let judge {
@@ -144,7 +143,7 @@ enum GenerationBuiltins {
                 example: "m = transfusion(dim=32, layers=1, heads=2)\nprint(judge_captions(m, shapes(size=16), n=2, tokens=4)[\"kind\"] <= 1)") { a in
             let (_, generator) = try setup(a, imagesAllowed: false)
             let evaluation = try shapesEvaluation(a)
-            let result = try MaskBuiltins.located { try evaluation.captions(generator) }
+            let result = try RuntimeError.located { try evaluation.captions(generator) }
             a.interpreter.write(zip(evaluation.examples().prefix(5), result.captions).map { "\($0.caption)  →  \($1)" }.joined(separator: "\n") + "\n")
             let d = scores(result.scores, prefix: "captions", a)
             d["cider"] = .float(result.cider)
@@ -179,23 +178,11 @@ enum GenerationBuiltins {
         case let other: throw a.error("sampler", "must be 'ddim', 'ddpm', 'euler' or 'midpoint', not '\(other)'")
         }
         o.cfg = try a.number("cfg", "a guidance scale ≥ 0") { $0 >= 0 }; o.seed = UInt64(max(0, try a.int("seed"))); o.cached = try a.bool("cache")
-        let generator = try MaskBuiltins.located { try Generator(model: model, options: o) }
+        let generator = try RuntimeError.located { try Generator(model: model, options: o) }
         generator.cancellation = a.interpreter.interruptFlag.cancellation
         // A latent model draws latents, which its VAE decodes (and encodes the images it reads).
         generator.latents = try modelValue(a).vae.map(Latents.init)
         return (model, generator)
-    }
-
-    /// A string or a list of strings; `single` when one string was given.
-    static func strings(_ a: Arguments, _ p: String) throws -> (values: [String], single: Bool) {
-        if case .string(let s) = a[p] { return ([s], true) }
-        guard case .list(let items) = a[p] else { throw a.error(p, "must be a string or a list of strings, not '\(a[p].typeName)'") }
-        let list = try items.items.map { v -> String in
-            guard case .string(let s) = v else { throw a.error(p, "must be a string or a list of strings") }
-            return s
-        }
-        guard !list.isEmpty else { throw a.error(p, "is an empty list") }
-        return (list, false)
     }
 
     /// The most text a generation's prompts (captions, instructions) may hold, in UTF-8 bytes:
@@ -205,7 +192,7 @@ enum GenerationBuiltins {
 
     /// `strings`, for text a model is fed: at most `promptBytes` in all.
     static func prompts(_ a: Arguments, _ p: String) throws -> (values: [String], single: Bool) {
-        let texts = try strings(a, p)
+        let texts = try a.strings(p)
         let bytes = texts.values.reduce(0) { $0 + $1.utf8.count }
         guard bytes <= promptBytes else { throw a.error(p, "'\(p)' holds \(bytes) bytes of text; at most \(promptBytes) in all") }
         return texts
@@ -226,7 +213,7 @@ enum GenerationBuiltins {
         }
         if case .list(let l) = value { return try l.items.flatMap { try pixels($0, a, p, side: side) } }
         guard case .tensor(let t) = value else { throw a.error(p, "must be images of \(side)×\(side) (from draw or a dataset), or a tensor") }
-        let data = try MaskBuiltins.located { try t.realize() }
+        let data = try RuntimeError.located { try t.realize() }
         let one = side * side * 3
         guard data.shape.suffix(3) == [side, side, 3], data.shape.count <= 4 else {
             throw a.error(p, "must have shape [n, \(side), \(side), 3] or [\(side), \(side), 3], got \(Shape.describe(data.shape))")

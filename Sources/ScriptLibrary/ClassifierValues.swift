@@ -1,3 +1,4 @@
+import Script
 import Foundation
 import TensorGraph
 import Transfusion
@@ -9,7 +10,32 @@ final class ClassifierValue: ScriptObject {
     let classifier: ShapesClassifier
     init(_ classifier: ShapesClassifier) { self.classifier = classifier }
 
-    var typeName: String { "classifier" }
+    static let type: ValueType = {
+        let m = Members<ClassifierValue>("classifier")
+        return ValueType("classifier", help: "A small classifier of shapes images (classifier(...), load_classifier): it judges drawn images, and its feature layer is what fid compares.", fields: [
+            m.field("size", "The side of the images it reads.") { .int($0.classifier.config.side) },
+            m.field("width", "The width of its feature layer.") { .int($0.classifier.config.width) },
+            m.field("parameters", "How many weights it has.") { .int($0.classifier.parameters.count) },
+            m.field("accuracy", "Held-out accuracy per attribute, a dict (None when untrained).") { c in
+                guard let a = c.classifier.accuracy else { return Value.none }
+                return .dict(DictRef(a.all.map { ($0.0, .float($0.1)) }))
+            },
+        ], methods: [
+            m.method("features", "images",
+                     "The classifier's feature layer for images (drawn images, taken examples or a tensor [n, side, side, 3] in [0, 1]): a tensor [n, width], the vectors fid compares.",
+                     example: "c = classifier(shapes(size=8), steps=2)\nprint(c.features(shapes(size=8).take(3)).shape)") { c, a in
+                let images = try ClassifierBuiltins.images(a, "images", c.classifier)
+                let f = try RuntimeError.located { try c.classifier.features(images) }
+                return .tensor(.constant(TensorData(shape: [f.count, c.classifier.config.width], values: f.flatMap { $0.map(Float.init) })))
+            },
+            m.method("save", "path", "Writes the classifier (weights, config, held-out accuracy) as safetensors, atomically; load_classifier reads it.",
+                     example: "classifier(shapes(size=8), steps=2).save(\"/tmp/tfs-classifier.safetensors\")") { c, a in
+                try RuntimeError.located { try c.classifier.save(try a.path("path")) }
+                return .none
+            },
+        ])
+    }()
+
     var description: String {
         let c = classifier.config
         var s = "classifier(size=\(c.side), channels=\(c.channels), width=\(c.width)) — \(classifier.parameters.count) parameters"
@@ -20,33 +46,6 @@ final class ClassifierValue: ScriptObject {
             s += "; untrained"
         }
         return s
-    }
-    var memberNames: [String] { ["accuracy", "features", "save", "size", "width", "parameters"] }
-
-    func member(_ name: String) throws -> Value? {
-        switch name {
-        case "size": return .int(classifier.config.side)
-        case "width": return .int(classifier.config.width)
-        case "parameters": return .int(classifier.parameters.count)
-        case "accuracy":
-            guard let a = classifier.accuracy else { return Value.none }
-            return .dict(DictRef(a.all.map { ($0.0, .float($0.1)) }))
-        case "features":
-            return .builtin(Builtin("features", "images",
-                                    help: "The classifier's feature layer for images (drawn images, taken examples or a tensor [n, side, side, 3] in [0, 1]): a tensor [n, width], the vectors fid compares.",
-                                    example: "c = classifier(shapes(size=8), steps=2)\nprint(c.features(shapes(size=8).take(3)).shape)") { a in
-                let images = try ClassifierBuiltins.images(a, "images", self.classifier)
-                let f = try MaskBuiltins.located { try self.classifier.features(images) }
-                return .tensor(.constant(TensorData(shape: [f.count, self.classifier.config.width], values: f.flatMap { $0.map(Float.init) })))
-            })
-        case "save":
-            return .builtin(Builtin("save", "path", help: "Writes the classifier (weights, config, held-out accuracy) as safetensors, atomically; load_classifier reads it.",
-                                    example: "classifier(shapes(size=8), steps=2).save(\"/tmp/tfs-classifier.safetensors\")") { a in
-                try MaskBuiltins.located { try self.classifier.save(try a.path("path")) }
-                return .none
-            })
-        default: return nil
-        }
     }
 }
 
@@ -69,7 +68,7 @@ enum ClassifierBuiltins {
             let seed = UInt64(max(0, try a.int("seed")))
             let classifier = ShapesClassifier(config, seed: seed)
             let interrupt = a.interpreter.interruptFlag, start = Date(), every = max(1, steps / 5)
-            try MaskBuiltins.located {
+            try RuntimeError.located {
                 let trainer = try ShapesClassifierTrainer(classifier: classifier, batch: batch, lr: lr, seed: seed &+ 1)
                 while trainer.step < steps {
                     if interrupt.isRaised { break }
@@ -87,7 +86,7 @@ enum ClassifierBuiltins {
         },
         Builtin("load_classifier", "path", help: "A shapes classifier saved by classifier.save: weights, config and held-out accuracy.",
                 example: "classifier(shapes(size=8), steps=2).save(\"/tmp/tfs-classifier.safetensors\")\nprint(load_classifier(\"/tmp/tfs-classifier.safetensors\").size)") { a in
-            .object(ClassifierValue(try MaskBuiltins.located { try ShapesClassifier.load(try a.path("path")) }))
+            .object(ClassifierValue(try RuntimeError.located { try ShapesClassifier.load(try a.path("path")) }))
         },
         Builtin("fid", "classifier, images, real",
                 help: "An FID-like distance (not FID: the features are those of a small shapes classifier tfs trains, not Inception-v3's): the Fréchet distance |μ₁ − μ₂|² + Tr(Σ₁ + Σ₂ − 2(Σ₁^½ Σ₂ Σ₁^½)^½) between Gaussians fitted to the classifier's features of two image sets (drawn images, taken examples or tensors [n, side, side, 3] in [0, 1]; at least 2 each). 0 for identical sets; compare values only under the same classifier. Recorded as the metric fid.",
@@ -120,7 +119,7 @@ enum ClassifierBuiltins {
 
     /// The FID-like distance between generated images and real ones, recorded as `name`.
     static func fid(_ classifier: ShapesClassifier, _ images: [[Float]], _ real: [[Float]], name: String, _ a: Arguments) throws -> Double {
-        let d = try MaskBuiltins.located { try classifier.frechetDistance(images, real) }
+        let d = try RuntimeError.located { try classifier.frechetDistance(images, real) }
         a.interpreter.record(Metric(name: name, value: d))
         return d
     }

@@ -1,3 +1,4 @@
+import Script
 import Foundation
 
 /// Training progress on stderr: a bar redrawn in place on a terminal (step, each loss part,
@@ -7,11 +8,12 @@ struct Progress {
     let start = Date()
     let terminal = isatty(2) != 0
 
-    func update(step: Int, lm: Float, diffusion: Float) {
+    func update(step: Int, lm: Float, diffusion: Float, extra: [(name: String, value: Float)] = []) {
         let elapsed = Date().timeIntervalSince(start), done = step + 1
         let rate = Double(done * tokensPerStep) / max(elapsed, 1e-9)
         let eta = elapsed / Double(done) * Double(total - done)
-        let stats = String(format: "LM %.4f  diffusion %.4f  %.0f tokens/s  ETA %@", lm, diffusion, rate, Self.clock(eta))
+        let terms = extra.map { String(format: "%@ %.4f  ", $0.name, $0.value) }.joined()
+        let stats = String(format: "LM %.4f  diffusion %.4f  %@%.0f tokens/s  ETA %@", lm, diffusion, terms, rate, Self.clock(eta))
         if terminal {
             let width = 24, filled = width * done / max(total, 1)
             let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)

@@ -1,3 +1,4 @@
+import Script
 import Foundation
 import TensorGraph
 import Transfusion
@@ -12,7 +13,7 @@ public enum MaskExpression {
         do { layout = try SequenceLayout(parsing: spec) } catch {
             return .failure(RenderedError(text: "tfs mask: \(error)"))
         }
-        let session = Session()
+        let session = Session(registry: .tfs)
         let result = session.run(source: "__mask = (\(expression))", file: "--mask", line: 1)
         if result.failure != nil {
             let text = result.outputs.compactMap { if case .error(let e) = $0 { e } else { nil } }.joined(separator: "\n")
