@@ -29,6 +29,9 @@ GRID = {
     "unet-p4-flow": ({"patchSize": 48, "imageSide": 8, "encoder": "unet", "objective": "flow"}, MIXED),
     "latent-vae": ({"patchSize": 16, "imageSide": 4, "channels": 4, "latent": True, "objective": "v"}, CAUSAL_SAME_IMAGE),
     "bpe": ({"patchSize": 12, "imageSide": 8, "tokenizer": BPE}, CAUSAL_SAME_IMAGE),
+    "table-schedule": ({"patchSize": 12, "imageSide": 8, "objective": "v",
+                        "schedule": {"table": {"name": "steep", "alphaBars": [1 - (i / 60) ** 0.5 * 0.999 for i in range(1, 61)]}}},
+                       CAUSAL_SAME_IMAGE),
 }
 
 

@@ -17,19 +17,24 @@ MAX_DIM, MAX_LAYERS, MAX_PATCH_SIZE, MAX_IMAGE_SIDE = 16_384, 1024, 65_536, 4096
 MAX_PATCHES_PER_IMAGE, MAX_CHANNELS, MAX_DIFFUSION_STEPS, MAX_MERGES = 16_384, 1024, 100_000, 1 << 20
 FIRST_MERGE = 261
 KNOWN_FIELDS = {"dim", "layers", "heads", "vocabulary", "tokenizer", "patchSize", "timeFeatures", "imageSide",
-                "channels", "latent", "schedule", "objective", "encoder", "codebook"}
+                "channels", "latent", "schedule", "objective", "encoder", "codebook", "pieces"}
 
 
 @dataclass
 class Schedule:
-    """A noise schedule: 'cosine' (with its offset s) or 'linear', over `steps` steps."""
+    """A noise schedule: 'cosine' (with its offset s) or 'linear' over `steps` steps, or a
+    'table' of ᾱ(1…T) (a script function's values, `name` for printing)."""
     kind: str = "cosine"
     steps: int = 1000
     offset: float = 0.008
+    name: str = ""
+    table: tuple = ()
 
     def to_json(self):
         if self.kind == "cosine":
             return {"cosine": {"steps": self.steps, "offset": self.offset}}
+        if self.kind == "table":
+            return {"table": {"name": self.name, "alphaBars": list(self.table)}}
         return {"linear": {"steps": self.steps}}
 
 
@@ -93,6 +98,9 @@ class ModelConfig:
         if unknown:
             raise CheckpointError(f"the model config has the field '{unknown[0]}', which this reader does not know "
                                   "(written by a newer tfs?)")
+        if raw.get("pieces"):
+            slots = ", ".join(sorted(raw["pieces"])) if isinstance(raw["pieces"], dict) else str(raw["pieces"])
+            raise CheckpointError(f"the model config's pieces ({slots}): pieces written in a tfs script have no PyTorch counterpart")
         if raw.get("codebook") is not None:
             raise CheckpointError("the model config's codebook: Chameleon (codebook) models are not represented in PyTorch")
         c = ModelConfig()
@@ -182,13 +190,26 @@ def _merges(tokenizer) -> List[Tuple[int, int]]:
 
 def _schedule(raw) -> Schedule:
     if not isinstance(raw, dict) or len(raw) != 1:
-        raise CheckpointError("the model config's schedule must be an object with one key, 'cosine' or 'linear'")
+        raise CheckpointError("the model config's schedule must be an object with one key, 'cosine', 'linear' or 'table'")
     (kind, body), = raw.items()
-    fields = {"cosine": {"steps", "offset"}, "linear": {"steps"}}.get(kind)
+    fields = {"cosine": ({"steps", "offset"}, {"steps"}), "linear": ({"steps"}, {"steps"}),
+              "table": ({"name", "alphaBars"}, {"alphaBars"})}.get(kind)
     if fields is None:
-        raise CheckpointError(f"the model config's schedule must be 'cosine' or 'linear', got {kind!r}")
-    if not isinstance(body, dict) or not set(body) <= fields or "steps" not in body:
-        raise CheckpointError(f"the model config's {kind} schedule takes {', '.join(sorted(fields))}, got {body!r}")
+        raise CheckpointError(f"the model config's schedule must be 'cosine', 'linear' or 'table', got {kind!r}")
+    allowed, required = fields
+    if not isinstance(body, dict) or not set(body) <= allowed or not required <= set(body):
+        raise CheckpointError(f"the model config's {kind} schedule takes {', '.join(sorted(allowed))}, got {body!r}")
+    if kind == "table":
+        values = body["alphaBars"]
+        if not isinstance(values, list) or not values or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            raise CheckpointError("the model config's table schedule's alphaBars must be a list of numbers")
+        bad = next((i for i, v in enumerate(values) if not (0 < v <= 1)), None)
+        if bad is not None:
+            raise CheckpointError(f"the model config's noise schedule: ᾱ at step {bad + 1} is {values[bad]}; every value must be in (0, 1]")
+        rise = next((i for i in range(1, len(values)) if values[i] > values[i - 1]), None)
+        if rise is not None:
+            raise CheckpointError(f"the model config's noise schedule: ᾱ rises at step {rise + 1}")
+        return Schedule("table", len(values), name=str(body.get("name", "")), table=tuple(float(v) for v in values))
     steps = body["steps"]
     if isinstance(steps, bool) or not isinstance(steps, int):
         raise CheckpointError(f"the model config's schedule steps must be an integer, got {steps!r}")

@@ -13,6 +13,8 @@ from .config import Schedule
 def alpha_bars(schedule: Schedule) -> torch.Tensor:
     """ᾱ(t) for t = 0…T in float64 (ᾱ(0) = 1)."""
     n = schedule.steps
+    if schedule.kind == "table":
+        return torch.tensor([1.0] + [min(max(v, 1e-5), 1.0) for v in schedule.table], dtype=torch.float64)
     if schedule.kind == "cosine":
         s = schedule.offset
 
