@@ -91,12 +91,14 @@ extension JupyterKernel {
             failure = .error(name: "KeyboardInterrupt", message: "interrupted", traceback: ["interrupted"])
         }
         if let failure, case .error(let name, let message, let traceback) = failure {
+            // What waits now is taken before the reply goes out: a cell sent after it runs.
+            let waiting = request.content["stop_on_error"] as? Bool ?? true ? waitingRequests() : []
             let content: [String: Any] = ["ename": name, "evalue": message, "traceback": traceback]
             publish("error", content, parent: request)
             reply(request, on: shell, type: "execute_reply",
                   content.merging(["status": "error", "execution_count": cell.number]) { a, _ in a })
             publish("status", ["execution_state": "idle"], parent: request)
-            if request.content["stop_on_error"] as? Bool ?? true { abortQueuedCells() }
+            abort(waiting)
             return
         } else {
             if !cell.silent, let bundle = session.valueBundle(result) {
@@ -111,16 +113,19 @@ extension JupyterKernel {
         publish("status", ["execution_state": "idle"], parent: request)
     }
 
-    /// After a failed cell whose request asked `stop_on_error` (the default), the cells already
-    /// waiting on shell are not run: each gets an `aborted` reply (as "Run All" expects: the
-    /// cells after an error stay unrun). Other waiting requests are answered as usual.
-    /// Only what is waiting now is taken, before any answer goes out: a request sent after
-    /// seeing those answers runs.
-    private func abortQueuedCells() {
+    /// The requests waiting on shell now (read, not yet answered).
+    private func waitingRequests() -> [JupyterMessage] {
         var waiting: [JupyterMessage] = []
         while poll(sockets: [shell], fds: [], milliseconds: 0)[0] {
             if let request = read(shell) { waiting.append(request) }
         }
+        return waiting
+    }
+
+    /// After a failed cell whose request asked `stop_on_error` (the default), the cells that
+    /// were waiting behind it are not run: each gets an `aborted` reply (as "Run All" expects:
+    /// the cells after an error stay unrun). Other waiting requests are answered as usual.
+    private func abort(_ waiting: [JupyterMessage]) {
         for request in waiting {
             guard request.type == "execute_request" else { handle(request, on: shell); continue }
             publish("status", ["execution_state": "busy"], parent: request)
