@@ -16,7 +16,8 @@ struct ScriptFile {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ValidationError("cannot read '\(path)'")
         }
-        source = String(decoding: data, as: UTF8.self)
+        // A notebook's code cells, as `# %%` cells (refused if it is not a tfs notebook).
+        source = NotebookInput.isNotebook(path) ? try NotebookInput.script(data, path: path) : String(decoding: data, as: UTF8.self)
         // Comments before the first marker (a file header) are not a cell of their own.
         cells = Cells.split(source).filter { !($0.markerLine == nil && $0.isBlank) }
     }

@@ -62,6 +62,7 @@ struct NotebookCommand: ParsableCommand {
         let session = Session(registry: .tfs)
         session.overrides = try ScriptFile.overrides(selection.settings)
         session.remember(file: script.path, source: script.source)
+        session.laterNames = Session.boundNames(in: script.source, file: script.path)
         let targets = outputs.isEmpty
             ? [script.url.deletingPathExtension().appendingPathExtension("ipynb").path] : outputs
         for path in targets { try OutputFile.checkWritable(path, option: "-o") }

@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+@testable import Script
+@testable import ScriptLibrary
+import TensorGraph
+
+/// What people bring from Python, IPython and PyTorch: globals resolved when a function runs,
+/// sizes as separate arguments, `dim=`, help on methods, output history, long values cut.
+@Suite struct HabitsTests {
+    @Test func aFunctionMayCallOneDefinedInALaterInput() {
+        let s = Session(registry: .tfs)
+        #expect(runScript("def f(n):\n    return g(n) + 1", in: s).failure == nil)
+        // Not defined yet: an error when called, with the name and where it was used.
+        #expect(evalScript("f(1)", in: s).hasPrefix("ERROR 70: 2:12: name 'g' is not defined"))
+        #expect(runScript("def g(n):\n    return n * 10", in: s).failure == nil)
+        #expect(evalScript("f(4)", in: s) == "41")
+    }
+
+    @Test func aRunningFileChecksFunctionBodiesAgainstEveryNameTheFileBinds() throws {
+        // Cell 1 uses `g` (defined in cell 2) and `typo` (defined nowhere): only `typo` is an
+        // error, and it is found before cell 1 runs.
+        let source = "# %% one\ndef f(n):\n    return g(n) + typo\nprint('ran')\n# %% two\ndef g(n):\n    return n\n"
+        let runs = try Session(registry: .tfs).runCells(source: source, file: "late.tfs")
+        #expect(runs.count == 1 && runs[0].result.failure == .static_)
+        let error = runs[0].result.outputs.compactMap { if case .error(let e) = $0 { e } else { nil } }.joined()
+        #expect(error.contains("late.tfs:3:19: error: undefined name 'typo'"), "\(error)")
+        #expect(!error.contains("'g'"), "\(error)")
+        let fine = try Session(registry: .tfs).runCells(source: source.replacingOccurrences(of: " + typo", with: ""), file: "late.tfs")
+        #expect(fine.map(\.result.failure) == [nil, nil])
+    }
+
+    @Test func sizesMayBeSeparateArgumentsAndTheSeedIsAKeyword() {
+        #expect(evalScript("randn(2, 3).shape") == "[2, 3]")
+        #expect(evalScript("randn([2, 3]).shape") == "[2, 3]")
+        #expect(evalScript("zeros(2, 3, 4).shape") == "[2, 3, 4]")
+        #expect(evalScript("ones(5).shape") == "[5]")
+        #expect(evalScript("rand(2, 3, low=-1).shape") == "[2, 3]")
+        #expect(evalScript("randn(2, 3, seed=7).tolist() == randn([2, 3], seed=7).tolist()") == "True")
+        #expect(evalScript("randn([2], 3)").hasPrefix("ERROR 70: 1:7: randn: give the shape as one list or as separate ints"))
+        #expect(evalScript("zeros(2, 'a')").hasPrefix("ERROR 70: 1:10: zeros: sizes must be ints, found 'str'"))
+    }
+
+    @Test func pytorchKeywordsMeanNumpysOnes() {
+        #expect(evalScript("softmax(tensor([0, 0]), dim=0)") == "tensor([0.5000, 0.5000])")
+        #expect(evalScript("ones([2, 3]).sum(dim=1, keepdim=True).shape") == "[2, 1]")
+        // A function with its own `dim` parameter keeps it.
+        #expect(evalScript("def f(dim=0, axis=1):\n    return [dim, axis]\nf(dim=5)") == "[5, 1]")
+        #expect(evalScript("softmax(tensor([1]), dims=0)").hasPrefix("ERROR 65: 1:22: unknown keyword argument 'dims'"))
+    }
+
+    @Test func helpReachesMethodsThroughTheirTypeAndThroughValues() {
+        #expect(printedText("help(tensor.sum)").hasPrefix("tensor.sum(axis=None, keepdims=False)"))
+        #expect(printedText("help(str.upper)").hasPrefix("str.upper()"))
+        let s = Session(registry: .tfs)
+        _ = runScript("x = ones([2])\ndef double(v):\n    # twice\n    return v * 2\n\ny = 1", in: s)
+        #expect(s.help("x.sum")?.hasPrefix("tensor.sum(") == true)
+        #expect(s.help("tensor.mean")?.hasPrefix("tensor.mean(") == true)
+        let source = s.helpWithSource("double") ?? ""
+        #expect(source.hasSuffix("source:\ndef double(v):\n    # twice\n    return v * 2"), "\(source)")
+        #expect(s.help("nothing_here") == nil)
+    }
+
+    @Test func suggestionsOnlyWhenClose() {
+        let names = ["e", "edit", "inf", "exp", "softmax", "learning_rate"]
+        #expect(closestName(to: "x", among: names) == nil)
+        #expect(closestName(to: "In", among: names) == nil)
+        #expect(closestName(to: "sofmax", among: names) == "softmax")
+        #expect(closestName(to: "learnin_rat", among: names) == "learning_rate")
+        #expect(closestName(to: "E", among: names) == "e")   // case alone is always worth a hint
+    }
+
+    @Test func theOutputHistoryKeepsNumberedValues() {
+        let s = Session(registry: .tfs)
+        for (n, source) in [(1, "10"), (2, "x = 1"), (3, "20"), (4, "30")] {
+            s.outputNumber = n
+            _ = runScript(source, in: s)
+        }
+        s.outputNumber = nil
+        #expect(evalScript("[Out[1], _1, _3, _, __, ___]", in: s) == "[10, 10, 20, 30, 20, 10]")
+        #expect(evalScript("Out[2]", in: s).hasPrefix("ERROR 70: 1:1: Out[2]: input 2 showed no value"))
+        // The history stays out of the variable listing.
+        #expect(s.globalsSummary().map(\.name) == ["x"])
+    }
+
+    @Test func aLongValueShowsItsFirstThousandItems() {
+        let shown = evalScript("list(range(5000))")
+        #expect(shown.hasPrefix("[0, 1, 2, ") && shown.hasSuffix(", 998, 999, ...]"), "\(shown.suffix(40))")
+        let dict = evalScript("d = {}\nfor i in range(1500):\n    d[str(i)] = i\nd")
+        #expect(dict.hasSuffix("'999': 999, ...}"), "\(dict.suffix(40))")
+        // print and str still write everything, as Python's do.
+        #expect(evalScript("len(str(list(range(5000))))") == "\(String(describing: Array(0..<5000)).count)")
+    }
+
+    @Test func dictKeysCompleteInsideAStringAndNothingElseDoes() {
+        let s = Session(registry: .tfs)
+        _ = runScript("cfg = {'learning_rate': 1, 'layers': 2, 'dim': 3}", in: s)
+        #expect(s.completions(for: "cfg['l") == ["layers", "learning_rate"])
+        #expect(s.completions(for: "cfg[\"learning r").isEmpty)
+        #expect(s.completions(for: "print('so").isEmpty)
+        #expect(s.completions(for: "print('a', so").contains("softmax"))
+    }
+}
+
+@Suite struct DirTests {
+    @Test func dirListsVariablesOrMembers() {
+        let s = Session(registry: .tfs)
+        s.outputNumber = 1
+        _ = runScript("b = 1\na = 2\n3", in: s)
+        #expect(evalScript("dir()", in: s) == "['a', 'b']")
+        #expect(evalScript("'sum' in dir(ones([2])) and 'upper' in dir('x')", in: s) == "True")
+    }
+}
