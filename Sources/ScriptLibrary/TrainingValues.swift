@@ -355,7 +355,7 @@ enum TrainingBuiltins {
             let kernels = try RuntimeError.located { try trainer.profile(runs: runs) }
             return .object(ProfileValue(kernels.map { ($0.kernel, $0.seconds * 1e3, $0.calls) }, tokens: options.batch * options.length))
         },
-        Builtin("plot", "values, title='values'", help: "A line plot (SVG) of a list of numbers, or of a dict of named lists.",
+        Builtin("plot", "values, title='values'", help: "Shows a line plot (SVG) of a list of numbers, or of a dict of named lists, and returns it (show(p) shows it again).",
                 example: "plot([3, 2, 1.5, 1.2], title=\"loss\")") { a in
             var series: [(String, [Double])] = []
             func numbers(_ v: Value) throws -> [Double] {
@@ -366,8 +366,20 @@ enum TrainingBuiltins {
             }
             if case .dict(let d) = a["values"] { for k in d.keys { series.append((k, try numbers(d[k] ?? .none))) } }
             else { series = [(try a.string("title"), try numbers(a["values"]))] }
-            a.interpreter.emit(.svg(LinePlot.svg(series, title: try a.string("title")), caption: try a.string("title")))
-            return .none
+            let plot = PlotValue(svg: LinePlot.svg(series, title: try a.string("title")), title: try a.string("title"), series: series.count)
+            a.interpreter.emit(.svg(plot.svg, caption: plot.title))
+            return .object(plot)
         },
     ]
+}
+
+/// What `plot` returns: the drawing it showed, to keep (`p = plot(...)`) and show again.
+final class PlotValue: ScriptObject {
+    let svg: String, title: String, series: Int
+    init(svg: String, title: String, series: Int) { self.svg = svg; self.title = title; self.series = series }
+    static let type = ValueType("plot", help: "A line plot made by plot(...): shows itself as its drawing.", fields: [
+        Members<PlotValue>("plot").field("title", "Its title.") { .string($0.title) },
+    ])
+    var description: String { "plot '\(title)' (\(series) series)" }
+    func output() throws -> Output? { .svg(svg, caption: title) }
 }

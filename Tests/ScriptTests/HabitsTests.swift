@@ -110,3 +110,47 @@ import TensorGraph
         #expect(evalScript("'sum' in dir(ones([2])) and 'upper' in dir('x')", in: s) == "True")
     }
 }
+
+@Suite struct PyTorchNamesTests {
+    @Test func tensorMethodsUnderPyTorchsNames() {
+        #expect(evalScript("tensor([[1, 5], [7, 2]]).argmax(axis=1)") == "tensor([1., 0.])")
+        #expect(evalScript("tensor([[1, 5], [7, 2]]).argmax()") == "tensor(2.)")
+        #expect(evalScript("tensor([[1, 5], [7, 2]]).argmax(dim=0, keepdim=True).shape") == "[1, 2]")
+        #expect(evalScript("tensor([-2, 0.5, 3]).clamp(min=0, max=1)") == "tensor([0.0000, 0.5000, 1.0000])")
+        // Variance of 1..4: mean 2.5, squared deviations sum to 5; unbiased 5/3, population 5/4.
+        #expect(evalScript("round(tensor([1, 2, 3, 4]).var().item(), 5)") == "1.66667")
+        #expect(evalScript("round(tensor([1, 2, 3, 4]).var(correction=0).item(), 5)") == "1.25")
+        #expect(evalScript("round(tensor([[1, 2], [3, 5]]).std(dim=1).tolist()[1], 5)") == "1.41421")
+        #expect(evalScript("zeros([2, 3]).unsqueeze(-1).shape") == "[2, 3, 1]")
+        #expect(evalScript("zeros([2, 3]).unsqueeze(1).shape") == "[2, 1, 3]")
+        #expect(evalScript("arange(6).view(3, 2).shape") == "[3, 2]")
+        #expect(evalScript("[zeros([2, 3]).size(), zeros([2, 3]).size(-1)]") == "[[2, 3], 3]")
+        #expect(evalScript("zeros([2]).unsqueeze(3)").hasPrefix("ERROR 70: 1:22: tensor.unsqueeze: axis 3 is out of range"))
+    }
+
+    @Test func modelParametersAreNamedTensorsWithASummary() {
+        let s = Session(registry: .tfs)
+        _ = runScript("m = transfusion(dim=32, layers=1, heads=2)\np = m.parameters", in: s)
+        let total = evalScript("p.count", in: s)
+        #expect(Int(total) ?? 0 > 0)
+        // The names and tensors are the model's, and the counts add up.
+        #expect(evalScript("sum([p[n].size()[0] * (p[n].size()[1] if p[n].ndim > 1 else 1) for n in p.names if p[n].ndim <= 2]) <= p.count", in: s) == "True")
+        #expect(evalScript("p['block0.attn.wq'].shape", in: s) == "[32, 32]")
+        #expect(evalScript("[m.parameters > 0, m.parameters() is not None]", in: s) == "[True, True]")
+        let summary = evalScript("print(p)", in: s) == "None" ? printedText("print(p)", in: s) : ""
+        let lines = summary.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("layer") == true && lines.contains { $0.hasPrefix("block0 ") }, "\(summary)")
+        #expect(lines.last.map { $0.hasPrefix("total") && $0.hasSuffix(" \(total)") } == true, "\(summary)")
+        #expect(evalScript("p['nope']", in: s).hasPrefix("ERROR 70: 1:1: the model has no weight named 'nope'"))
+    }
+
+    @Test func plotReturnsWhatItShowedAndShowsOnce() {
+        let s = Session(registry: .tfs)
+        let r = runScript("p = plot([3, 2, 1], title='loss')", in: s)
+        #expect(r.outputs.count == 1 && r.failure == nil)
+        #expect(evalScript("p.title", in: s) == "'loss'")
+        let last = runScript("plot([1, 2])", in: s)
+        #expect(last.outputs.count == 1 && last.value == nil)
+        #expect(runScript("p", in: s).outputs.count == 1)
+    }
+}

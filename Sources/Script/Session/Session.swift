@@ -107,7 +107,8 @@ public final class Session {
                 lastValue = value
                 // A library object that draws itself shows as its output, not as text.
                 if case .object(let o) = value, let output = try o.output() {
-                    interpreter.emit(output)
+                    // Not twice: a value that showed itself as it was made (`plot(...)`) is already there.
+                    if interpreter.outputs.last != output { interpreter.emit(output) }
                 } else {
                     result.value = try interpreter.displayRepr(value)
                 }
