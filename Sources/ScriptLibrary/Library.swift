@@ -4,7 +4,7 @@ import Script
 /// it brings (masks, datasets, models, runs...), in the order the reference documents them.
 public enum Library {
     public static let families: [Family] = [
-        Family("Graphs", functions: GraphBuiltins.all),
+        Family("Graphs", functions: GraphBuiltins.all + ImageBuiltins.all),
         Family("Masks", functions: MaskBuiltins.all, constants: MaskBuiltins.constants,
                types: [MaskValue.type, LayoutValue.type, MaskViewValue.type]),
         Family("Data", functions: DataBuiltins.all, types: [PackedValue.type, ShapesValue.type]),
@@ -13,7 +13,7 @@ public enum Library {
         Family("Models", functions: ModelBuiltins.all, types: [ModelValue.type, ParametersValue.type]),
         Family("Chameleon baseline", functions: ChameleonBuiltins.all, types: [CodebookValue.type]),
         Family("Training", functions: TrainingBuiltins.all,
-               types: [ScheduleValue.type, LossValue.type, RunValue.type, ProfileValue.type, PlotValue.type]),
+               types: [ScheduleValue.type, LossValue.type, RunValue.type, ProfileValue.type, FigureValue.type]),
         Family("VAE", functions: VAEBuiltins.all, types: [VAEValue.type, VAERunValue.type]),
         Family("Generation", functions: GenerationBuiltins.all, types: [ImagesValue.type, GenerationValue.type]),
         Family("Metrics", functions: MetricBuiltins.all),

@@ -366,20 +366,8 @@ enum TrainingBuiltins {
             }
             if case .dict(let d) = a["values"] { for k in d.keys { series.append((k, try numbers(d[k] ?? .none))) } }
             else { series = [(try a.string("title"), try numbers(a["values"]))] }
-            let plot = PlotValue(svg: LinePlot.svg(series, title: try a.string("title")), title: try a.string("title"), series: series.count)
-            a.interpreter.emit(.svg(plot.svg, caption: plot.title))
-            return .object(plot)
+            let title = try a.string("title")
+            return try FigureValue.show(.svg(LinePlot.svg(series, title: title), caption: title), title: title, a)
         },
     ]
-}
-
-/// What `plot` returns: the drawing it showed, to keep (`p = plot(...)`) and show again.
-final class PlotValue: ScriptObject {
-    let svg: String, title: String, series: Int
-    init(svg: String, title: String, series: Int) { self.svg = svg; self.title = title; self.series = series }
-    static let type = ValueType("plot", help: "A line plot made by plot(...): shows itself as its drawing.", fields: [
-        Members<PlotValue>("plot").field("title", "Its title.") { .string($0.title) },
-    ])
-    var description: String { "plot '\(title)' (\(series) series)" }
-    func output() throws -> Output? { .svg(svg, caption: title) }
 }

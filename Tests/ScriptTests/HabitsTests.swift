@@ -3,6 +3,7 @@ import Testing
 @testable import Script
 @testable import ScriptLibrary
 import TensorGraph
+import Visual
 
 /// What people bring from Python, IPython and PyTorch: globals resolved when a function runs,
 /// sizes as separate arguments, `dim=`, help on methods, output history, long values cut.
@@ -152,5 +153,43 @@ import TensorGraph
         let last = runScript("plot([1, 2])", in: s)
         #expect(last.outputs.count == 1 && last.value == nil)
         #expect(runScript("p", in: s).outputs.count == 1)
+    }
+}
+
+@Suite struct PicturesOfTensorsTests {
+    /// The PNG of a cell's only output, decoded.
+    func picture(_ source: String, in session: Session = Session(registry: .tfs)) throws -> (PNGImage, String?) {
+        let r = runScript(source, in: session)
+        guard r.failure == nil, r.outputs.count == 1, case .png(let data, let caption) = r.outputs[0] else {
+            throw RuntimeError("expected one PNG, got \(r.outputs) \(r.failure.map { "\($0)" } ?? "")")
+        }
+        return (try PNGDecoder.decode(data), caption)
+    }
+
+    func pixel(_ image: PNGImage, _ x: Int, _ y: Int) -> [UInt8] {
+        let i = (y * image.width + x) * image.channels
+        return Array(image.samples[i..<(i + 3)])
+    }
+
+    @Test func aMatrixIsAHeatmapFromLowestToHighest() throws {
+        let (image, caption) = try picture("h = heatmap(arange(12).reshape(3, 4), title='ramp')")
+        // 4 × 3 values, 32 pixels each (the longer side near 256).
+        #expect(image.width == 128 && image.height == 96)
+        #expect(pixel(image, 0, 0) == [68, 1, 84])         // 0, the lowest: viridis' dark end
+        #expect(pixel(image, 127, 95) == [253, 231, 37])   // 11, the highest: its yellow end
+        #expect(pixel(image, 31, 31) == pixel(image, 0, 0) && pixel(image, 32, 0) != pixel(image, 0, 0))
+        #expect(caption == "ramp · [3, 4], from 0 to 11")
+    }
+
+    @Test func anRGBTensorIsShownAsItIs() throws {
+        let s = Session(registry: .tfs)
+        let (image, _) = try picture("imshow(tensor([[[1, 0, 0], [0, 0, 1]]]))", in: s)
+        #expect(image.width == 64 && image.height == 32)   // 2 × 1 pixels of 32 (at most 32 each)
+        #expect(pixel(image, 0, 0) == [255, 0, 0] && pixel(image, 63, 31) == [0, 0, 255])
+        // imshow of a matrix is its heatmap; the figure is a value that shows itself again.
+        #expect(runScript("f = imshow(ones([2, 2]))", in: s).outputs.count == 1)
+        #expect(evalScript("f.title", in: s) == "'[2, 2], from 1 to 1'")
+        #expect(runScript("f", in: s).outputs.count == 1)
+        #expect(evalScript("heatmap(zeros([0]))", in: s).hasPrefix("ERROR 70: 1:9: heatmap: the tensor is empty"))
     }
 }
