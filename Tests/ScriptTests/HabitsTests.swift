@@ -193,3 +193,17 @@ import Visual
         #expect(evalScript("heatmap(zeros([0]))", in: s).hasPrefix("ERROR 70: 1:9: heatmap: the tensor is empty"))
     }
 }
+
+@Suite struct ModelGraphTests {
+    @Test func graphOfAModelDrawsItsForwardPassWithNamedWeights() throws {
+        let r = runScript("graph(transfusion(dim=16, layers=1, heads=2), length=4)")
+        #expect(r.failure == nil, "\(r.outputs)")
+        guard r.outputs.count == 1, case .svg(let svg, let caption) = r.outputs[0] else {
+            Issue.record("expected one SVG, got \(r.outputs)"); return
+        }
+        #expect(caption == "the model's forward pass and losses (1 row of 4 positions)")
+        for name in ["block0.attn.wq", "block0.mlp.gate", "embed.tokens", "log_softmax"] {
+            #expect(svg.contains(name), "\(name) missing")
+        }
+    }
+}
