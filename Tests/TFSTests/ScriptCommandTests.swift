@@ -152,6 +152,9 @@ struct ScriptCommandTests {
         #expect(code.map { $0["execution_count"] as? Int } == [1, 2, 3, 4])
         // The markdown cell keeps its text without the comment marks.
         #expect(cells.contains { ($0["source"] as? [String])?.joined() == "Some *text* between cells." })
+        // The comments above the first marker open the notebook, as markdown.
+        #expect(cells.first?["cell_type"] as? String == "markdown")
+        #expect((cells.first?["source"] as? [String])?.joined() == "A script in cells.", "\(cells.first ?? [:])")
 
         let page = try String(contentsOfFile: html, encoding: .utf8)
         #expect(page.contains("<h2>picture</h2>") && page.contains("<svg"))

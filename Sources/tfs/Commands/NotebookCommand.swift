@@ -68,7 +68,8 @@ struct NotebookCommand: ParsableCommand {
         for path in targets { try OutputFile.checkWritable(path, option: "-o") }
         if let metrics = selection.metrics { try OutputFile.checkWritable(metrics, option: "--metrics") }
 
-        var cells: [NotebookCell] = []
+        // The file's header comments open the notebook as text, as a notebook's first cell would.
+        var cells: [NotebookCell] = script.header.map { [NotebookCell(kind: .markdown, title: nil, source: markdownText($0))] } ?? []
         var executionCount = 0
         var firstFailure: CellResult.Failure?
         for (index, cell) in script.cells.prefix(count).enumerated() {
