@@ -295,9 +295,12 @@ struct REPLPipeHabitsTests {
     }
 
     @Test func varsKeepsEachVariableOnOneLine() throws {
-        let r = try Tool.tfs([], input: "m = causal | same_image\nn = 3\n:vars\n")
-        let rows = r.stdout.split(separator: "\n").filter { !$0.isEmpty }
-        #expect(rows.count == 2 && rows[0].hasPrefix("m ") && rows[1].hasPrefix("n "), "\(r.both)")
+        // A model's parameters print as a table of several lines; :vars shows them in one row.
+        let r = try Tool.tfs([], input: "p = transfusion(dim=16, layers=1, heads=2).parameters\nn = 3\nprint(p)\n:vars\n")
+        let printed = r.stdout.components(separatedBy: "\n").filter { !$0.isEmpty }
+        #expect(printed.count > 4, "\(r.both)")   // the table's rows, then the two variables
+        let rows = printed.suffix(2)
+        #expect(rows.first?.hasPrefix("n ") == true && rows.last?.hasPrefix("p  parameters  layer") == true, "\(r.both)")
     }
 }
 
