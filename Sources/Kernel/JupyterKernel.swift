@@ -31,6 +31,8 @@ public final class JupyterKernel {
     private let context = ZMQContext()
     let shell: ZMQSocket, control: ZMQSocket, stdinSocket: ZMQSocket, iopub: ZMQSocket
     private let heartbeat: ZMQSocket
+    /// Signalled when the heartbeat thread has closed its socket (at shutdown).
+    private let heartbeatDone = DispatchSemaphore(value: 0)
     /// The captured stdout and stderr (nil if a pipe could not be made).
     var captures: [StreamCapture] = []
     /// `In [n]`: the count of the last cell run with history.
@@ -68,7 +70,16 @@ public final class JupyterKernel {
             serveOnce()
         }
         if let shutdown { publish("status", ["execution_state": "idle"], parent: shutdown.request) }
+        flushAndClose()
         return 0
+    }
+
+    /// Delivers what is still queued (the shutdown reply, the last status) before the process
+    /// ends: sockets closed with a linger, the heartbeat woken and closed, the context terminated.
+    private func flushAndClose() {
+        for socket in [shell, control, stdinSocket, iopub] { socket.close(linger: 2000) }
+        context.shutdown()
+        if heartbeatDone.wait(timeout: .now() + 2) == .success { context.terminate() }
     }
 
     /// One wait and what it brought: control first (an interrupt must not wait behind
@@ -134,9 +145,11 @@ public final class JupyterKernel {
     // MARK: heartbeat
 
     private func startHeartbeat() {
-        let socket = heartbeat
+        let socket = heartbeat, done = heartbeatDone
         let thread = Thread {
             while let frames = socket.receive() { socket.send(frames) }
+            socket.close(linger: 0)   // the context is shutting down
+            done.signal()
         }
         thread.name = "tfs-kernel-heartbeat"
         thread.start()

@@ -7,11 +7,14 @@ public struct ZMQError: Error, CustomStringConvertible {
     init(_ action: String) { description = "\(action): \(String(cString: zmq_strerror(zmq_errno())))" }
 }
 
-/// One ZeroMQ context for the kernel's sockets. Never terminated: `zmq_ctx_term` waits for
-/// every socket to close, and the heartbeat's stays blocked in a receive until the process ends.
+/// One ZeroMQ context for the kernel's sockets. At shutdown it is ended in two steps:
+/// `shutdown` wakes a receive blocked in another thread (the heartbeat's), and `terminate`,
+/// once every socket is closed, waits for the messages still queued (each socket's linger).
 final class ZMQContext: @unchecked Sendable {
     let handle: UnsafeMutableRawPointer
     init() { handle = zmq_ctx_new() }
+    func shutdown() { zmq_ctx_shutdown(handle) }
+    func terminate() { while zmq_ctx_term(handle) != 0 && zmq_errno() == EINTR {} }
 }
 
 /// A ZeroMQ socket bound to one address, sending and receiving multipart messages (frames).
@@ -22,6 +25,7 @@ final class ZMQSocket: @unchecked Sendable {
     }
 
     let handle: UnsafeMutableRawPointer
+    private var closed = false
 
     init(_ context: ZMQContext, _ kind: Kind, bind address: String) throws {
         guard let socket = zmq_socket(context.handle, kind.raw) else { throw ZMQError("zmq_socket") }
@@ -35,7 +39,16 @@ final class ZMQSocket: @unchecked Sendable {
         }
     }
 
-    deinit { zmq_close(handle) }
+    deinit { if !closed { zmq_close(handle) } }
+
+    /// Closes the socket; its queued messages are still sent for up to `milliseconds`, as long
+    /// as the context is then terminated (a process that just exits drops them).
+    func close(linger milliseconds: Int32) {
+        guard !closed else { return }
+        var linger = milliseconds
+        zmq_setsockopt(handle, ZMQ_LINGER, &linger, MemoryLayout<Int32>.size)
+        zmq_close(handle); closed = true
+    }
 
     /// Sends the frames as one message.
     func send(_ frames: [Data]) {

@@ -14,12 +14,13 @@ public enum MaskExpression {
             return .failure(RenderedError(text: "tfs mask: \(error)"))
         }
         let session = Session(registry: .tfs)
-        let result = session.run(source: "__mask = (\(expression))", file: "--mask", line: 1)
+        // The expression runs as written, so an error shows the user's own text under its caret.
+        let result = session.run(source: expression, file: "--mask", line: 1)
         if result.failure != nil {
             let text = result.outputs.compactMap { if case .error(let e) = $0 { e } else { nil } }.joined(separator: "\n")
             return .failure(RenderedError(text: text))
         }
-        guard case .object(let o)? = session.interpreter.global("__mask"), let mask = o as? MaskValue else {
+        guard case .object(let o)? = session.lastValue, let mask = o as? MaskValue else {
             return .failure(RenderedError(text: "tfs mask: '\(expression)' is not a mask (try causal | same_image)"))
         }
         return .success(MaskMatrix(mask.mask, layout))

@@ -20,7 +20,7 @@ final class ModelValue: ScriptObject {
         let m = Members<ModelValue>("model")
         return ValueType("model", help: "A Transfusion (or Chameleon) model: its configuration, its weights and its pieces, starting with the attention mask.", fields: [
             m.field("mask_expression", "The mask it trains with on packed rows (its mask, within each example), as a mask value.") { .object(MaskValue($0.trainingMask)) },
-            m.field("parameters", "How many weights it has.") { .int($0.model.parameters.count) },
+            m.field("parameters", "Its weights by name (a per-layer summary when printed; .count is how many weights).") { .object(ParametersValue($0.model.parameters)) },
             m.field("dim", "The width of its hidden states.") { .int($0.model.config.dim) },
             m.field("layers", "How many transformer blocks.") { .int($0.model.config.layers) },
             m.field("heads", "How many attention heads.") { .int($0.model.config.heads) },

@@ -367,7 +367,7 @@ enum TrainingBuiltins {
             let kernels = try RuntimeError.located { try trainer.profile(runs: runs) }
             return .object(ProfileValue(kernels.map { ($0.kernel, $0.seconds * 1e3, $0.calls) }, tokens: options.batch * options.length))
         },
-        Builtin("plot", "values, title='values'", help: "A line plot (SVG) of a list of numbers, or of a dict of named lists.",
+        Builtin("plot", "values, title='values'", help: "Shows a line plot (SVG) of a list of numbers, or of a dict of named lists, and returns it (show(p) shows it again).",
                 example: "plot([3, 2, 1.5, 1.2], title=\"loss\")") { a in
             var series: [(String, [Double])] = []
             func numbers(_ v: Value) throws -> [Double] {
@@ -378,8 +378,8 @@ enum TrainingBuiltins {
             }
             if case .dict(let d) = a["values"] { for k in d.keys { series.append((k, try numbers(d[k] ?? .none))) } }
             else { series = [(try a.string("title"), try numbers(a["values"]))] }
-            a.interpreter.emit(.svg(LinePlot.svg(series, title: try a.string("title")), caption: try a.string("title")))
-            return .none
+            let title = try a.string("title")
+            return try FigureValue.show(.svg(LinePlot.svg(series, title: title), caption: title), title: title, a)
         },
     ]
 }

@@ -35,23 +35,30 @@ extension MaskPicture {
     /// The matrix with labels and bands (and the tile view beside it when known).
     public func svg() -> String {
         let cell = max(1.0, min(14.0, 640.0 / Double(count)))
-        let band = max(6.0, cell), margin = 28.0 + band, side = cell * Double(count)
+        // The title's line sits above the column letters (`top` leaves it 12 px of its own).
+        let band = max(6.0, cell), margin = 28.0 + band, top = margin + 12, side = cell * Double(count)
         let tileWidth = tiles == nil ? 0.0 : side * 0.5 + 40
-        let width = margin + side + 20 + tileWidth, height = margin + side + 40
-        var s = #"<svg xmlns="http://www.w3.org/2000/svg" width="\#(Int(width))" height="\#(Int(height))" font-family="monospace" font-size="\#(Int(max(7, min(11, cell))))">"#
+        let fontSize = Double(Int(max(7, min(11, cell))))
+        let legend = "queries ↓  keys →   " + legendText()
+        // Wide enough for the title and the legend (monospace: 0.6 em a character), not only the cells.
+        let tileCaption = tiles == nil ? 0.0 : margin + side + 40 + 28 * fontSize * 0.6 + 8
+        let width = max(margin + side + 20 + tileWidth, 4 + Double(title.count) * 13 * 0.6 + 8,
+                        margin + Double(legend.count) * fontSize * 0.6 + 8, tileCaption)
+        let height = top + side + 40
+        var s = #"<svg xmlns="http://www.w3.org/2000/svg" width="\#(Int(width.rounded(.up)))" height="\#(Int(height))" font-family="monospace" font-size="\#(Int(fontSize))">"#
         s += #"<rect width="100%" height="100%" fill="white"/>"#
         s += #"<text x="4" y="14" font-size="13">\#(NotebookHTML.escape(title))</text>"#
         // Modality bands along both axes, and kind letters when cells are large enough.
         for i in 0..<count {
-            let c = Self.hex(bandColor(i)), p = margin + Double(i) * cell
-            s += #"<rect x="\#(p)" y="\#(margin - band - 2)" width="\#(cell)" height="\#(band)" fill="\#(c)"/>"#
-            s += #"<rect x="\#(margin - band - 2)" y="\#(p)" width="\#(band)" height="\#(cell)" fill="\#(c)"/>"#
+            let c = Self.hex(bandColor(i)), p = margin + Double(i) * cell, y = top + Double(i) * cell
+            s += #"<rect x="\#(p)" y="\#(top - band - 2)" width="\#(cell)" height="\#(band)" fill="\#(c)"/>"#
+            s += #"<rect x="\#(margin - band - 2)" y="\#(y)" width="\#(band)" height="\#(cell)" fill="\#(c)"/>"#
             if cell >= 8 {
-                s += #"<text x="\#(p + cell / 2)" y="\#(margin - band - 5)" text-anchor="middle">\#(kinds[i])</text>"#
-                s += #"<text x="\#(margin - band - 5)" y="\#(p + cell * 0.8)" text-anchor="end">\#(kinds[i])</text>"#
+                s += #"<text x="\#(p + cell / 2)" y="\#(top - band - 5)" text-anchor="middle">\#(kinds[i])</text>"#
+                s += #"<text x="\#(margin - band - 5)" y="\#(y + cell * 0.8)" text-anchor="end">\#(kinds[i])</text>"#
             }
         }
-        s += ##"<rect x="\##(margin)" y="\##(margin)" width="\##(side)" height="\##(side)" fill="none" stroke="#bbbbbb"/>"##
+        s += ##"<rect x="\##(margin)" y="\##(top)" width="\##(side)" height="\##(side)" fill="none" stroke="#bbbbbb"/>"##
         // Allowed cells as horizontal runs of one colour (a causal 1024-token mask is 1024 rects).
         for q in 0..<count {
             var k = 0
@@ -60,12 +67,12 @@ extension MaskPicture {
                 let colour = cellColor(q, k)
                 var end = k + 1
                 while end < count && allowed[q * count + end] && cellColor(q, end) == colour { end += 1 }
-                s += #"<rect x="\#(margin + Double(k) * cell)" y="\#(margin + Double(q) * cell)" width="\#(Double(end - k) * cell)" height="\#(cell)" fill="\#(Self.hex(colour))"/>"#
+                s += #"<rect x="\#(margin + Double(k) * cell)" y="\#(top + Double(q) * cell)" width="\#(Double(end - k) * cell)" height="\#(cell)" fill="\#(Self.hex(colour))"/>"#
                 k = end
             }
         }
-        s += #"<text x="\#(margin)" y="\#(margin + side + 16)">queries ↓  keys →   "# + legendText() + "</text>"
-        if let tiles { s += tileSVG(tiles, x: margin + side + 40, y: margin, side: side * 0.5) }
+        s += #"<text x="\#(margin)" y="\#(top + side + 16)">"# + NotebookHTML.escape(legend) + "</text>"
+        if let tiles { s += tileSVG(tiles, x: margin + side + 40, y: top, side: side * 0.5) }
         return s + "</svg>\n"
     }
 

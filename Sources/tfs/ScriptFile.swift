@@ -16,10 +16,17 @@ struct ScriptFile {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ValidationError("cannot read '\(path)'")
         }
-        source = String(decoding: data, as: UTF8.self)
-        // Comments before the first marker (a file header) are not a cell of their own.
-        cells = Cells.split(source).filter { !($0.markerLine == nil && $0.isBlank) }
+        // A notebook's code cells, as `# %%` cells (refused if it is not a tfs notebook).
+        source = NotebookInput.isNotebook(path) ? try NotebookInput.script(data, path: path) : String(decoding: data, as: UTF8.self)
+        // Comments before the first marker (a file header) are not a cell of their own; a
+        // notebook shows them as its first, markdown cell.
+        let all = Cells.split(source)
+        cells = all.filter { !($0.markerLine == nil && $0.isBlank) }
+        header = all.first.flatMap { $0.markerLine == nil && $0.isBlank && $0.source.contains("#") ? $0.source : nil }
     }
+
+    /// The comment lines before the first `# %%` marker, if the file starts with some.
+    let header: String?
 
     var url: URL { URL(fileURLWithPath: path) }
     var stem: String { url.deletingPathExtension().lastPathComponent }

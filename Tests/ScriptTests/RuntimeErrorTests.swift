@@ -76,8 +76,8 @@ import TensorGraph
         #expect(r.failure == .static_)
         #expect(r.outputs.count == 1)
         #expect(firstError(r) == "2:7: undefined name 'undefined_thing'")
-        #expect(evalScript("softmax(ones([2]), dim=0)", in: s) ==
-                "ERROR 65: 1:20: unknown keyword argument 'dim' for 'softmax'")
+        #expect(evalScript("softmax(ones([2]), dims=0)", in: s) ==
+                "ERROR 65: 1:20: unknown keyword argument 'dims' for 'softmax'")
         #expect(evalScript("x = (1 +", in: s).hasPrefix("ERROR 65: "))
     }
 

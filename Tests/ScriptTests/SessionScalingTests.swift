@@ -30,6 +30,6 @@ import Testing
         #expect(evalScript("f(1)", in: s) == "ERROR 65: 1:1: 'f' is missing required argument 'b'")
         #expect(evalScript("range + 1", in: s) == "4")
         #expect(evalScript("undefined_name_x", in: s).hasPrefix("ERROR 65: 1:1: undefined name 'undefined_name_x'"))
-        #expect(evalScript("zeros([2], 1, 2, 3)", in: s).hasPrefix("ERROR 65: "))
+        #expect(evalScript("softmax(ones([2]), 1, 2, 3)", in: s).hasPrefix("ERROR 65: "))
     }
 }

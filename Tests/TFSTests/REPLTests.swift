@@ -173,3 +173,134 @@ struct REPLTerminalTests {
         #expect(r.status == 0 && r.stdout.hasSuffix("ok\n"), "\(r.both)")
     }
 }
+
+/// IPython's habits in a pseudo-terminal: a paste is one cell, history recalls whole cells,
+/// `name?`, `Out[n]`, `exit`; Ctrl-C stops a tensor evaluation and a generation, leaving the
+/// assigned variable as it was.
+@Suite(.enabled(if: Tool.hasTFS, "the tfs executable is not built (swift build --product tfs)"))
+struct REPLHabitsTests {
+    static let prelude = #"""
+    tfs = os.environ["TFS_BIN"]
+    env = dict(os.environ, TERM="xterm", NO_COLOR="1")
+    def start():
+        c = pexpect.spawn(tfs, [], env=env, encoding="utf-8", timeout=60, dimensions=(40, 200))
+        c.logfile_read = log
+        c.expect_exact("In [1]: ")
+        return c
+    def step(name):
+        log.write("\n##### " + name + "\n")
+    def paste(c, text):
+        # What a terminal sends for a bracketed paste: the text between the markers, lines ended by CR.
+        c.send("\x1b[200~" + text.replace("\n", "\r") + "\x1b[201~")
+    def interrupt(c, line, what):
+        # Sends the line; once readline has handed it over (bracketed paste off), Ctrl-C until
+        # an interruption is reported. One that lands elsewhere (before the work starts, or
+        # in another phase) is reported otherwise: then the line is sent again. `what` starts
+        # with "error: interrupted" too, so at the same place it is the one matched.
+        for attempt in range(5):
+            c.sendline(line)
+            c.expect_exact("\x1b[?2004l")
+            # Later attempts give the work longer to get going (a busy machine starts slowly);
+            # a line that finishes first shows its prompt, and is sent again.
+            if attempt > 0 and c.expect([r"In \[\d+\]: ", pexpect.TIMEOUT], timeout=attempt) == 0: continue
+            for k in range(15):
+                c.sendintr()
+                seen = c.expect([what, r"error: interrupted", pexpect.TIMEOUT], timeout=2)
+                if seen < 2: break
+            if seen == 0: return
+            c.expect(r"In \[\d+\]: ")
+        raise AssertionError("Ctrl-C did not interrupt: " + what)
+
+    """#
+
+    static let habits = prelude + #"""
+    c = start()
+    step("a paste with blank lines is one cell")
+    paste(c, "def two(a):\n    b = a + 1\n\n    return b * 2\n\nprint(two(3))\n")
+    c.send("\r"); c.expect_exact("8\r\n"); c.expect_exact("In [2]: ")
+    c.sendline("two(5)"); c.expect_exact("Out[2]: 12"); c.expect_exact("In [3]: ")
+    step("Out[n], _n, _ and __")
+    c.sendline("7 * 6"); c.expect_exact("Out[3]: 42"); c.expect_exact("In [4]: ")
+    c.sendline("Out[2] + _3 + _ + __"); c.expect_exact("Out[4]: 108"); c.expect_exact("In [5]: ")
+    step("name? and name??")
+    c.sendline("softmax?"); c.expect_exact("softmax(x, axis=-1)"); c.expect_exact("In [5]: ")
+    c.sendline("two??"); c.expect_exact("source:"); c.expect_exact("    return b * 2"); c.expect_exact("In [5]: ")
+    c.sendline("nothing_here?"); c.expect_exact("no help for 'nothing_here'"); c.expect_exact("In [5]: ")
+    step("exit leaves")
+    c.sendline("exit"); c.expect(pexpect.EOF); c.close()
+    assert c.exitstatus == 0, c.exitstatus
+    step("history keeps the pasted cell whole")
+    entries = open(os.environ["TFS_HISTORY"]).read().split("\n#")
+    assert any("def two(a):\n    b = a + 1\n" in e and "print(two(3))" in e for e in entries), entries
+    c = start()
+    c.send("\x1b[A" * 6)   # exit, nothing_here?, two??, softmax?, Out..., 7 * 6 ...
+    c.send("\x1b[A" * 2)   # ... two(5), then the pasted cell
+    c.expect_exact("print(two(3))"); c.send("\r"); c.expect_exact("8\r\n"); c.expect_exact("In [2]: ")
+    c.sendline("quit()"); c.expect(pexpect.EOF)
+    print("ok")
+    """#
+
+    static let interrupts = prelude + #"""
+    c = start()
+    step("Ctrl-C between the kernels of a long evaluation")
+    c.sendline("m = randn(256, 256) * 0.06; y = m; s = 5"); c.expect_exact("In [2]: ")
+    c.sendline("for i in range(20000): y = y @ m"); c.expect_exact("In [3]: ")
+    c.sendline("t = y.sum()"); c.expect_exact("In [4]: ")
+    interrupt(c, "s = t.item()", r"error: interrupted: tensor.item: evaluation stopped after \d+ of \d+ kernels")
+    c.expect(r"In \[\d+\]: ")
+    c.sendline("s"); c.expect(r"Out\[\d+\]: 5\r\n"); c.expect(r"In \[\d+\]: ")
+    step("Ctrl-C during a generation")
+    c.sendline("model = transfusion(dim=64, layers=2, heads=2); z = 7"); c.expect(r"In \[\d+\]: ")
+    interrupt(c, 'z = draw(model, ["a red circle"] * 64, steps=1000)', r"error: interrupted: draw: drawing stopped after \d+ of 1000 denoising steps")
+    c.expect(r"In \[\d+\]: ")
+    c.sendline("z"); c.expect(r"Out\[\d+\]: 7\r\n"); c.expect(r"In \[\d+\]: ")
+    c.sendline("quit"); c.expect(pexpect.EOF)
+    print("ok")
+    """#
+
+    @Test func pasteHistoryHelpOutputsAndExit() throws {
+        try #require(Tool.pythonProblem("pexpect") == nil, "\(Tool.pythonProblem("pexpect") ?? "")")
+        let dir = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let history = dir.appendingPathComponent("history").path
+        let r = try #require(Tool.pexpect(Self.habits, environment: ["TFS_BIN": Tool.tfs!.path, "TFS_HISTORY": history]))
+        #expect(r.status == 0 && r.stdout.hasSuffix("ok\n"), "\(r.both)")
+    }
+
+    @Test func ctrlCStopsAnEvaluationAndAGenerationAndKeepsTheVariable() throws {
+        try #require(Tool.pythonProblem("pexpect") == nil, "\(Tool.pythonProblem("pexpect") ?? "")")
+        let r = try #require(Tool.pexpect(Self.interrupts, environment: ["TFS_BIN": Tool.tfs!.path, "TFS_HISTORY": ""]))
+        #expect(r.status == 0 && r.stdout.hasSuffix("ok\n"), "\(r.both)")
+    }
+}
+
+/// The piped REPL's IPython habits and its temporary folder.
+@Suite(.enabled(if: Tool.hasTFS, "the tfs executable is not built (swift build --product tfs)"))
+struct REPLPipeHabitsTests {
+    @Test func exitEndsAndHelpQueriesAnswer() throws {
+        let r = try Tool.tfs([], input: "x = 1\nx?\nsoftmax?\nexit\nprint('not reached')\n")
+        #expect(r.status == 0, "\(r.both)")
+        #expect(r.stdout.contains("x: a 'int' value (1)") && r.stdout.contains("softmax(x, axis=-1)"), "\(r.both)")
+        #expect(!r.stdout.contains("not reached"), "\(r.both)")
+    }
+
+    @Test func theDefaultPictureFolderIsRemovedAtTheEnd() throws {
+        let tmp = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let r = try Tool.tfs([], input: "graph(ones([2]) * 2)\n", environment: ["TMPDIR": tmp.path])
+        #expect(r.status == 0, "\(r.both)")
+        #expect(r.stdout.contains("tfs-repl-") && r.stdout.contains(".svg"), "\(r.both)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: tmp.path)
+        #expect(left.isEmpty, "\(left)")
+    }
+
+    @Test func varsKeepsEachVariableOnOneLine() throws {
+        // A model's parameters print as a table of several lines; :vars shows them in one row.
+        let r = try Tool.tfs([], input: "p = transfusion(dim=16, layers=1, heads=2).parameters\nn = 3\nprint(p)\n:vars\n")
+        let printed = r.stdout.components(separatedBy: "\n").filter { !$0.isEmpty }
+        #expect(printed.count > 4, "\(r.both)")   // the table's rows, then the two variables
+        let rows = printed.suffix(2)
+        #expect(rows.first?.hasPrefix("n ") == true && rows.last?.hasPrefix("p  parameters  layer") == true, "\(r.both)")
+    }
+}
+

@@ -156,6 +156,9 @@ struct ScriptCommandTests {
         #expect(code.map { $0["execution_count"] as? Int } == [1, 2, 3, 4])
         // The markdown cell keeps its text without the comment marks.
         #expect(cells.contains { ($0["source"] as? [String])?.joined() == "Some *text* between cells." })
+        // The comments above the first marker open the notebook, as markdown.
+        #expect(cells.first?["cell_type"] as? String == "markdown")
+        #expect((cells.first?["source"] as? [String])?.joined() == "A script in cells.", "\(cells.first ?? [:])")
 
         let page = try String(contentsOfFile: html, encoding: .utf8)
         #expect(page.contains("<h2>picture</h2>") && page.contains("<svg"))
@@ -172,6 +175,53 @@ struct ScriptCommandTests {
         let last = try #require((again["cells"] as? [[String: Any]])?.last)
         #expect(last["execution_count"] is NSNull)
         #expect(((last["metadata"] as? [String: Any])?["tfs"] as? [String: Any])?["status"] as? String == "not run")
+    }
+
+    @Test func aFileNamedAloneRunsAsWithRun() throws {
+        let (dir, path) = try write("# %% one\nprint(6 * 7)\n")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try Tool.tfs([path, "--time"])
+        #expect(r.status == 0, "\(r.both)")
+        #expect(r.stdout.hasPrefix("── [1] one ──\n42\n("), "\(r.both)")
+    }
+
+    @Test func runReadsANotebooksCodeCells() throws {
+        let (dir, path) = try write("# %% first\nx = 20\n# %% [markdown]\n# Some text.\n# %% second\nprint(x + 1)\n")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ipynb = dir.appendingPathComponent("demo.ipynb").path
+        let written = try Tool.tfs(["notebook", path, "-o", ipynb, "--quiet"])
+        #expect(written.status == 0, "\(written.both)")
+        for arguments in [["run", ipynb], [ipynb]] {
+            let r = try Tool.tfs(arguments)
+            #expect(r.status == 0, "\(r.both)")
+            #expect(r.stdout.contains("21\n") && !r.stdout.contains("Some text"), "\(r.both)")
+        }
+    }
+
+    @Test func runRefusesWhatIsNotATfsNotebook() throws {
+        let dir = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cases = [
+            ("python.ipynb", #"{"cells": [{"cell_type": "code", "source": ["print(1)"]}], "metadata": {"kernelspec": {"language": "python"}}}"#,
+             "its cells are python, not tfs"),
+            ("dict.ipynb", #"{"a": 1}"#, "it is not a Jupyter notebook (no \"cells\" list"),
+            ("text.ipynb", "print(1)", "it is not a Jupyter notebook (not a JSON object)"),
+        ]
+        for (name, text, reason) in cases {
+            let path = dir.appendingPathComponent(name).path
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            let r = try Tool.tfs(["run", path])
+            #expect(r.status == 65, "\(name): \(r.both)")
+            #expect(r.stderr.contains("tfs: cannot run '\(path)': \(reason)"), "\(name): \(r.both)")
+            #expect(r.stdout.isEmpty, "\(name): \(r.both)")
+        }
+    }
+
+    @Test func maskErrorsShowTheExpressionAsWritten() throws {
+        let r = try Tool.tfs(["mask", "text:4", "--mask", "causal | same_imag"])
+        #expect(r.status == 65, "\(r.both)")
+        #expect(r.stderr.contains("--mask:1:10: error: undefined name 'same_imag'\n    causal | same_imag\n"), "\(r.both)")
+        #expect(!r.stderr.contains("__mask"), "\(r.both)")
     }
 
     @Test func notebookRejectsAnUnknownExtension() throws {

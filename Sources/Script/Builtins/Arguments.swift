@@ -164,6 +164,21 @@ public struct Arguments {
         })
     }
 
+    /// A shape given PyTorch's ways: one list (`[2, 3]`), or sizes as separate ints
+    /// (`2, 3`: the first in `p`, the others in `*sizes`, which the spec declares after it).
+    public func sizes(_ p: String) throws -> [Int] {
+        guard !rest.isEmpty else { return try shape(p) }
+        guard let first = self[p].integer else {
+            throw error(p, "give the shape as one list or as separate ints, not a '\(self[p].typeName)' followed by more sizes")
+        }
+        return try checkedShape(p, [first] + rest.enumerated().map { i, v in
+            guard let n = v.integer else {
+                throw RuntimeError("\(name): sizes must be ints, found '\(v.typeName)'", span: bound.restSpans[i])
+            }
+            return n
+        })
+    }
+
     /// A list of ints that may be negative (axes, permutations).
     public func ints(_ p: String) throws -> [Int] {
         if let n = self[p].integer { return [n] }

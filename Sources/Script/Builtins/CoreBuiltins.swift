@@ -41,6 +41,13 @@ enum CoreBuiltins {
         Builtin("str", "x=''", help: "The text of a value (a tensor's values).", example: "str(3) + \"rd\"") { a in
             .string(try a.interpreter.str(a["x"]))
         },
+        Builtin("dir", "x=None", help: "The session's variables, sorted (with no argument), or the fields and methods of x.",
+                example: "dir(\"abc\")[:3]\nlen(dir(ones([2]))) > 10") { a in
+            guard a.has("x") else {
+                return .list(a.interpreter.globalNames.filter { !Session.isOutputHistoryName($0) }.map(Value.string))
+            }
+            return .list(a.interpreter.memberNames(a["x"]).map(Value.string))
+        },
         Builtin("repr", "x", help: "The text of a value as the REPL shows it (strings quoted).",
                 example: "repr(\"hi\")") { a in
             .string(try a.interpreter.repr(a["x"]))

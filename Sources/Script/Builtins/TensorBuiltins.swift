@@ -17,26 +17,28 @@ enum TensorBuiltins {
                 throw a.error("data", String(e.message.dropFirst("tensor: ".count)))
             }
         },
-        Builtin("zeros", "shape", help: "A tensor of zeros.", example: "zeros([2, 3])") { a in
-            .tensor(.full(try a.shape("shape"), 0))
+        Builtin("zeros", "shape, *sizes", help: "A tensor of zeros; the shape as a list or as separate sizes (zeros(2, 3)).",
+                example: "zeros([2, 3])\nzeros(2, 3).shape") { a in
+            .tensor(.full(try a.sizes("shape"), 0))
         },
-        Builtin("ones", "shape", help: "A tensor of ones.", example: "ones([2, 3])") { a in
-            .tensor(.full(try a.shape("shape"), 1))
+        Builtin("ones", "shape, *sizes", help: "A tensor of ones; the shape as a list or as separate sizes (ones(2, 3)).",
+                example: "ones([2, 3])\nones(2, 3).shape") { a in
+            .tensor(.full(try a.sizes("shape"), 1))
         },
         Builtin("full", "shape, value", help: "A tensor with every value set to value.",
                 example: "full([2, 2], -inf)") { a in
             .tensor(.full(try a.shape("shape"), Float(try a.double("value"))))
         },
-        Builtin("randn", "shape, seed=None",
-                help: "Standard normal random values, from the session's generator (see seed) or from seed if given.",
-                example: "randn([2, 8])") { a in
-            let shape = try a.shape("shape")
+        Builtin("randn", "shape, *sizes, seed=None",
+                help: "Standard normal random values of a shape (a list or separate sizes: randn(2, 8)), from the session's generator (see seed) or from the keyword seed if given.",
+                example: "randn([2, 8])\nrandn(2, 8, seed=1).shape") { a in
+            let shape = try a.sizes("shape")
             return .tensor(.constant(TensorData(shape: shape, values: try draw(a) { $0.normal(Shape.count(shape)) })))
         },
-        Builtin("rand", "shape, low=0.0, high=1.0, seed=None",
-                help: "Uniform random values in [low, high), from the session's generator or from seed if given.",
-                example: "rand([3], low=-1, high=1)") { a in
-            let shape = try a.shape("shape")
+        Builtin("rand", "shape, *sizes, low=0.0, high=1.0, seed=None",
+                help: "Uniform random values in [low, high) of a shape (a list or separate sizes: rand(2, 3)), from the session's generator or from the keyword seed if given.",
+                example: "rand([3], low=-1, high=1)\nrand(2, 3).shape") { a in
+            let shape = try a.sizes("shape")
             let low = Float(try a.double("low")), high = Float(try a.double("high"))
             return .tensor(.constant(TensorData(shape: shape, values: try draw(a) { $0.uniform(Shape.count(shape), low: low, high: high) })))
         },

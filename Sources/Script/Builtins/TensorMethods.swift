@@ -4,7 +4,7 @@ import TensorGraph
 /// `x.reshape(2, -1)`, `x.item()`.
 enum TensorMethods {
     static let type = ValueType("tensor", help: "A lazy tensor: operations build a graph, printing or .item() computes it.",
-                                fields: fields, methods: reductions + shaping + elementwise + values)
+                                fields: fields, methods: reductions + shaping + elementwise + values + TorchMethods.all)
 
     private static let members = Members<Tensor>("tensor") { v in if case .tensor(let t) = v { t } else { nil } }
 

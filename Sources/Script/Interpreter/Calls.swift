@@ -60,7 +60,8 @@ func bind(_ parameters: ParameterList, defaults: [String: Value], _ args: CallAr
         }
     }
     for item in args.items {
-        guard let label = item.label else { continue }
+        guard let written = item.label else { continue }
+        let label = keywordName(written, among: parameters.params.map(\.name))
         if parameters.params.contains(where: { $0.name == label }) {
             guard bound.values[label] == nil else {
                 throw RuntimeError("'\(name)' got multiple values for argument '\(label)'", span: item.labelSpan)

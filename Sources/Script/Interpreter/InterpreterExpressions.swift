@@ -31,7 +31,7 @@ extension Interpreter {
         case .ellipsis: return .object(EllipsisObject.shared)
         case .fstring(let parts): return .string(try fstring(parts, scope))
         case .name(let name):
-            guard let v = lookup(name, scope) else { throw RuntimeError("name '\(name)' is not defined") }
+            guard let v = lookup(name, scope) else { throw undefinedName(name, scope) }
             return v
         case .list(let items): return .list(try items.map { try evaluate($0, scope) })
         case .tuple(let items): return .tuple(try items.map { try evaluate($0, scope) })
@@ -128,4 +128,15 @@ final class SliceObject: ScriptObject {
     init(lower: Value, upper: Value, step: Value) { self.lower = lower; self.upper = upper; self.step = step }
     static let type = ValueType("slice", help: "`a:b:c` inside a subscript.")
     var description: String { "slice(\(lower.repr), \(upper.repr), \(step.repr))" }
+}
+
+extension Interpreter {
+    /// A name the running code reaches but nothing defines (a function body's globals resolve
+    /// when it runs), with the closest name it can see as a hint.
+    func undefinedName(_ name: String, _ scope: Scope) -> RuntimeError {
+        var names = Set(registry.names)
+        var s: Scope? = scope
+        while let here = s { names.formUnion(here.values.keys); s = here.parent }
+        return RuntimeError("name '\(name)' is not defined", note: closestName(to: name, among: names).map { "did you mean '\($0)'?" })
+    }
 }

@@ -6,6 +6,11 @@ extension Interpreter {
     func member(_ v: Value, _ name: String) throws -> Value {
         if let type = valueType(v), let m = try type.member(name, of: v) { return m }
         if case .function(let f) = v, name == "__name__" { return .string(f.name) }
+        // `tensor.sum`, `str.upper`: a type's method reached through the function named after
+        // the type, unbound (for `help(tensor.sum)`, as Python's `help(str.upper)`).
+        if case .builtin(let b) = v, b.receiver == nil, let method = registry.types[b.name]?.method(name) {
+            return .builtin(method)
+        }
         let hint = closestName(to: name, among: memberNames(v)).map { "did you mean '\($0)'?" }
         throw RuntimeError("'\(v.typeName)' object has no attribute '\(name)'", note: hint)
     }
@@ -16,7 +21,10 @@ extension Interpreter {
     }
 
     /// The attribute names of a value: for completion after a dot and for "did you mean".
-    public func memberNames(_ v: Value) -> [String] { valueType(v)?.memberNames ?? [] }
+    public func memberNames(_ v: Value) -> [String] {
+        if case .builtin(let b) = v, b.receiver == nil, let type = registry.types[b.name] { return type.methods.map(\.name) }
+        return valueType(v)?.memberNames ?? []
+    }
 
     /// The documented type of a value, whose table holds its fields and methods.
     public func valueType(_ v: Value) -> ValueType? {

@@ -10,22 +10,36 @@ extension Interpreter {
         return try repr(v)
     }
 
-    /// `repr(x)` and the REPL's `Out[n]`.
+    /// `repr(x)`.
     public func repr(_ v: Value) throws -> String {
         var open = Set<ObjectIdentifier>()
         return try v.format(open: &open) { formatTensor(try $0.realize()) }
     }
+
+    /// How a cell's value shows (the REPL's `Out[n]`, a notebook's result): the repr, with a
+    /// list, tuple or dict of more than `displayedItems` entries cut to its first ones and `...`
+    /// (IPython's pretty printer does the same; tensors summarize themselves).
+    public func displayRepr(_ v: Value) throws -> String {
+        var open = Set<ObjectIdentifier>()
+        return try v.format(open: &open, maxItems: Interpreter.displayedItems) { formatTensor(try $0.realize()) }
+    }
+
+    public static let displayedItems = 1000
 }
 
 extension Value {
     /// The repr, with `tensorText` for tensors. A list or dict that contains itself prints
     /// as `[...]`/`{...}` there, as in Python (`open` holds the containers being printed);
     /// nesting beyond `maxNesting` is an error rather than a stack overflow.
-    func format(open: inout Set<ObjectIdentifier>, depth: Int = 0, tensorText: (Tensor) throws -> String) throws -> String {
+    func format(open: inout Set<ObjectIdentifier>, depth: Int = 0, maxItems: Int = .max,
+                tensorText: (Tensor) throws -> String) throws -> String {
         guard depth < maxNesting else { throw RuntimeError("value nested too deeply to print (limit \(maxNesting))") }
         func items(_ values: [Value]) throws -> [String] {
             var out: [String] = []
-            for v in values { out.append(try v.format(open: &open, depth: depth + 1, tensorText: tensorText)) }
+            for v in values.prefix(maxItems) {
+                out.append(try v.format(open: &open, depth: depth + 1, maxItems: maxItems, tensorText: tensorText))
+            }
+            if values.count > maxItems { out.append("...") }
             return out
         }
         switch self {
@@ -40,8 +54,9 @@ extension Value {
         case .dict(let d):
             guard open.insert(ObjectIdentifier(d)).inserted else { return "{...}" }
             defer { open.remove(ObjectIdentifier(d)) }
-            let values = try items(d.values)
-            return "{" + zip(d.keys, values).map { "\(quote($0)): \($1)" }.joined(separator: ", ") + "}"
+            let values = try items(Array(d.values.prefix(maxItems)))
+            let entries = zip(d.keys, values).map { "\(quote($0)): \($1)" } + (d.count > maxItems ? ["..."] : [])
+            return "{" + entries.joined(separator: ", ") + "}"
         default: return description
         }
     }

@@ -19,12 +19,20 @@ public final class Session {
     /// Cells run on a thread with this much stack, so deep recursion in scripts (up to
     /// `interpreter.maxCallDepth`) is an error rather than a crash whatever thread calls `run`.
     public var stackSize = 64 << 20
+    /// Names a later cell may still define, which a function body may use before they exist
+    /// (globals resolve when the body runs). Nil: any name (the REPL, whose next input is
+    /// unknown); `tfs run` and `runCells` set the names the whole file binds.
+    public var laterNames: Set<String>?
+    /// The number of the input about to run, when the front end numbers inputs (the REPL's
+    /// `In [n]`): its value is then kept as `Out[n]` and `_n`, and `__`/`___` shift (IPython's
+    /// output history). Nil: only `_` is kept.
+    public var outputNumber: Int?
     /// The value of the last cell that ended in an expression (what `_` holds).
     public private(set) var lastValue: Value?
 
     /// The text of every file or input run so far, by file name, for rendering errors raised
     /// in code defined by an earlier cell.
-    private var sources: [String: [String]] = [:]
+    var sources: [String: [String]] = [:]
 
     public init(interpreter: Interpreter) {
         self.interpreter = interpreter
@@ -68,7 +76,9 @@ public final class Session {
     public func check(source: String, file: String) -> [String] {
         let sink = DiagnosticSink()
         let program = Parser.parse(source, file: file, sink: sink)
-        if !sink.hasErrors { Checker(outside: checkerOutside, sink: sink).check(program) }
+        var outside = checkerOutside
+        outside.laterDefined = { _ in false }   // the whole script is here: nothing comes later
+        if !sink.hasErrors { Checker(outside: outside, sink: sink).check(program) }
         return sink.diagnostics.map(render)
     }
 
@@ -83,20 +93,24 @@ public final class Session {
             return CellResult(outputs: [.error(sink.diagnostics.map(render).joined(separator: "\n"))], failure: .static_)
         }
         interpreter.interruptFlag.clear()
-        return onLargeStack { self.execute(program) }
+        // Plans the cell runs ask the interrupt flag between kernels.
+        let cancellation = interpreter.interruptFlag.cancellation
+        return onLargeStack { Cancellation.$current.withValue(cancellation) { self.execute(program) } }
     }
 
     private func execute(_ program: [Stmt]) -> CellResult {
         var result = CellResult()
         do {
             if let value = try interpreter.run(program), !value.isNone {
+                if let outputNumber { recordOutput(value, number: outputNumber) }
                 interpreter.setGlobal("_", value)
                 lastValue = value
                 // A library object that draws itself shows as its output, not as text.
                 if case .object(let o) = value, let output = try o.output() {
-                    interpreter.emit(output)
+                    // Not twice: a value that showed itself as it was made (`plot(...)`) is already there.
+                    if interpreter.outputs.last != output { interpreter.emit(output) }
                 } else {
-                    result.value = try interpreter.repr(value)
+                    result.value = try interpreter.displayRepr(value)
                 }
             }
         } catch let error as RuntimeError {
@@ -109,6 +123,11 @@ public final class Session {
             result.failure = .interrupted
             let span = error.span ?? fallbackSpan(program)
             interpreter.emit(.error(render(Diagnostic(.runtime, error.reason, at: span))))
+        } catch let stop as Cancelled {
+            // A plan stopped between kernels outside any builtin (printing, an operator).
+            interpreter.interruptFlag.clear()
+            result.failure = .interrupted
+            interpreter.emit(.error(render(Diagnostic(.runtime, "interrupted: \(stop)", at: fallbackSpan(program)))))
         } catch {
             result.failure = .runtime
             interpreter.emit(.error("error: \(error)"))
@@ -151,7 +170,8 @@ public final class Session {
                 case nil: return registry.functions[name]?.signature
                 }
             },
-            names: { Set(interpreter.globalNames).union(registry.names) })
+            names: { Set(interpreter.globalNames).union(registry.names) },
+            laterDefined: { [laterNames] name in laterNames?.contains(name) ?? true })
     }
 
     // MARK: rendering

@@ -17,6 +17,7 @@ extension Session {
     public func runCells(source: String, file: String, through: String? = nil,
                          stopOnError: Bool = true) throws -> [CellRun] {
         remember(file: file, source: source)
+        laterNames = Session.boundNames(in: source, file: file)
         var cells = Array(Cells.split(source).enumerated())
         if let through {
             guard let last = Session.cellIndex(through, in: cells.map(\.element)) else {
@@ -35,6 +36,12 @@ extension Session {
             if stopOnError && result.failure != nil { break }
         }
         return runs
+    }
+
+    /// The names `source` binds at its top level, in any cell (what `laterNames` holds while
+    /// the file runs: a function may call one defined in a later cell).
+    public static func boundNames(in source: String, file: String) -> Set<String> {
+        Set(Script.boundNames(Parser.parse(source, file: file, sink: DiagnosticSink())).map(\.0))
     }
 
     /// Reads and runs a script file.

@@ -7,7 +7,10 @@ import TensorGraph
 /// Scoping follows Python. At the top level of a cell names become defined in statement
 /// order. Inside a `def` or `lambda` a name is local if the body binds it anywhere;
 /// otherwise it is global, and any global of the cell counts, even one assigned further
-/// down (the body runs later, when called).
+/// down (the body runs later, when called). Globals are resolved when the body runs, as in
+/// Python, so a body may also use a name a later cell defines: `Outside.laterDefined` says
+/// which (any name in the REPL, where the next input is unknown; the names the rest of the
+/// file binds when a file runs). Only a name nothing can define is reported.
 public final class Checker {
     private let sink: DiagnosticSink
     /// What was defined before this cell, asked per name: a session with thousands of globals
@@ -52,9 +55,12 @@ public final class Checker {
         public var signature: (String) -> Signature?
         /// All of them, for "did you mean" hints (asked only when a name is undefined).
         public var names: () -> Set<String>
+        /// Whether a later cell may define the name (a function body may use it: it runs later).
+        public var laterDefined: (String) -> Bool
         public init(isDefined: @escaping (String) -> Bool, signature: @escaping (String) -> Signature?,
-                    names: @escaping () -> Set<String>) {
+                    names: @escaping () -> Set<String>, laterDefined: @escaping (String) -> Bool = { _ in false }) {
             self.isDefined = isDefined; self.signature = signature; self.names = names
+            self.laterDefined = laterDefined
         }
     }
 
@@ -189,7 +195,7 @@ public final class Checker {
     private func resolve(_ name: String, _ span: SourceSpan) {
         if scopes.contains(where: { $0.names.contains(name) }) || globals.contains(name) || outside.isDefined(name) { return }
         let deferred = scopes.contains(where: \.isDeferred)
-        if deferred && cellGlobals[name] != nil { return }
+        if deferred && (cellGlobals[name] != nil || outside.laterDefined(name)) { return }
         var note: String? = nil
         if let line = cellGlobals[name] {
             note = "'\(name)' is assigned later, on line \(line); move this use below it"
@@ -252,7 +258,8 @@ public final class Checker {
         }
         var filled = Set(slots.prefix(positional.count).map(\.name))
         for argument in arguments {
-            guard let label = argument.label, let labelSpan = argument.labelSpan else { continue }
+            guard let written = argument.label, let labelSpan = argument.labelSpan else { continue }
+            let label = keywordName(written, among: signature.params.map(\.name))
             if signature.params.contains(where: { $0.name == label }) {
                 if !filled.insert(label).inserted {
                     report(.arity, "'\(name)' got multiple values for argument '\(label)'", labelSpan)

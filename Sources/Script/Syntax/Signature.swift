@@ -40,3 +40,12 @@ public struct Signature: Sendable, Equatable {
     /// How many arguments a call must at least pass.
     public var requiredCount: Int { params.filter { !$0.hasDefault }.count }
 }
+
+/// The parameter a keyword argument names: itself, or for PyTorch's spellings the NumPy-style
+/// name tfs uses (`dim=` is `axis=`, `keepdim=` is `keepdims=`) when the function has that
+/// parameter and not the written one.
+func keywordName(_ label: String, among parameters: [String]) -> String {
+    let aliases = ["dim": "axis", "keepdim": "keepdims"]
+    guard let alias = aliases[label], !parameters.contains(label), parameters.contains(alias) else { return label }
+    return alias
+}

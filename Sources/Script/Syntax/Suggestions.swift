@@ -1,7 +1,8 @@
 /// "Did you mean ...?" — the closest known name by edit distance, if it is close enough to
-/// be a plausible typo (1 edit for short names, up to 3 for long ones).
+/// be a plausible typo: a name of one or two letters only differing in case (`x` suggests
+/// nothing, not `e`), then 1 edit up to five letters, 2 up to eight, 3 beyond.
 func closestName<S: Sequence>(to name: String, among candidates: S) -> String? where S.Element == String {
-    let limit = min(3, max(1, name.count / 3))
+    let limit = suggestionLimit(name.count)
     var best: (name: String, distance: Int)? = nil
     for candidate in candidates where candidate != name {
         let d = editDistance(name.lowercased(), candidate.lowercased(), limit: limit)
@@ -11,6 +12,16 @@ func closestName<S: Sequence>(to name: String, among candidates: S) -> String? w
         }
     }
     return best?.name
+}
+
+/// How many edits a suggestion for a name of `length` letters may be away.
+func suggestionLimit(_ length: Int) -> Int {
+    switch length {
+    case ...2: return 0
+    case ...5: return 1
+    case ...8: return 2
+    default: return 3
+    }
 }
 
 /// Optimal-string-alignment distance: insertions, deletions, substitutions and adjacent

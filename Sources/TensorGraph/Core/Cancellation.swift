@@ -9,6 +9,12 @@ public struct Cancellation: Sendable {
     /// Never asks to stop.
     public static let never = Cancellation { false }
 
+    /// What a plan run asks between its kernels (`Plan.run`): a session binds its interrupt
+    /// flag here while a cell runs, so Ctrl-C stops a long evaluation after the kernel that is
+    /// running. Code that must not stop inside a run (a training step, whose update must be
+    /// whole) binds `.never` around it and asks its own cancellation between steps.
+    @TaskLocal public static var current: Cancellation = .never
+
     /// Throws `Cancelled` when a stop was asked for; `progress` says where the loop was
     /// ("after step 12 of 50").
     @inline(__always)
@@ -20,5 +26,6 @@ public struct Cancellation: Sendable {
 /// A loop stopped because `Cancellation` asked it to.
 public struct Cancelled: Error, CustomStringConvertible {
     public let activity: String, progress: String
+    public init(activity: String, progress: String) { self.activity = activity; self.progress = progress }
     public var description: String { "\(activity) stopped" + (progress.isEmpty ? "" : " \(progress)") }
 }

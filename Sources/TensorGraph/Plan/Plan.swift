@@ -144,9 +144,13 @@ public final class Plan {
     }
 
     /// Runs every kernel once with the inputs as they are now.
+    /// Between kernels it asks `Cancellation.current`, and throws `Cancelled` (leaving the
+    /// outputs undefined) once a stop is asked for.
     public func run() throws {
         _ = failures.take()
-        for w in work {
+        let cancellation = Cancellation.current
+        for (i, w) in work.enumerated() {
+            try cancellation.check("evaluation", "after \(i) of \(work.count) kernels")
             switch w {
             case .fused(let f): f.run(scratch: workerScratch, threads: scratchThreads)
             case .kernel(let op, let k): op.run(k)

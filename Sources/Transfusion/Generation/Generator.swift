@@ -245,7 +245,11 @@ public final class Generator {
                 pending[r] = block
                 if guided { pending[n + r] = block.map { var q = $0; q.image = 0; return q } }
             }
-            let out = try decoder.step(pending, commit: false)
+            let out: [SequenceDecoder.Output]
+            do { out = try decoder.step(pending, commit: false) } catch is Cancelled {
+                // Stopped inside the step (between its plan's kernels): say how far drawing got.
+                throw Cancelled(activity: "drawing", progress: "after \(denoised - 1) of \(options.sampler.steps) denoising steps")
+            }
             var prediction = [Float](); prediction.reserveCapacity(values.count)
             for r in drawing {
                 let cond = out[r].predictions.flatMap { $0 }

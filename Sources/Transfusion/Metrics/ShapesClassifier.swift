@@ -247,7 +247,7 @@ public final class ShapesClassifierTrainer {
         }
         try plan.set(images.node, TensorData(shape: images.shape, values: pixels))
         for (t, l) in zip(targets, labels) { try plan.set(t.node, TensorData(shape: [batch], values: l)) }
-        try plan.run()
+        try Cancellation.$current.withValue(.never) { try plan.run() }   // a step runs whole
         let loss = plan.scalar(0)
         optimizer.step((1..<plan.outputs.count).map(plan.outputBuffer), lr: lr)
         step += 1

@@ -52,7 +52,7 @@ public final class VAETrainer {
     public func trainStep() throws -> Record {
         try plan.set(images.node, try Self.images(data, count: batch, rng: &rng))
         try plan.set(noise.node, TensorData(shape: noise.shape, values: rng.normal(noise.count)))
-        try plan.run()
+        try Cancellation.$current.withValue(.never) { try plan.run() }   // a step runs whole
         let record = Record(step: step, total: plan.scalar(0), reconstruction: plan.scalar(1), kl: plan.scalar(2))
         optimizer.step((3..<plan.outputs.count).map(plan.outputBuffer), lr: lr)
         step += 1

@@ -127,7 +127,8 @@ public final class Trainer {
         // A kernel's report (attention meeting NaN scores) is the divergence's symptom when
         // the losses are not finite, and a real failure otherwise.
         var failure: Error?
-        do { try plan.run() } catch { failure = error }
+        // A step runs whole (its update must not be half-made); Ctrl-C is asked between steps.
+        do { try Cancellation.$current.withValue(.never) { try plan.run() } } catch { failure = error }
         let record = Record(step: step, total: plan.scalar(0), lm: plan.scalar(1), diffusion: plan.scalar(2),
                             extra: losses.extra.indices.map { plan.scalar(3 + $0) })
         if let failure, record.isFinite { throw failure }

@@ -63,12 +63,14 @@ struct NotebookCommand: ParsableCommand {
         let session = Session(registry: .tfs)
         session.overrides = try ScriptFile.overrides(selection.settings)
         session.remember(file: script.path, source: script.source)
+        session.laterNames = Session.boundNames(in: script.source, file: script.path)
         let targets = outputs.isEmpty
             ? [script.url.deletingPathExtension().appendingPathExtension("ipynb").path] : outputs
         for path in targets { try OutputFile.checkWritable(path, option: "-o") }
         if let metrics = selection.metrics { try OutputFile.checkWritable(metrics, option: "--metrics") }
 
-        var cells: [NotebookCell] = []
+        // The file's header comments open the notebook as text, as a notebook's first cell would.
+        var cells: [NotebookCell] = script.header.map { [NotebookCell(kind: .markdown, title: nil, source: markdownText($0))] } ?? []
         var executionCount = 0
         var firstFailure: CellResult.Failure?
         for (index, cell) in script.cells.prefix(count).enumerated() {

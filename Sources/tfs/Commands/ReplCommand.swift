@@ -14,7 +14,7 @@ struct ReplOptions: ParsableArguments {
     @Flag(name: .long, help: "Keep no history file.")
     var noHistory = false
 
-    @Option(name: .long, help: ArgumentHelp("Directory for images and drawings shown in the REPL (default: a temporary directory).",
+    @Option(name: .long, help: ArgumentHelp("Directory for images and drawings shown in the REPL (default: a temporary directory, removed when the REPL ends).",
                                             valueName: "dir"))
     var out: String?
 
@@ -49,6 +49,8 @@ struct ReplOptions: ParsableArguments {
         let repl = REPL(interactive: interactive, historyPath: interactive ? historyPath : nil,
                         outDirectory: outDirectory, pictures: try PictureMode.setting(picturesSetting))
         let status = repl.run()
+        // The default folder is this process's own temporary one: gone with the session.
+        if out == nil { try? FileManager.default.removeItem(at: outDirectory) }
         if status != 0 { throw ExitCode(status) }
     }
 }

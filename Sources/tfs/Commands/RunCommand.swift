@@ -15,14 +15,14 @@ import ScriptLibrary
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run a .tfs script's cells in order, printing each cell's output under its title.",
+        abstract: "Run a .tfs script's cells (or a tfs notebook's code cells) in order, printing each cell's output under its title.",
         discussion: """
         Exit status: 0 success, 65 script error found before running, 70 runtime error, \
         130 interrupted (Ctrl-C), 143 terminated (SIGTERM: a training run saves its checkpoint first). Images (PNG) and drawings (SVG) are written into runs/<script>/ \
         (under the working directory) or into --out DIR, as <script>-<cell>-<k>.png|svg.
         """)
 
-    @Argument(help: "The script to run.", completion: .file(extensions: ["tfs"]))
+    @Argument(help: "The script to run (a .ipynb notebook runs its code cells).", completion: .file(extensions: ["tfs", "ipynb"]))
     var file: String
 
     @OptionGroup var selection: CellSelection
@@ -61,6 +61,7 @@ struct RunCommand: ParsableCommand {
             return
         }
         session.overrides = overrides
+        session.laterNames = Session.boundNames(in: script.source, file: script.path)
         session.color = errorStyle.color
         session.remember(file: script.path, source: script.source)
         let saver = ImageSaver(directory: URL(fileURLWithPath: out ?? "runs/\(script.stem)"), stem: script.stem)

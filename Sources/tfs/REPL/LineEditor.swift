@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import CReadline
+import Script
 import Foundation
 import Script
 
@@ -20,8 +21,8 @@ enum LineInput: Equatable {
 protocol LineSource: AnyObject {
     /// Reads one line. `prompt` is shown only by interactive sources.
     func read(prompt: String) -> LineInput
-    /// Records a finished entry's lines in the history.
-    func remember(_ line: String)
+    /// Records a finished entry (a whole cell, its lines joined by newlines) in the history.
+    func remember(_ entry: String)
     func close()
 }
 
@@ -31,7 +32,7 @@ final class PlainLineSource: LineSource {
         guard let line = Swift.readLine(strippingNewline: true) else { return .endOfInput }
         return .line(line)
     }
-    func remember(_ line: String) {}
+    func remember(_ entry: String) {}
     func close() {}
 }
 
@@ -39,8 +40,10 @@ final class PlainLineSource: LineSource {
 /// the Ctrl-C self-pipe: Ctrl-C at the prompt clears the line and shows a fresh prompt, and
 /// readline never installs signal handlers of its own.
 ///
-/// History persists in `historyPath` (one line per entry line, appended as entered); Tab
-/// completes through `completer` (see `Completion`).
+/// History persists in `historyPath`: one entry per cell, a multi-line cell kept whole (each
+/// entry follows a `#<seconds>` timestamp line, as bash's `lithist` writes them), appended as
+/// entered; the up arrow recalls a whole cell. Tab completes through `completer` (see
+/// `Completion`).
 final class ReadlineLineSource: LineSource {
     let historyPath: String?
     private var lastRemembered: String?
@@ -55,6 +58,11 @@ final class ReadlineLineSource: LineSource {
         rl_readline_name = UnsafePointer(strdup("tfs"))
         Completion.install(completer)
         using_history()
+        // Timestamp lines mark where an entry starts, so a multi-line cell reads back as one.
+        // (`#` marks them; readline's default, none, writes no timestamp at all).
+        history_comment_char = CChar(UInt8(ascii: "#"))
+        history_write_timestamps = 1
+        history_multiline_entries = 1
         if let historyPath {
             if !FileManager.default.fileExists(atPath: historyPath) {
                 let url = URL(fileURLWithPath: historyPath)
@@ -112,10 +120,10 @@ final class ReadlineLineSource: LineSource {
         }
     }
 
-    func remember(_ line: String) {
-        guard !InputScanner.isBlank(line), line != lastRemembered else { return }
-        lastRemembered = line
-        add_history(line)
+    func remember(_ entry: String) {
+        guard !InputScanner.isBlank(entry), entry != lastRemembered else { return }
+        lastRemembered = entry
+        add_history(entry)
         if let historyPath { append_history(1, historyPath) }
     }
 
@@ -134,9 +142,8 @@ enum Completion {
     nonisolated(unsafe) private static var matches: [String] = []
     nonisolated(unsafe) private static var next = 0
 
-    /// Characters that end a word for completion. `.` is not one, so `model.wi` is completed
-    /// as a whole (members), and `=` is, so `lr=war` completes `war`.
-    static let wordBreaks = " \t\n\"\\'`@$><=;|&{(,[]+-*/%~:)!"
+    /// Characters that end a word for completion (the session's).
+    static let wordBreaks = Session.completionWordBreaks
 
     static func install(_ provider: @escaping Provider) {
         self.provider = provider

@@ -84,6 +84,11 @@ final class REPL {
                 if command(trimmed) == .quit { break }
                 continue
             }
+            if isExit(trimmed) { break }
+            if let query = HelpQuery(trimmed) {
+                showHelp(query)
+                continue
+            }
             evaluate(entry, line: entryLine)
             if Interrupts.terminated { break }
         }
@@ -114,8 +119,14 @@ final class REPL {
     }
 
     /// Reads one complete entry (several lines while a block or bracket is open); nil at the
-    /// end of input.
+    /// end of input. An interactive entry goes into the history whole, once it is complete.
     private func readEntry() -> String? {
+        guard let entry = readLines() else { return nil }
+        if interactive { source.remember(entry) }
+        return entry
+    }
+
+    private func readLines() -> String? {
         var lines: [String] = []
         while true {
             let input: LineInput
@@ -130,13 +141,21 @@ final class REPL {
             case .endOfInput:
                 return lines.isEmpty ? nil : lines.joined(separator: "\n")
             case .line(let raw):
-                // A bracketed paste can hand over several lines at once.
                 let pieces = raw.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+                if interactive && pieces.count > 1 {
+                    // A bracketed paste, or a multi-line cell recalled from the history: one
+                    // cell, blank lines and all, as in IPython.
+                    if lines.isEmpty { entryLine = lineNumber }
+                    lines += pieces
+                    while let last = lines.last, InputScanner.isBlank(last) { lines.removeLast() }
+                    if lines.isEmpty { continue }
+                    if Self.pasteIsComplete(lines) { return lines.joined(separator: "\n") }
+                    continue
+                }
                 for (i, line) in pieces.enumerated() {
                     if lines.isEmpty { entryLine = lineNumber }
                     // A command is a single line of its own.
                     if lines.isEmpty && line.trimmingCharacters(in: .whitespaces).hasPrefix(":") {
-                        source.remember(line)
                         if i + 1 < pieces.count { pending = pieces[(i + 1)...].joined(separator: "\n") }
                         return line
                     }
@@ -151,7 +170,6 @@ final class REPL {
                         }
                     }
                     let state = InputScanner.scan((lines + [line]).joined(separator: "\n"))
-                    source.remember(line)
                     if InputScanner.isBlank(line) && !state.isOpen {
                         return lines.joined(separator: "\n")   // a blank line ends a block
                     }
@@ -165,6 +183,16 @@ final class REPL {
         }
     }
 
+    /// Whether a pasted cell can run as it is: nothing left open, and its last line neither
+    /// starts a block (`for i in x:`) nor sits inside one (an indented line) — those wait, as
+    /// typed blocks do, for a blank line.
+    static func pasteIsComplete(_ lines: [String]) -> Bool {
+        guard let last = lines.last else { return false }
+        if InputScanner.scan(lines.joined(separator: "\n")).isOpen { return false }
+        if InputScanner.continuesBlock(last) { return false }
+        return !InputScanner.scan(last).opensBlock
+    }
+
     // MARK: - Evaluating
 
     /// Runs one entry and shows its outputs; returns the result.
@@ -175,6 +203,8 @@ final class REPL {
         let file = interactive ? "In[\(number)]" : "<stdin>"
         let startLine = interactive ? 1 : line
         let session = self.session
+        session.outputNumber = interactive ? number : nil
+        defer { session.outputNumber = nil }
         let result = Evaluation.run({ session.run(source: text, file: file, line: startLine) },
                                     onInterrupt: { session.interrupt() })
         show(result, number: number)
@@ -211,6 +241,25 @@ final class REPL {
         fflush(stdout)
     }
 
+    // MARK: - IPython's shortcuts
+
+    /// `exit`, `quit`, `exit()` and `quit()` leave, as in IPython — unless the session has
+    /// a variable of that name.
+    private func isExit(_ entry: String) -> Bool {
+        let word = entry.hasSuffix("()") ? String(entry.dropLast(2)) : entry
+        guard word == "exit" || word == "quit" else { return false }
+        return session.interpreter.global(word) == nil
+    }
+
+    private func showHelp(_ query: HelpQuery) {
+        if let text = query.withSource ? session.helpWithSource(query.name) : session.help(query.name) {
+            print(text)
+        } else {
+            printError("no help for '\(query.name)'")
+        }
+        fflush(stdout)
+    }
+
     // MARK: - Commands
 
     enum CommandResult { case `continue`, quit }
@@ -220,11 +269,14 @@ final class REPL {
       :help [name]      this list, or the help of a builtin, function or value
       :vars             the variables defined in the session
       :time <expr>      run <expr> and report its wall time (and graph facts for a tensor)
+      :timeit <expr>    run <expr> repeatedly: the mean and spread of 7 runs (IPython's %timeit)
       :graph <expr>     draw the lazy graph of a tensor expression as SVG (:graph --dot prints DOT)
       :load FILE.tfs    run a script's cells in this session
       :save FILE.tfs    write the inputs that ran without error as a script
       :reset            forget every variable (a fresh session)
       :quit             leave (also Ctrl-D)
+    name? shows the help of a name (name?? also a function's source); exit or quit leaves;
+    Out[n] and _n are the value In [n] showed, _ __ ___ the last three.
     Ctrl-C interrupts a running evaluation; Tab completes names, members and keyword arguments.
     """
 
@@ -249,6 +301,9 @@ final class REPL {
         case "time":
             guard !argument.isEmpty else { printError("usage: :time <expression>"); break }
             timeCommand(argument)
+        case "timeit":
+            guard !argument.isEmpty else { printError("usage: :timeit <expression>"); break }
+            timeitCommand(argument)
         case "graph":
             guard !argument.isEmpty else { printError("usage: :graph [--dot] <expression>"); break }
             graphCommand(argument)
@@ -280,6 +335,44 @@ final class REPL {
                 + "peak \(GraphDOT.formatBytes(plan.peakBytes))"
         }
         print(style.dim(line))
+    }
+
+    /// Runs the expression once (its value shown, errors reported), then in 7 runs of as many
+    /// loops as make a run last at least 0.2 s (IPython's `%timeit`), and reports the mean and
+    /// standard deviation of one loop. Ctrl-C stops it.
+    private func timeitCommand(_ expression: String) {
+        let first = evaluate(expression, line: entryLine)
+        guard first.failure == nil else { return }
+        let session = self.session
+        func timeLoops(_ loops: Int) -> Double? {
+            let start = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<loops {
+                let r = Evaluation.run({ session.run(source: expression, file: "<timeit>") }, onInterrupt: { session.interrupt() })
+                if r.failure != nil { return nil }
+            }
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
+        var loops = 1
+        guard var seconds = timeLoops(loops) else { printError("KeyboardInterrupt"); return }
+        while seconds < 0.2 && loops < 1_000_000 {
+            loops *= 10
+            guard let s = timeLoops(loops) else { printError("KeyboardInterrupt"); return }
+            seconds = s
+        }
+        var perLoop = [seconds / Double(loops)]
+        for _ in 1..<7 {
+            guard let s = timeLoops(loops) else { printError("KeyboardInterrupt"); return }
+            perLoop.append(s / Double(loops))
+        }
+        print(style.dim(Self.timeitSummary(perLoop, loops: loops)))
+    }
+
+    /// `1.23 ms ± 45.6 µs per loop (mean ± std. dev. of 7 runs, 100 loops each)`.
+    static func timeitSummary(_ perLoop: [Double], loops: Int) -> String {
+        let mean = perLoop.reduce(0, +) / Double(perLoop.count)
+        let variance = perLoop.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(perLoop.count)
+        return "\(formatSeconds(mean)) ± \(formatSeconds(variance.squareRoot())) per loop (mean ± std. dev. of "
+            + "\(perLoop.count) runs, \(loops) loop\(loops == 1 ? "" : "s") each)"
     }
 
     static func formatSeconds(_ s: Double) -> String {
@@ -349,7 +442,7 @@ final class REPL {
 
     // MARK: - Completion
 
-    static let commands = [":help", ":vars", ":time", ":graph", ":load", ":save", ":reset", ":quit"]
+    static let commands = [":help", ":vars", ":time", ":timeit", ":graph", ":load", ":save", ":reset", ":quit"]
 
     func completions(before: String, word: String) -> [String] {
         let trimmed = before.drop { $0 == " " }
