@@ -1,6 +1,11 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Test code is compiled without optimisation: the numeric work it checks runs in the library's
+// optimised modules, and -Onone builds the test targets in 23 s instead of 30 with the same
+// test time (docs/architecture.md, "Build").
+let testSettings: [SwiftSetting] = [.unsafeFlags(["-Onone"])]
+
 // OpenBLAS is not linked: TensorGraph loads it with dlopen after choosing OPENBLAS_CORETYPE
 // (the library reads that variable once, at load time). See docs/architecture.md.
 let package = Package(
@@ -47,12 +52,12 @@ let package = Package(
         // plain build, libFuzzer's entry points when built by scripts/fuzz (-sanitize=fuzzer).
         .executableTarget(name: "Fuzz", dependencies: ["Script", "ScriptLibrary", "Visual", "TensorGraph", "Transfusion"]),
         .target(name: "AllocCounter", path: "Tests/AllocCounter"),
-        .testTarget(name: "TensorGraphTests", dependencies: ["TensorGraph", "AllocCounter"]),
-        .testTarget(name: "VisualTests", dependencies: ["Visual", "TensorGraph"]),
-        .testTarget(name: "TransfusionTests", dependencies: ["Transfusion", "TensorGraph"]),
-        .testTarget(name: "ScriptTests", dependencies: ["Script", "ScriptLibrary", "TensorGraph"]),
+        .testTarget(name: "TensorGraphTests", dependencies: ["TensorGraph", "AllocCounter"], swiftSettings: testSettings),
+        .testTarget(name: "VisualTests", dependencies: ["Visual", "TensorGraph"], swiftSettings: testSettings),
+        .testTarget(name: "TransfusionTests", dependencies: ["Transfusion", "TensorGraph"], swiftSettings: testSettings),
+        .testTarget(name: "ScriptTests", dependencies: ["Script", "ScriptLibrary", "TensorGraph"], swiftSettings: testSettings),
         // The tfs front ends (REPL, run, notebook) driven as a user would, plus notebook export.
-        .testTarget(name: "TFSTests", dependencies: ["Visual"]),
+        .testTarget(name: "TFSTests", dependencies: ["Visual"], swiftSettings: testSettings),
     ],
     swiftLanguageModes: [.v5]
 )
