@@ -131,6 +131,9 @@ def main(argv=None):
         save(out)
         print(f"checkpoint written to {out}")
     if world > 1:
+        # Every rank leaves together: a rank that tears gloo down while another still writes its
+        # checkpoint can abort in gloo's threads ("terminate called without an active exception").
+        dist.barrier()
         dist.destroy_process_group()
 
 
