@@ -2,8 +2,8 @@
 import PackageDescription
 
 // Test code is compiled without optimisation (but TensorGraphTests, below): the numeric work it
-// checks runs in the library's optimised modules, and -Onone builds the test targets in 23 s
-// instead of 30 with the same test time (docs/architecture.md, "Build").
+// checks runs in the library's optimised modules, and -Onone built the test targets in 23 s
+// instead of 30 with the same test time (measured with every test target -Onone) (docs/architecture.md, "Build").
 let testSettings: [SwiftSetting] = [.unsafeFlags(["-Onone"])]
 
 // OpenBLAS is not linked: TensorGraph loads it with dlopen after choosing OPENBLAS_CORETYPE

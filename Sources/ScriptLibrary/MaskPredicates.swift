@@ -17,16 +17,11 @@ enum MaskPredicates {
             case .bool, .int, .float: t = .scalar(Float(out.number!))
             default: throw RuntimeError("the mask '\(f.name)' must return a tensor of [n, n] truth values, not '\(out.typeName)'", span: f.span)
             }
-            let data = try RuntimeError.located { try t.realize() }
-            let rows = data.rank == 2 ? data.shape[0] : 1, cols = data.rank >= 1 ? data.shape[data.rank - 1] : 1
-            guard data.rank <= 2, rows == 1 || rows == n, cols == 1 || cols == n else {
-                throw RuntimeError("the mask '\(f.name)' returns \(Shape.describe(data.shape)) for a layout of \(n) positions; it must broadcast to [\(n), \(n)]", span: f.span)
+            // The one broadcasting rule tfs has (TensorGraph's), realized once for the layout.
+            guard let data = try? t.broadcast(to: [n, n]).realize() else {
+                throw RuntimeError("the mask '\(f.name)' returns \(Shape.describe(t.shape)) for a layout of \(n) positions; it must broadcast to [\(n), \(n)]", span: f.span)
             }
-            var allowed = [Bool](repeating: false, count: n * n)
-            for i in 0..<n {
-                for j in 0..<n { allowed[i * n + j] = data.values[(rows == 1 ? 0 : i) * cols + (cols == 1 ? 0 : j)] != 0 }
-            }
-            return allowed
+            return data.values.map { $0 != 0 }
         }
     }
 

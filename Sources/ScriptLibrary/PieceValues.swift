@@ -76,16 +76,10 @@ enum RotaryPieces {
             guard case .tensor(let t) = out else {
                 throw RuntimeError("the position encoding '\(f.name)' must return a tensor of angles [\(n), \(pairs)], not '\(out.typeName)'", span: f.span)
             }
-            let data = try RuntimeError.located { try t.realize() }
-            let rows = data.rank == 2 ? data.shape[0] : 1, cols = data.rank >= 1 ? data.shape[data.rank - 1] : 1
-            guard data.rank <= 2, rows == 1 || rows == n, cols == 1 || cols == pairs else {
-                throw RuntimeError("the position encoding '\(f.name)' returns \(Shape.describe(data.shape)); it must broadcast to [\(n), \(pairs)] (positions × pairs of a head)", span: f.span)
+            guard let data = try? t.broadcast(to: [n, pairs]).realize() else {
+                throw RuntimeError("the position encoding '\(f.name)' returns \(Shape.describe(t.shape)); it must broadcast to [\(n), \(pairs)] (positions × pairs of a head)", span: f.span)
             }
-            var angles = [Float](repeating: 0, count: n * pairs)
-            for i in 0..<n {
-                for j in 0..<pairs { angles[i * pairs + j] = data.values[(rows == 1 ? 0 : i) * cols + (cols == 1 ? 0 : j)] }
-            }
-            return angles
+            return data.values
         }
     }
 }
