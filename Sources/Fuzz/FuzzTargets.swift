@@ -58,20 +58,25 @@ enum FuzzTarget: String, CaseIterable {
         inSession([String(decoding: bytes, as: UTF8.self)])
     }
 
-    /// Runs cells in the session, from a fresh state, each stopped after a twentieth of a second.
-    private static func inSession(_ cells: [String]) {
+    /// Runs cells in the session, from a fresh state, each stopped after `seconds` (a twentieth
+    /// of a second for inputs; nil: never). Returns the cells' errors.
+    @discardableResult
+    private static func inSession(_ cells: [String], seconds: Double? = 0.05) -> [String] {
         let watchdog = Self.watchdog ?? Watchdog(flag: session.interpreter.interruptFlag)
         Self.watchdog = watchdog
         session.reset()
+        var errors: [String] = []
         for cell in cells {
-            watchdog.arm(seconds: 0.05)
+            if let seconds { watchdog.arm(seconds: seconds) }
             let result = session.run(source: cell, file: "fuzz.tfs")
             watchdog.disarm()
+            for case .error(let e) in result.outputs { errors.append("\(e)") }
             if verbose {
                 for case .text(let t) in result.outputs { print(t) }
                 for case .error(let e) in result.outputs { print(e) }
             }
         }
+        return errors
     }
 
     /// The bytes are a checkpoint's metadata (a JSON object of strings: config, mask, step,
@@ -87,16 +92,18 @@ enum FuzzTarget: String, CaseIterable {
     }
 
     /// The weights every checkpoint input is written with: a one-step run of a dim-8 model
-    /// (its AdamW moments too) and a width-4 VAE.
+    /// (its AdamW moments too) and a width-4 VAE. Made without the watchdog: on a loaded machine
+    /// the step can outlast a twentieth of a second, and an interrupted base would leave every
+    /// input without weights.
     private static let baseWeights: [Safetensors.Entry] = {
         let model = scratch.appendingPathComponent("base-model.safetensors").path
         let vae = scratch.appendingPathComponent("base-vae.safetensors").path
-        inSession(["m = transfusion(dim=8, layers=1, heads=2, image=8, patch=4)",
-                   "train(m, shapes(size=8), steps=1, batch=1, length=64, checkpoint='\(model)')",
-                   "vae(width=4).save('\(vae)')"])
-        let entries = [model, vae].flatMap { (try? Safetensors.read(path: $0).entries) ?? [] }
-        precondition(!entries.isEmpty, "tfs-fuzz: the base checkpoint was not written")
-        return entries
+        let errors = inSession(["m = transfusion(dim=8, layers=1, heads=2, image=8, patch=4)",
+                                "train(m, shapes(size=8), steps=1, batch=1, length=64, checkpoint='\(model)')",
+                                "vae(width=4).save('\(vae)')"], seconds: nil)
+        let entries = [model, vae].map { (try? Safetensors.read(path: $0).entries) ?? [] }
+        precondition(entries.allSatisfy { !$0.isEmpty }, "tfs-fuzz: the base checkpoints were not written: \(errors)")
+        return entries.flatMap { $0 }
     }()
 
     // MARK: files

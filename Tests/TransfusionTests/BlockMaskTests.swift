@@ -36,8 +36,8 @@ import TensorGraph
         let n = layouts[0].count, (b, h, d) = (2, 3, 8)
         #expect(layouts[1].count == n)
         let masks = LayoutMasks(.transfusion & .sameDocument)
-        let dense = Tensor.constant(TensorData(shape: [b, n, n], values: layouts.flatMap { masks[$0].dense }))
-        let blocks = Tensor.constant(TensorData(shape: [b] + BlockMask.shape(queries: n, keys: n), values: layouts.flatMap { masks[$0].blocks }))
+        let dense = Tensor.constant(TensorData(shape: [b, n, n], values: try layouts.flatMap { (try masks.entry($0)).dense }))
+        let blocks = Tensor.constant(TensorData(shape: [b] + BlockMask.shape(queries: n, keys: n), values: try layouts.flatMap { (try masks.entry($0)).blocks }))
         func run(_ blocks: Tensor?) throws -> [TensorData] {
             var rng = RNG(seed: 5)
             func param() -> Tensor { .parameter(TensorData(shape: [b, h, n, d], values: rng.normal(b * h * n * d))) }
@@ -75,14 +75,14 @@ import TensorGraph
     @Test func aLayoutMetAgainIsNotEvaluatedAgain() throws {
         let masks = LayoutMasks(.transfusion, capacity: 2)
         let a = try SequenceLayout(parsing: "text:5 image:2x2"), b = try SequenceLayout(parsing: "text:9"), c = try SequenceLayout(parsing: "image:9")
-        for layout in [a, b, a, b, a] { _ = masks[layout] }
+        for layout in [a, b, a, b, a] { _ = try masks.entry(layout) }
         #expect(masks.builds == 2)
-        #expect(masks[a].dense == MaskMatrix(.transfusion, a).tensorData.values)
-        _ = masks[c]   // past capacity: the cache starts over
-        _ = masks[a]
+        #expect((try masks.entry(a)).dense == MaskMatrix(.transfusion, a).tensorData.values)
+        _ = try masks.entry(c)   // past capacity: the cache starts over
+        _ = try masks.entry(a)
         #expect(masks.builds == 4)
         let small = LayoutMasks(.causal, maxValues: 100)   // 81 values fit, 81 more do not
-        for layout in [b, b, c, b] { _ = small[layout] }
+        for layout in [b, b, c, b] { _ = try small.entry(layout) }
         #expect(small.builds == 3)
     }
 }

@@ -134,7 +134,7 @@ import TensorGraph
             for (v, f) in timestepFeatures(step, dim: c.timeFeatures).enumerated() { time[i * c.timeFeatures + v] = f }
             k += 1
         }
-        let rope = m.ropeTables(row.positions), evaluated = LayoutMasks(m.mask & .sameDocument)[row.layout]
+        let rope = m.ropeTables(row.positions), evaluated = try LayoutMasks(m.mask & .sameDocument).entry(row.layout)
         let feeds: [Node: TensorData] = [
             x.tokens.node: TensorData(shape: x.tokens.shape, values: row.tokens.map(Float.init)),
             x.patches.node: TensorData(shape: x.patches.shape, values: patchValues),

@@ -24,10 +24,13 @@ public final class LayoutMasks: @unchecked Sendable {
         self.mask = mask; self.capacity = capacity; self.maxValues = maxValues
     }
 
-    /// The mask over `layout`, evaluated on first use.
-    public subscript(layout: SequenceLayout) -> Entry {
+    /// The mask over `layout`, evaluated on first use. A script predicate that cannot evaluate
+    /// the layout throws its own error then (evaluated, it would read as "nothing allowed", which
+    /// the no-key check would misreport); a layout once evaluated is never checked again.
+    public func entry(_ layout: SequenceLayout) throws -> Entry {
         lock.lock(); defer { lock.unlock() }
         if let entry = entries[layout] { return entry }
+        try mask.check(layout)
         let dense = MaskMatrix(mask, layout).tensorData.values
         let entry = Entry(dense: dense, blocks: dense.withUnsafeBufferPointer { BlockMask.classes($0, queries: layout.count, keys: layout.count) })
         if entries.count >= capacity || values + dense.count > maxValues { entries.removeAll(keepingCapacity: true); values = 0 }

@@ -53,12 +53,8 @@ public indirect enum Mask: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Whether `query` may attend to `key` in `layout`.
-    public func allows(_ q: Int, _ k: Int, in layout: SequenceLayout) -> Bool {
-        allows(q, k, in: layout, Dictionary(predicates.map { (ObjectIdentifier($0), $0.allowed(layout)) }, uniquingKeysWith: { a, _ in a }))
-    }
-
-    /// `allows`, with each script predicate's matrix of `layout` already at hand.
+    /// Whether `query` may attend to `key` in `layout`, with each script predicate's matrix of
+    /// `layout` already at hand (`allowed(queries:keys:in:)` evaluates them once per layout).
     func allows(_ q: Int, _ k: Int, in layout: SequenceLayout, _ custom: [ObjectIdentifier: [Bool]]) -> Bool {
         switch self {
         case .full: return true

@@ -32,8 +32,7 @@ public struct BatchFeeder {
             targets += row.lmTarget.map { Float($0 ?? -1) }
             let tables = try model.ropeTables(row.layout, positions: row.positions, range: 0..<row.count)
             cosines += tables.cos; sines += tables.sin
-            try self.masks.mask.check(row.layout)   // a script predicate's error, not "no key to attend"
-            let evaluated = self.masks[row.layout]
+            let evaluated = try self.masks.entry(row.layout)
             masks += evaluated.dense; blocks += evaluated.blocks
             var position = 0
             for (i, image) in images[r].enumerated() {
