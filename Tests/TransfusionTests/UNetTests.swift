@@ -71,6 +71,27 @@ import TensorGraph
         print("unet gradient check: worst \(worst) at \(worstName), scale \(scale)")
     }
 
+    /// Every residual block hears the timestep, even where each GroupNorm group is a single
+    /// channel (dim 32, patch 4: 8 channels at the first level). A shift added before that
+    /// norm would be removed by it — a zero gradient for its projection.
+    @Test func everyResidualBlockHearsTheTimestep() throws {
+        let c = Self.config(dim: 32, side: 8, patch: 4, timeFeatures: 8)
+        let model = TransfusionModel(c, seed: 1)
+        let (rows, images) = try ModelTests.batch(c, length: c.patchesPerImage! + 8)
+        let x = try BatchInputs(batch: 2, length: c.patchesPerImage! + 8, config: c)
+        var rng = RNG(seed: 2)
+        let feeds = try BatchFeeder(model: model).values(rows, images: images, inputs: x, rng: &rng)
+        let time = model.parameters.all.filter { ($0.node.name ?? "").contains(".time_") }
+        #expect(time.count == 12)   // 3 blocks down, 3 up: a scale and a shift each
+        let grads = try model.losses(x).total.gradients(wrt: time)
+        let plan = try Plan(grads.map(\.node))
+        _ = try plan.run(feeds)
+        for (i, p) in time.enumerated() {
+            let largest = plan.output(i).values.map(abs).max() ?? 0
+            #expect(largest > 1e-6, "\(p.node.name ?? "") has no gradient: the timestep does not reach its block")
+        }
+    }
+
     @Test func aTinyUNetModelOverfitsATinyBatch() throws {
         let (lm, diffusion) = try ModelTests.overfit(TransfusionModel(Self.config(dim: 32, layers: 2, side: 4, patch: 2, timeFeatures: 8), seed: 3))
         #expect(lm.after < lm.before / 10, "LM loss \(lm.before) → \(lm.after)")
@@ -165,7 +186,7 @@ import TensorGraph
         for p in [2, 4] {
             let m = TransfusionModel(Self.config(dim: 128, layers: 4, side: 16, patch: p, timeFeatures: 64).withHeads(4))
             let unet = m.parameters.names.filter { $0.hasPrefix("unet.") }.reduce(0) { $0 + m.parameters[$1].count }
-            #expect(unet == [2: 1_164_672, 4: 1_256_384][p], "patch \(p): \(unet) U-Net parameters of \(m.parameters.count)")
+            #expect(unet == [2: 1_213_824, 4: 1_313_728][p], "patch \(p): \(unet) U-Net parameters of \(m.parameters.count)")
         }
     }
 }

@@ -38,7 +38,8 @@ class UNet:
         def res(name, inp, out):
             norm(name + ".norm1", inp)
             conv(name + ".conv1", out, inp, 3)
-            specs.append((name + ".time", [self.dim, out], ("std", 1 / math.sqrt(self.dim))))
+            specs.append((name + ".time_scale", [self.dim, out], ("std", 1 / math.sqrt(self.dim))))
+            specs.append((name + ".time_shift", [self.dim, out], ("std", 1 / math.sqrt(self.dim))))
             norm(name + ".norm2", out)
             conv(name + ".conv2", out, out, 3)
             if inp != out:
@@ -63,9 +64,9 @@ class UNet:
 
     def _res(self, P, name, x, time):
         h = F.conv2d(F.silu(self._norm(P, name + ".norm1", x)), P[name + ".conv1"], padding=1)
-        shift = time @ P[name + ".time"]
-        h = h + shift[:, :, None, None]
-        h = F.conv2d(F.silu(self._norm(P, name + ".norm2", h)), P[name + ".conv2"], padding=1)
+        scale, shift = (time @ P[name + w] for w in (".time_scale", ".time_shift"))
+        h = self._norm(P, name + ".norm2", h) * (1 + scale[:, :, None, None]) + shift[:, :, None, None]
+        h = F.conv2d(F.silu(h), P[name + ".conv2"], padding=1)
         skip = F.conv2d(x, P[name + ".skip"]) if name + ".skip" in P else x
         return h + skip
 

@@ -10,10 +10,13 @@ import TensorGraph
 ///   down: stem conv3×3 → for i in 0…L: res(c_i) [skip i], then (i < L) conv3×3 stride 2 → c_{i+1}
 ///   up:   for i in L…0: (i < L) nearest ×2, conv3×3 → c_i; res(concat(u, skip i): 2c_i → c_i)
 ///         then GroupNorm, SiLU, conv3×3 → channels
-/// A residual block is GroupNorm → SiLU → conv3×3, + the timestep embedding projected to its
-/// channels, GroupNorm → SiLU → conv3×3, plus the input (1×1 conv when the width changes).
-/// GroupNorm (a regular norm; no AdaLN) uses up to 8 groups. Convolutions have no bias: every
-/// one is followed by a norm's bias or feeds a residual sum with one.
+/// A residual block is GroupNorm → SiLU → conv3×3, GroupNorm scaled and shifted by the
+/// timestep embedding (h·(1 + scale) + shift, each projected to the block's channels: the
+/// "scale-shift norm" of improved DDPM) → SiLU → conv3×3, plus the input (1×1 conv when the
+/// width changes). GroupNorm uses up to 8 groups. The timestep enters after the norm: added
+/// before it, a per-channel shift is what the norm removes (wholly when a group is one channel,
+/// as at the first level of a small model). Convolutions have no bias: every one is followed by
+/// a norm's bias or feeds a residual sum with one.
 struct UNet {
     let parameters: Parameters
     let dim: Int, channels: Int, side: Int, patch: Int, timeFeatures: Int
@@ -64,7 +67,8 @@ struct UNet {
     private func resBlock(_ name: String, _ input: Int, _ out: Int) {
         norm("\(name).norm1", input)
         conv("\(name).conv1", out, input, 3)
-        parameters.make("\(name).time", [dim, out], std: 1 / Float(dim).squareRoot())
+        parameters.make("\(name).time_scale", [dim, out], std: 1 / Float(dim).squareRoot())
+        parameters.make("\(name).time_shift", [dim, out], std: 1 / Float(dim).squareRoot())
         norm("\(name).norm2", out)
         conv("\(name).conv2", out, out, 3)
         if input != out { conv("\(name).skip", out, input, 1) }
@@ -103,9 +107,9 @@ struct UNet {
     private func resBlock(_ name: String, _ x: Tensor, _ time: Tensor) throws -> Tensor {
         let P = parameters
         var h = try normalized("\(name).norm1", x).silu().conv2d(P["\(name).conv1"], padding: 1)
-        let shift = try time.matmul(P["\(name).time"])
-        h = try h + shift.reshape([shift.shape[0], shift.shape[1], 1, 1])
-        h = try normalized("\(name).norm2", h).silu().conv2d(P["\(name).conv2"], padding: 1)
+        let map = { (w: String) in try time.matmul(P["\(name).\(w)"]).reshape([time.shape[0], h.shape[1], 1, 1]) }
+        h = try normalized("\(name).norm2", h) * (map("time_scale") + 1) + map("time_shift")
+        h = try h.silu().conv2d(P["\(name).conv2"], padding: 1)
         let skip = try P.tensors["\(name).skip"].map { try x.conv2d($0) } ?? x
         return try h + skip
     }
