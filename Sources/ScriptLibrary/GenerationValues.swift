@@ -120,15 +120,28 @@ enum GenerationBuiltins {
             return .dict(d)
         },
         Builtin("judge_images", "model, data, n=100, " + sampling + ", classifier=None",
-                help: "Draws an image for each of n held-out captions of a shapes dataset and reads it back with the dataset's judge: a dict of the shares right per attribute (colour, kind, size, position, count, colour_and_kind, all); each is also recorded as a metric. The images are shown. With classifier= (from classifier(...)), the dict also has fid: the FID-like distance between the drawn images and the real images of the same held-out examples (needs n ≥ 2), recorded as images.fid.",
+                help: "Draws an image for each of n held-out captions and reads it back: a dict of shares, each also recorded as a metric images.NAME; the images are shown. On a shapes dataset the dataset's judge reads colour, kind, size, position, count, colour_and_kind and all; with classifier= (from classifier(...)) the dict also has fid: the FID-like distance between the drawn images and the real images of the same held-out examples (needs n ≥ 2). On a captioned image folder (images(...), the held-out set: n of its images spread over its order) classifier= is required, a classifier trained on the folder's captions: `label` is the share it reads as the caption asked, `per_class` that share by caption, and fid as above.",
                 example: "m = transfusion(dim=32, layers=1, heads=2)\nprint(judge_images(m, shapes(size=16), n=2, steps=2)[\"colour\"] <= 1)") { a in
             let (_, generator) = try setup(a)
-            let evaluation = try shapesEvaluation(a)
             let judge = a.has("classifier") ? try ClassifierBuiltins.classifierValue(a, "classifier").classifier : nil
-            if let judge, judge.config.side != evaluation.shapes.side {
-                throw a.error("classifier", "reads \(judge.config.side)-pixel images; the data has \(evaluation.shapes.side)-pixel ones")
+            if let judge, judge.config.side != (try modelValue(a)).pixelSide {
+                throw a.error("classifier", "reads \(judge.config.side)-pixel images; the model draws \((try modelValue(a)).pixelSide)-pixel ones")
             }
-            if judge != nil, evaluation.count < 2 { throw a.error("n", "must be at least 2 for fid (a covariance needs two images)") }
+            if judge != nil, try a.size("n") < 2 { throw a.error("n", "must be at least 2 for fid (a covariance needs two images)") }
+            if let evaluation = try labelledEvaluation(a) {
+                guard let judge, judge.config.labels != nil else {
+                    throw a.error("classifier", "judging a folder's images needs classifier=, trained on the folder's captions (classifier(data))")
+                }
+                let result = try RuntimeError.located { try evaluation.images(generator, classifier: judge) }
+                showJudged(result.images, evaluation.examples.map(\.caption), side: judge.config.side, a)
+                let d = labelledScores(result.share, result.perClass, prefix: "images", a)
+                d["fid"] = .float(try ClassifierBuiltins.fid(judge, result.images, evaluation.examples.map(\.pixels), name: "images.fid", a))
+                return .dict(d)
+            }
+            let evaluation = try shapesEvaluation(a)
+            if let judge, judge.config.labels != nil {
+                throw a.error("classifier", "is a folder classifier (its classes are captions); a shapes dataset is judged by its own judge, with a shapes classifier for fid")
+            }
             let result = try RuntimeError.located { try evaluation.images(generator) }
             showJudged(result.images, result.captions, side: evaluation.shapes.side, a)
             let dict = scores(result.scores, prefix: "images", a)
@@ -139,9 +152,18 @@ enum GenerationBuiltins {
             return .dict(dict)
         },
         Builtin("judge_captions", "model, data, n=100, " + sampling,
-                help: "Captions n held-out images of a shapes dataset and checks the words: a dict of the shares naming the right colour, kind, size and position (colour_and_kind is the headline) and the captions' CIDEr-D against the true captions (`cider`); each is also recorded as a metric.",
+                help: "Captions n held-out images and checks them: a dict of shares, each also recorded as a metric captions.NAME. On a shapes dataset: the shares naming the right colour, kind, size and position (colour_and_kind is the headline) and the captions' CIDEr-D against the true captions (`cider`). On a captioned image folder (the held-out set: n of its images spread over its order): `label`, the share captioned exactly as the image is (without case or a final full stop), `per_class` that share by caption, `distinct` the number of different captions written (1 when the model names one class for every image) and `cider`.",
                 example: "m = transfusion(dim=32, layers=1, heads=2)\nprint(judge_captions(m, shapes(size=16), n=2, tokens=4)[\"kind\"] <= 1)") { a in
             let (_, generator) = try setup(a, imagesAllowed: false)
+            if let evaluation = try labelledEvaluation(a) {
+                let result = try RuntimeError.located { try evaluation.captions(generator) }
+                a.interpreter.write(zip(evaluation.examples.prefix(5), result.captions).map { "\($0.caption)  →  \($1)" }.joined(separator: "\n") + "\n")
+                let d = labelledScores(result.share, result.perClass, prefix: "captions", a)
+                d["distinct"] = .int(result.distinct); d["cider"] = .float(result.cider)
+                a.interpreter.record(Metric(name: "captions.distinct", value: Double(result.distinct), step: nil))
+                a.interpreter.record(Metric(name: "captions.cider", value: result.cider, step: nil))
+                return .dict(d)
+            }
             let evaluation = try shapesEvaluation(a)
             let result = try RuntimeError.located { try evaluation.captions(generator) }
             a.interpreter.write(zip(evaluation.examples().prefix(5), result.captions).map { "\($0.caption)  →  \($1)" }.joined(separator: "\n") + "\n")
@@ -221,8 +243,26 @@ enum GenerationBuiltins {
         return stride(from: 0, to: data.count, by: one).map { Array(data.values[$0..<($0 + one)]) }
     }
 
+    /// The judged examples when `data` is a captioned image folder (nil for shapes).
+    static func labelledEvaluation(_ a: Arguments) throws -> LabelledEvaluation? {
+        guard case .object(let o as DatasetValue) = a["data"] else { return nil }
+        let folder = try ClassifierBuiltins.labelledFolder(o, a, "data")
+        guard folder.side == (try modelValue(a)).pixelSide else {
+            throw a.error("data", "has \(folder.side)-pixel images; the model draws \((try modelValue(a)).pixelSide)-pixel ones")
+        }
+        let n = try a.size("n")
+        guard n <= folder.pairs.count else { throw a.error("n", "asks for \(n) held-out images; data holds \(folder.pairs.count)") }
+        return try RuntimeError.located { try LabelledEvaluation(folder, count: n) }
+    }
+
+    /// A folder's scores as a dict: `label` (recorded as prefix.label) and `per_class`.
+    static func labelledScores(_ share: Double, _ perClass: [(String, Double)], prefix: String, _ a: Arguments) -> DictRef {
+        a.interpreter.record(Metric(name: "\(prefix).label", value: share, step: nil))
+        return DictRef([("label", .float(share)), ("per_class", .dict(DictRef(perClass.map { ($0.0, .float($0.1)) })))])
+    }
+
     static func shapesEvaluation(_ a: Arguments) throws -> ShapesEvaluation {
-        guard case .object(let o) = a["data"], let data = o as? ShapesValue else { throw a.error("data", "must be a shapes dataset (its judge scores the results)") }
+        guard case .object(let o) = a["data"], let data = o as? ShapesValue else { throw a.error("data", "must be a shapes dataset or a captioned image folder (images(...)) to judge against") }
         guard data.shapes.side == (try modelValue(a)).pixelSide else {
             throw a.error("data", "has \(data.shapes.side)-pixel images; the model draws \((try modelValue(a)).pixelSide)-pixel ones")
         }

@@ -5,7 +5,7 @@ import TensorGraph
 /// (mean μ, covariance Σ): d² = |μ₁ − μ₂|² + Tr(Σ₁ + Σ₂ − 2(Σ₁^½ Σ₂ Σ₁^½)^½).
 ///
 /// On the features of Inception-v3 this is FID; tfs computes it on the feature layer of a small
-/// classifier it trains itself (`ShapesClassifier`), so its values are **FID-like, not FID**:
+/// classifier it trains itself (`ImageClassifier`), so its values are **FID-like, not FID**:
 /// comparable between runs that use the same classifier, not with published FID numbers.
 /// Everything is in Double; matrix square roots come from a cyclic Jacobi eigendecomposition
 /// (`SymmetricEigen`), with tiny negative eigenvalues (rounding) clamped to 0.

@@ -1,20 +1,30 @@
 import Foundation
 import TensorGraph
 
-/// The shape of a `ShapesClassifier`: image side (a multiple of 4), the channels of its first
-/// convolution (the second has twice as many) and the width of the shared feature layer.
-/// Saved in the checkpoint's metadata as JSON.
-public struct ShapesClassifierConfig: Equatable, Sendable, Codable, CheckedConfig {
+/// The shape of an `ImageClassifier`: image side (a multiple of 4), the channels of its first
+/// convolution (the second has twice as many), the width of the shared feature layer, and what
+/// it predicts: the four attributes of a `shapes` object, or one label among `labels` (the
+/// classes of a captioned image folder). Saved in the checkpoint's metadata as JSON.
+public struct ImageClassifierConfig: Equatable, Sendable, Codable, CheckedConfig {
     public var side = 16
     public var channels = 16
-    /// Width of the feature layer the four heads share (and `features` returns).
+    /// Width of the feature layer the heads share (and `features` returns).
     public var width = 64
     /// Training adds Gaussian pixel noise of standard deviation uniform in [0, noise] per image,
     /// so features stay meaningful on imperfect generated images.
     public var noise: Float = 0.1
+    /// The class names of a one-head label classifier; nil for the shapes heads.
+    public var labels: [String]?
 
-    public init(side: Int = 16, channels: Int = 16, width: Int = 64, noise: Float = 0.1) {
-        self.side = side; self.channels = channels; self.width = width; self.noise = noise
+    public init(side: Int = 16, channels: Int = 16, width: Int = 64, noise: Float = 0.1, labels: [String]? = nil) {
+        self.side = side; self.channels = channels; self.width = width; self.noise = noise; self.labels = labels
+    }
+
+    /// The heads in order, with their class counts: `shapes`'s four attributes, or one `label`.
+    public var heads: [(name: String, classes: Int)] {
+        if let labels { return [("label", labels.count)] }
+        return [("colour", Shapes.Colour.allCases.count), ("kind", Shapes.Kind.allCases.count),
+                ("size", Shapes.Size.allCases.count), ("position", Shapes.Position.allCases.count)]
     }
 
     /// Why a config cannot make a classifier (nil when it can).
@@ -26,30 +36,39 @@ public struct ShapesClassifierConfig: Equatable, Sendable, Codable, CheckedConfi
             return "the classifier's side \(side), channels \(channels) and width \(width) make more than 2²⁸ weights"
         }
         if !(noise >= 0) { return "the classifier's training noise must not be negative, got \(noise)" }
+        if let labels, labels.count < 2 || labels.count > 65_536 || Set(labels).count != labels.count {
+            return "a label classifier needs 2 to 65536 distinct labels, got \(labels.count)\(Set(labels).count != labels.count ? " with repeats" : "")"
+        }
         return nil
     }
 }
 
-/// A small classifier of single-object `shapes` images, trained by tfs, whose feature layer is
-/// the embedding of the FID-like metric (`FrechetDistance`; not FID: no Inception network).
+/// A small image classifier trained by tfs — of single-object `shapes` images (colour, kind,
+/// size, position) or of a labelled image folder — whose feature layer is the embedding of the
+/// FID-like metric (`FrechetDistance`; not FID: no Inception network).
 ///
 ///   [n, s, s, 3] in [0, 1] → ×2 − 1 → conv3×3 stride 2 (+ bias) → c, ReLU
 ///   → conv3×3 stride 2 (+ bias) → 2c, ReLU → flatten (2c·(s/4)²) → linear → width, ReLU = features
-///   → four linear heads: colour (6), kind (4), size (2), position (5)
-/// The loss is the sum of the four heads' cross-entropies. Built from TensorGraph ops and trained
+///   → a linear head per attribute (`config.heads`)
+/// The loss is the sum of the heads' cross-entropies. Built from TensorGraph ops and trained
 /// like the VAE (`VAETrainer`): one plan for losses and gradients, built once, AdamW.
-public final class ShapesClassifier {
-    /// The attributes the heads predict, in head order, with their class counts.
-    public static let heads: [(name: String, classes: Int)] = [
-        ("colour", Shapes.Colour.allCases.count), ("kind", Shapes.Kind.allCases.count),
-        ("size", Shapes.Size.allCases.count), ("position", Shapes.Position.allCases.count),
-    ]
+public final class ImageClassifier {
+    /// An image and its class index per head.
+    public struct Example: Sendable {
+        public var pixels: [Float]
+        public var labels: [Int]
+        public init(pixels: [Float], labels: [Int]) { self.pixels = pixels; self.labels = labels }
+        /// A shapes example, labelled by its first object.
+        public init(_ e: Shapes.Example) { self.init(pixels: e.pixels, labels: ImageClassifier.labels(e.objects[0])) }
+    }
 
-    /// Shares of images whose attribute each head gets right.
+    /// Shares of images whose attribute each head gets right, in head order.
     public struct Accuracy: Equatable, Sendable, Codable {
-        public var colour = 0.0, kind = 0.0, size = 0.0, position = 0.0
+        public var heads: [String] = []
+        public var shares: [Double] = []
         public var count = 0
-        public var all: [(String, Double)] { [("colour", colour), ("kind", kind), ("size", size), ("position", position)] }
+        public var all: [(String, Double)] { Array(zip(heads, shares)) }
+        public subscript(head: String) -> Double? { heads.firstIndex(of: head).map { shares[$0] } }
         public init() {}
     }
 
@@ -59,16 +78,16 @@ public final class ShapesClassifier {
          Shapes.Size.allCases.firstIndex(of: o.size)!, Shapes.Position.allCases.firstIndex(of: o.position)!]
     }
 
-    public let config: ShapesClassifierConfig
+    public let config: ImageClassifierConfig
     public let parameters: Parameters
     /// Held-out accuracy measured after training (saved with the weights); nil before.
     public var accuracy: Accuracy?
-    /// Forward plans (features and the four heads' logits) by batch size, built on first use.
+    /// Forward plans (features and the heads' logits) by batch size, built on first use.
     private var forwards: [Int: (plan: Plan, input: Node)] = [:]
     /// Images per forward plan run.
     static let chunk = 128
 
-    public init(_ config: ShapesClassifierConfig = ShapesClassifierConfig(), seed: UInt64 = 0) {
+    public init(_ config: ImageClassifierConfig = ImageClassifierConfig(), seed: UInt64 = 0) {
         precondition(config.problem == nil, config.problem ?? "")
         self.config = config
         parameters = Parameters(seed: seed)
@@ -79,7 +98,7 @@ public final class ShapesClassifier {
         parameters.make("classifier.conv2.bias", [2 * c], fill: 0)
         parameters.make("classifier.features", [flat, config.width], std: 1 / Float(flat).squareRoot())
         parameters.make("classifier.features.bias", [config.width], fill: 0)
-        for (name, classes) in Self.heads {
+        for (name, classes) in config.heads {
             parameters.make("classifier.\(name)", [config.width, classes], std: 1 / Float(config.width).squareRoot())
             parameters.make("classifier.\(name).bias", [classes], fill: 0)
         }
@@ -96,7 +115,7 @@ public final class ShapesClassifier {
         h = try (h.conv2d(P["classifier.conv2"], stride: 2, padding: 1) + bias("classifier.conv2.bias")).relu()
         h = try h.reshape([n, h.count / n])
         let features = try (h.matmul(P["classifier.features"]) + P["classifier.features.bias"]).relu()
-        let logits = try Self.heads.map { try features.matmul(P["classifier.\($0.name)"]) + P["classifier.\($0.name).bias"] }
+        let logits = try config.heads.map { try features.matmul(P["classifier.\($0.name)"]) + P["classifier.\($0.name).bias"] }
         return (features, logits)
     }
 
@@ -145,31 +164,28 @@ public final class ShapesClassifier {
         try run(images).map { $0.features.map(Double.init) }
     }
 
-    /// The predicted class of each head (colour, kind, size, position indices) per image.
+    /// The predicted class of each head (in `config.heads` order) per image.
     public func predict(_ images: [[Float]]) throws -> [[Int]] {
         try run(images).map { r in r.logits.map { l in l.indices.max { l[$0] < l[$1] }! } }
     }
 
-    /// Accuracy per attribute on examples (their first object is the truth).
-    public func accuracy(on examples: [Shapes.Example]) throws -> Accuracy {
-        let predicted = try predict(examples.map(\.pixels))
-        var right = [0, 0, 0, 0]
+    /// Accuracy per head on labelled examples.
+    public func accuracy(on examples: [Example]) throws -> Accuracy {
+        let predicted = try predict(examples.map(\.pixels)), heads = config.heads
+        var right = [Int](repeating: 0, count: heads.count)
         for (p, e) in zip(predicted, examples) {
-            let truth = Self.labels(e.objects[0])
-            for h in 0..<4 where p[h] == truth[h] { right[h] += 1 }
+            for h in heads.indices where p[h] == e.labels[h] { right[h] += 1 }
         }
         var a = Accuracy(), n = Double(max(examples.count, 1))
-        a.colour = Double(right[0]) / n; a.kind = Double(right[1]) / n
-        a.size = Double(right[2]) / n; a.position = Double(right[3]) / n
-        a.count = examples.count
+        a.heads = heads.map(\.name); a.shares = right.map { Double($0) / n }; a.count = examples.count
         return a
     }
 
-    /// `count` single-object held-out examples from a seed training never uses.
-    public func heldOut(count: Int = 500, seed: UInt64 = 0xF1D_0_5EED) -> [Shapes.Example] {
+    /// `count` single-object held-out shapes examples from a seed training never uses.
+    public func heldOut(count: Int = 500, seed: UInt64 = 0xF1D_0_5EED) -> [Example] {
         var rng = RNG(seed: seed)
         let shapes = Shapes(side: config.side)
-        return (0..<count).map { _ in shapes.sample(&rng) }
+        return (0..<count).map { _ in Example(shapes.sample(&rng)) }
     }
 
     // MARK: Checkpoints
@@ -183,10 +199,10 @@ public final class ShapesClassifier {
     }
 
     /// A classifier saved by `save`.
-    public static func load(_ path: String) throws -> ShapesClassifier {
+    public static func load(_ path: String) throws -> ImageClassifier {
         let file = try Safetensors.read(path: path)
-        let config = try file.savedConfig(ShapesClassifierConfig.self, format: "tfs-shapes-classifier-1", what: "shapes classifier", path: path)
-        let classifier = ShapesClassifier(config)
+        let config = try file.savedConfig(ImageClassifierConfig.self, format: "tfs-shapes-classifier-1", what: "shapes classifier", path: path)
+        let classifier = ImageClassifier(config)
         try classifier.parameters.assign(from: file, path: path)
         classifier.accuracy = file.metadata["accuracy"].flatMap { try? JSONDecoder().decode(Accuracy.self, from: Data($0.utf8)) }
         return classifier
@@ -200,12 +216,14 @@ public final class ShapesClassifier {
     }
 }
 
-/// Trains a `ShapesClassifier` on fresh single-object `shapes` draws from its own generator
-/// (deterministic by seed): one plan for the loss and gradients, built once, AdamW — the
-/// pattern of `VAETrainer`.
-public final class ShapesClassifierTrainer {
-    public let classifier: ShapesClassifier
-    public let shapes: Shapes
+/// Trains an `ImageClassifier` (deterministic by seed): on fresh single-object `shapes` draws
+/// from its own generator, or on labelled examples drawn with replacement. One plan for the
+/// loss and gradients, built once, AdamW — the pattern of `VAETrainer`.
+public final class ImageClassifierTrainer {
+    public let classifier: ImageClassifier
+    /// Where training examples come from.
+    public enum Source { case shapes(Shapes), examples([ImageClassifier.Example]) }
+    public let source: Source
     public let batch: Int
     public var lr: Float
     public private(set) var step = 0
@@ -215,14 +233,24 @@ public final class ShapesClassifierTrainer {
     let images: Tensor, targets: [Tensor]
     public let optimizer: AdamW
 
-    public init(classifier: ShapesClassifier, batch: Int = 32, lr: Float = 3e-3, seed: UInt64 = 0) throws {
+    /// `examples` nil: fresh one-object shapes draws (a shapes classifier).
+    public init(classifier: ImageClassifier, examples: [ImageClassifier.Example]? = nil, batch: Int = 32, lr: Float = 3e-3, seed: UInt64 = 0) throws {
         guard batch > 0 else { throw TensorGraphError("the classifier's batch must be positive, got \(batch)") }
+        let side = classifier.config.side, heads = classifier.config.heads
+        if let examples {
+            guard !examples.isEmpty else { throw TensorGraphError("the classifier has no examples to learn from") }
+            if let bad = examples.first(where: { $0.pixels.count != side * side * 3 || $0.labels.count != heads.count || zip($0.labels, heads).contains { $0 < 0 || $0 >= $1.classes } }) {
+                throw TensorGraphError("a classifier example has \(bad.pixels.count) values and labels \(bad.labels); it reads \(side)×\(side) RGB images with a class per head \(heads.map(\.name))")
+            }
+            source = .examples(examples)
+        } else {
+            guard classifier.config.labels == nil else { throw TensorGraphError("a label classifier learns from labelled examples") }
+            source = .shapes(Shapes(side: side))   // one object per image
+        }
         self.classifier = classifier; self.batch = batch; self.lr = lr
-        shapes = Shapes(side: classifier.config.side)   // one object per image
         rng = RNG(seed: seed)
-        let side = classifier.config.side
         images = Tensor.input("images", [batch, side, side, 3])
-        targets = ShapesClassifier.heads.map { Tensor.input("\($0.name).targets", [batch]) }
+        targets = heads.map { Tensor.input("\($0.name).targets", [batch]) }
         let loss = try classifier.loss(images: images, targets: targets)
         let params = classifier.parameters.all
         plan = try Plan([loss.node] + (try loss.gradients(wrt: params)).map(\.node))
@@ -232,18 +260,22 @@ public final class ShapesClassifierTrainer {
     /// One step: a fresh batch (with its pixel noise), the loss, gradients, an AdamW update.
     @discardableResult
     public func trainStep() throws -> Float {
-        var pixels: [Float] = [], labels = [[Float]](repeating: [], count: ShapesClassifier.heads.count)
+        var pixels: [Float] = [], labels = [[Float]](repeating: [], count: classifier.config.heads.count)
         let side = classifier.config.side
         pixels.reserveCapacity(batch * side * side * 3)
         for _ in 0..<batch {
-            let example = shapes.sample(&rng)
+            let example: ImageClassifier.Example
+            switch source {
+            case .shapes(let shapes): example = ImageClassifier.Example(shapes.sample(&rng))
+            case .examples(let all): example = all[rng.int(all.count)]
+            }
             let sigma = classifier.config.noise * rng.uniform()
             if sigma > 0 {
                 pixels += zip(example.pixels, rng.normal(example.pixels.count)).map { $0 + sigma * $1 }
             } else {
                 pixels += example.pixels
             }
-            for (h, label) in ShapesClassifier.labels(example.objects[0]).enumerated() { labels[h].append(Float(label)) }
+            for (h, label) in example.labels.enumerated() { labels[h].append(Float(label)) }
         }
         try plan.set(images.node, TensorData(shape: images.shape, values: pixels))
         for (t, l) in zip(targets, labels) { try plan.set(t.node, TensorData(shape: [batch], values: l)) }
@@ -255,11 +287,12 @@ public final class ShapesClassifierTrainer {
         return loss
     }
 
-    /// Trains `steps` steps, then measures and stores the held-out accuracy.
+    /// Trains `steps` steps, then measures and stores the accuracy on `heldOut` (default: 500
+    /// fresh shapes draws from a seed training never uses; a label classifier needs them given).
     @discardableResult
-    public func train(steps: Int, heldOut: Int = 500) throws -> ShapesClassifier.Accuracy {
+    public func train(steps: Int, heldOut: [ImageClassifier.Example]? = nil) throws -> ImageClassifier.Accuracy {
         for _ in 0..<steps { try trainStep() }
-        let accuracy = try classifier.accuracy(on: classifier.heldOut(count: heldOut))
+        let accuracy = try classifier.accuracy(on: heldOut ?? classifier.heldOut())
         classifier.accuracy = accuracy
         return accuracy
     }
