@@ -88,6 +88,8 @@ enum Graphs {
         #expect(dot.contains("headlabel=\"1\""))
         let numbered = dot.split(separator: "\n").filter { $0.contains("headlabel") }.count
         #expect(numbered == 2 * 3)   // two matmuls and the subtraction
+        // Beside the edge, away from the arrowhead (Graphviz's default puts it on the head).
+        #expect(dot.split(separator: "\n").filter { $0.contains("headlabel") }.allSatisfy { $0.contains("labeldistance=2.2") })
     }
 
     @Test func outputIsDeterministic() throws {
