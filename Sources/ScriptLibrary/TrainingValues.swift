@@ -351,6 +351,11 @@ enum TrainingBuiltins {
                                     interrupt: flag, progress: progress)
             loop.saveEvery = saveEvery; loop.saveSeconds = minutes * 60
             let run = try RuntimeError.located { try loop.run(record: a.interpreter.record) }
+            if a.interpreter.documentsProgress {
+                a.interpreter.write(progress.summary(done: trainer.step, last: trainer.history.last,
+                                                     extraNames: options.loss.terms.map(\.name)) + "\n")
+                if let curves = try run.output() { a.interpreter.emit(curves) }
+            }
             if run.stoppedEarly {
                 a.interpreter.write("train: stopped early at step \(trainer.step) of \(options.steps)" +
                                     (run.checkpoint.map { "; checkpoint written to \($0)\n" } ?? "; no checkpoint= was given\n"))

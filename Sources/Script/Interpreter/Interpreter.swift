@@ -77,9 +77,16 @@ public final class Interpreter {
     /// Text written by `print`; consecutive prints join into one text output.
     public func write(_ text: String) { pendingText += text }
 
+    /// Set by front ends whose outputs make a document (notebook export, the Jupyter kernel):
+    /// work that shows progress in place on a terminal (training) also leaves its final state
+    /// among the cell's outputs, and a picture the cell already showed is not repeated (a cell
+    /// showing `run` right after training drew its curves).
+    public var documentsProgress = false
+
     /// A rich output (an image, a drawing); flushes pending text first to keep the order.
     public func emit(_ output: Output) {
         flushText()
+        if documentsProgress, outputs.last == output { return }
         outputs.append(output)
     }
 
