@@ -135,25 +135,27 @@ struct Axis {
         return Axis(low: lo, high: hi, log: false, ticks: ticks)
     }
 
-    /// Ticks at powers of ten; with less than 2.5 decades also at 2× and 5×, and with less
-    /// than one at every integer multiple of the decade.
+    /// Ticks at powers of ten when that gives four or more; otherwise also at 2× and 5× (or,
+    /// within less than a decade, at every multiple), thinned to 1-2-5 when that is too many.
     static func logarithmic(_ lo: Double, _ hi: Double) -> Axis {
         var l0 = Foundation.log10(lo), l1 = Foundation.log10(hi)
         if l1 - l0 < 1e-9 { l0 -= 0.5; l1 += 0.5 }
         let pad = (l1 - l0) * 0.05
         l0 -= pad; l1 += pad
-        let span = l1 - l0
-        let multiples: [Double] = span < 1 ? Array(1...9).map(Double.init) : span < 2.5 ? [1, 2, 5] : [1]
-        var ticks: [Double] = []
-        for e in Int(l0.rounded(.down))...Int(l1.rounded(.up)) {
-            for m in multiples {
-                let t = m * pow(10, Double(e)), lt = Foundation.log10(t)
-                if lt >= l0 - 1e-9 && lt <= l1 + 1e-9 { ticks.append(t) }
+        func ticks(_ multiples: [Double]) -> [Double] {
+            var out: [Double] = []
+            for e in Int(l0.rounded(.down))...Int(l1.rounded(.up)) {
+                for m in multiples {
+                    let t = m * pow(10, Double(e)), lt = Foundation.log10(t)
+                    if lt >= l0 - 1e-9 && lt <= l1 + 1e-9 { out.append(t) }
+                }
             }
+            return out
         }
-        // Keep about eight labels at most: thin an every-multiple axis to 1-2-5.
-        if ticks.count > 8 { ticks = ticks.filter { [1, 2, 5].contains(($0 / pow(10, Foundation.log10($0).rounded(.down))).rounded()) } }
-        return Axis(low: pow(10, l0), high: pow(10, l1), log: true, ticks: ticks)
+        var chosen = ticks([1])
+        if chosen.count < 4 { chosen = ticks([1, 2, 5]) }
+        if chosen.count < 3 { chosen = ticks(Array(1...9).map(Double.init)) }
+        return Axis(low: pow(10, l0), high: pow(10, l1), log: true, ticks: chosen)
     }
 
     static func niceStep(_ rough: Double) -> Double {
