@@ -20,7 +20,7 @@ enum GraphBuiltins {
             }
             let dot: String
             if try a.bool("plan") {
-                dot = GraphDOT.plan(try Plan(outputs.map(\.node)), title: title)
+                dot = GraphDOT.plan(try Plan(outputs.map(\.node)), title: title, names: variableNames(a.interpreter))
             } else {
                 dot = GraphDOT.graph(outputs, title: title, names: variableNames(a.interpreter))
             }

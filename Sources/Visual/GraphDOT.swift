@@ -167,10 +167,11 @@ public enum GraphDOT {
         for n in nodes {
             for (slot, input) in n.inputs.enumerated() {
                 var attrs: [(String, String)] = []
-                // The operand's slot, beside the edge a little above its arrowhead (not on it).
+                // The operand's slot as an external label, which Graphviz places beside the edge
+                // clear of nodes, arrowheads and other labels (a head label sits on the arrowhead,
+                // and two converging edges' head labels collide).
                 if n.inputs.count > 1 && !isCommutative(n) {
-                    attrs += [("headlabel", quote("\(slot)")), ("labeldistance", "2.2"), ("labelangle", slot == 0 ? "35" : "-35"),
-                              ("labelfontcolor", quote("#737373"))]
+                    attrs += [("xlabel", quote("\(slot)")), ("fontcolor", quote("#737373"))]
                 }
                 w.line("\(ids[input]!) -> \(ids[n]!)" + (attrs.isEmpty ? ";" : " [\(format(attrs))];"))
             }
@@ -226,9 +227,10 @@ public enum GraphDOT {
     /// are not kernels: edges go through them to the step or leaf owning the buffer.
     /// With `forward` (the forward graph's nodes), single-op steps computing gradients take the
     /// gradient colour.
+    /// `names` names nodes that have none (the script variables holding them).
     public static func plan(_ plan: Plan, forward: Set<Node>? = nil, cluster: Clustering? = nil,
                             title: String? = nil, leaves: Bool = true, legend: Bool = true,
-                            rankdir: String = "TB") -> String {
+                            rankdir: String = "TB", names: [Node: String] = [:]) -> String {
         let clusterOf = cluster ?? namePrefix
         var producer: [Node: String] = [:]      // any node → the box that holds its value
         var membersOf: [Node: [Node]] = [:]
@@ -252,7 +254,7 @@ public enum GraphDOT {
                 kindsUsed.insert(k)
                 producer[n] = "l\(i)"
                 var attrs = styleAttributes(Palette.style(k))
-                attrs.append(("label", quote(nodeLabel(n))))
+                attrs.append(("label", quote(nodeLabel(n, name: names[n]))))
                 attrs.append(("tooltip", quote(tooltip(n))))
                 tree.add(path: clusterOf(n) ?? [], line: "l\(i) [\(format(attrs))];")
             }
@@ -265,7 +267,7 @@ public enum GraphDOT {
             var lines = ["#\(i)  " + (members.count > 1 ? "fused ×\(members.count)" : step.node.op.label)]
             if members.count > 1 { lines += members.map { "  " + $0.op.label } }
             lines.append(Shape.describe(step.node.shape) + "  " + formatBytes(step.bytes))
-            if let name = step.node.name { lines.append("'\(name)'") }
+            if let name = step.node.name ?? names[step.node] { lines.append("'\(name)'") }
             var style = Palette.style(k)
             if k == .output && members.count > 1 { style.fill = Palette.fused.fill }
             var attrs = styleAttributes(style)
