@@ -20,9 +20,9 @@ enum GraphBuiltins {
             }
             let dot: String
             if try a.bool("plan") {
-                dot = GraphDOT.plan(try Plan(outputs.map(\.node)), title: title, names: variableNames(a.interpreter))
+                dot = GraphDOT.plan(try Plan(outputs.map(\.node)), title: title, names: a.interpreter.tensorVariableNames())
             } else {
-                dot = GraphDOT.graph(outputs, title: title, names: variableNames(a.interpreter))
+                dot = GraphDOT.graph(outputs, title: title, names: a.interpreter.tensorVariableNames())
             }
             do {
                 a.interpreter.emit(.svg(try GraphvizRenderer.svg(dot), caption: title))
@@ -50,17 +50,6 @@ enum GraphBuiltins {
             let inputs = try BatchInputs(batch: 1, length: length, config: model.model.config)
             return try model.model.losses(inputs, weights: model.loss).total
         }
-    }
-
-    /// The global variables holding tensors whose nodes have no name of their own (`w1 =
-    /// param(...)`): a drawing labels those boxes with them. A node held by several variables
-    /// takes the first name in alphabetical order.
-    private static func variableNames(_ interpreter: Interpreter) -> [Node: String] {
-        var names: [Node: String] = [:]
-        for name in interpreter.globalNames where !name.hasPrefix("_") {
-            if case .tensor(let t)? = interpreter.global(name), t.node.name == nil, names[t.node] == nil { names[t.node] = name }
-        }
-        return names
     }
 
     private static func tensors(_ a: Arguments) throws -> [Tensor] {

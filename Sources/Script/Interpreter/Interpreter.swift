@@ -41,6 +41,17 @@ public final class Interpreter {
     public func removeGlobal(_ name: String) { globals.unbind(name) }
     /// Every global's name, sorted: a pass over all of them, for listings and suggestions —
     /// never for running or checking a cell (a piped REPL runs one cell per line).
+    /// The global variables holding tensors whose nodes have no name of their own (`w1 =
+    /// param(...)`), by node: drawings label those boxes with them. A node held by several
+    /// variables takes the first name in alphabetical order.
+    public func tensorVariableNames() -> [Node: String] {
+        var names: [Node: String] = [:]
+        for name in globals.values.keys.sorted() where !name.hasPrefix("_") {
+            if case .tensor(let t)? = globals.values[name], t.node.name == nil, names[t.node] == nil { names[t.node] = name }
+        }
+        return names
+    }
+
     public var globalNames: [String] { globalListings += 1; return globals.values.keys.sorted() }
     /// How many times `globalNames` listed every global (a test counts them).
     private(set) var globalListings = 0
