@@ -49,8 +49,11 @@ extension MaskPicture {
         let letters = cell >= 8, letterSize = min(fontSize, cell)
         let band = 6.0
         // Rows from the top: title, column letters (when drawn), the band, the matrix.
-        let letterBaseline = 6 + 1.05 * titleSize + 6 + 0.8 * letterSize
-        let bandTop = letters ? letterBaseline + 0.25 * letterSize + 3 : 6 + 1.05 * titleSize + 8
+        let letterBaseline = 6 + 1.05 * titleSize + 6 + 0.8 * (letters ? letterSize : fontSize)
+        // Without letters, images are named over their span of the band instead ("image 2").
+        let spans = letters ? [] : imageSpans(step)
+        let labelled = letters || !spans.isEmpty
+        let bandTop = labelled ? letterBaseline + 0.25 * (letters ? letterSize : fontSize) + 3 : 6 + 1.05 * titleSize + 8
         // Whole pixels for the matrix, so rows drawn one by one leave no antialiased seams.
         let top = (bandTop + band + 2).rounded(.up)
         let margin = (6 + (letters ? 0.6 * letterSize + 4 : 0) + band + 2).rounded(.up), side = cell * Double(cells)
@@ -62,6 +65,12 @@ extension MaskPicture {
                 let size: Double? = letterSize == fontSize ? nil : letterSize
                 c.text(String(kinds[b]), x: margin + p + cell / 2, y: letterBaseline, size: size, anchor: .middle)
                 c.text(String(kinds[b]), x: margin - band - 4, y: top + p + cell / 2 + 0.35 * letterSize, size: size, anchor: .end)
+            }
+        }
+        for (n, span) in spans.enumerated() {
+            let width = Double(span.count) * cell, centre = margin + (Double(span.lowerBound) + Double(span.count) / 2) * cell
+            if let text = ["image \(n + 1)", "\(n + 1)"].first(where: { SVGCanvas.textWidth($0, size: fontSize) <= width }) {
+                c.text(text, x: centre, y: letterBaseline, anchor: .middle)
             }
         }
         c.rect(x: margin, y: top, width: side, height: side, fill: "none", extra: ##"stroke="#bbbbbb""##)
@@ -84,6 +93,17 @@ extension MaskPicture {
         c.text("queries ↓  keys →  \(count) tokens" + (step > 1 ? ", one cell = \(step)×\(step) tokens" : ""), x: 6, y: y)
         c.legend(legendEntries(partial: step > 1), x: 6, y: y + 1.6 * fontSize, maxWidth: max(c.right - 6, 360))
         return c.svg()
+    }
+
+    /// The blocks each image's patches cover, in order.
+    private func imageSpans(_ step: Int) -> [Range<Int>] {
+        var spans: [Int: Range<Int>] = [:], order: [Int] = []
+        for i in 0..<count where kinds[i] == "P" {
+            guard let id = images[i] else { continue }
+            let b = i / step
+            if let r = spans[id] { spans[id] = r.lowerBound..<max(r.upperBound, b + 1) } else { spans[id] = b..<(b + 1); order.append(id) }
+        }
+        return order.compactMap { spans[$0] }
     }
 
     /// The colours the legend explains, in the order they appear in a sequence.
