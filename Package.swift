@@ -32,7 +32,9 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CChafa", pkgConfig: "chafa", providers: [.apt(["libchafa-dev"])]),
         .systemLibrary(name: "CRsvg", pkgConfig: "librsvg-2.0", providers: [.apt(["librsvg2-dev"])]),
-        .target(name: "Visual", dependencies: ["TensorGraph", "CGraphviz", "CZlib"]),
+        // CommonMark (the reference C implementation) for notebooks' markdown cells.
+        .systemLibrary(name: "CCmark", pkgConfig: "libcmark", providers: [.apt(["libcmark-dev"])]),
+        .target(name: "Visual", dependencies: ["TensorGraph", "CGraphviz", "CZlib", "CRsvg", "CCmark"]),
         .target(name: "Transfusion", dependencies: ["TensorGraph"]),
         // The language: syntax, interpreter, sessions and its own builtins. It knows no model.
         .target(name: "Script", dependencies: ["TensorGraph"]),
@@ -45,7 +47,7 @@ let package = Package(
         .target(name: "Kernel", dependencies: ["Script", "RichOutput", "Visual", "CZMQ", "COpenSSL"]),
         .executableTarget(name: "tfs", dependencies: [
             "Script", "ScriptLibrary", "RichOutput", "Kernel", "Visual", "TensorGraph", "Transfusion",
-            "CReadline", "CChafa", "CRsvg",
+            "CReadline", "CChafa",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The readers tfs exposes to untrusted bytes, as fuzz targets: a corpus replayer in a

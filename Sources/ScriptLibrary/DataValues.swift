@@ -100,7 +100,8 @@ final class ExamplesValue: ScriptObject {
     func output() throws -> Output? {
         guard let side, !pairs.isEmpty else { return .text(description) }
         let texts = items.filter { $0.pixels == nil }.map { "text: " + String($0.text.prefix(60)) }
-        return .png(ImageGrid.png(pairs.map(\.pixels), side: side), caption: (pairs.map(\.caption) + texts).joined(separator: " · "))
+        return .png(try ImageGrid.png(pairs.map(\.pixels), side: side, captions: pairs.map(\.caption)),
+                    caption: (pairs.map(\.caption) + texts).joined(separator: " · "))
     }
 }
 

@@ -33,7 +33,7 @@ final class ImagesValue: ScriptObject {
     var description: String { "\(images.count) image\(images.count == 1 ? "" : "s") of \(side)×\(side)" + (captions.isEmpty ? "" : ": " + captions.joined(separator: " · ")) }
 
     func output() throws -> Output? {
-        .png(ImageGrid.png(images, side: side), caption: captions.isEmpty ? description : captions.joined(separator: " · "))
+        .png(try ImageGrid.png(images, side: side, captions: captions), caption: captions.isEmpty ? description : captions.joined(separator: " · "))
     }
 }
 
@@ -110,7 +110,7 @@ enum GenerationBuiltins {
             let (_, generator) = try setup(a)
             let evaluation = try shapesEvaluation(a)
             let result = try RuntimeError.located { try evaluation.edits(generator) }
-            showJudged(result.images, result.instructions, side: evaluation.shapes.side, a)
+            try showJudged(result.images, result.instructions, side: evaluation.shapes.side, a)
             let d = scores(result.scores, prefix: "edits", a)
             for kind in ShapesEdits.Kind.allCases {
                 let share = result.kinds[kind] ?? 0
@@ -143,7 +143,7 @@ enum GenerationBuiltins {
                 throw a.error("classifier", "is a folder classifier (its classes are captions); a shapes dataset is judged by its own judge, with a shapes classifier for fid")
             }
             let result = try RuntimeError.located { try evaluation.images(generator) }
-            showJudged(result.images, result.captions, side: evaluation.shapes.side, a)
+            try showJudged(result.images, result.captions, side: evaluation.shapes.side, a)
             let dict = scores(result.scores, prefix: "images", a)
             if let judge {
                 let d = try ClassifierBuiltins.fid(judge, result.images, evaluation.examples().map(\.pixels), name: "images.fid", a)
@@ -278,7 +278,8 @@ enum GenerationBuiltins {
     }
 
     /// The first 16 judged images as a grid, with what each was asked to show.
-    static func showJudged(_ images: [[Float]], _ texts: [String], side: Int, _ a: Arguments) {
-        a.interpreter.emit(.png(ImageGrid.png(Array(images.prefix(16)), side: side), caption: texts.prefix(16).joined(separator: " · ")))
+    static func showJudged(_ images: [[Float]], _ texts: [String], side: Int, _ a: Arguments) throws {
+        let texts = Array(texts.prefix(16))
+        a.interpreter.emit(.png(try ImageGrid.png(Array(images.prefix(16)), side: side, captions: texts), caption: texts.joined(separator: " · ")))
     }
 }

@@ -20,9 +20,9 @@ enum GraphBuiltins {
             }
             let dot: String
             if try a.bool("plan") {
-                dot = GraphDOT.plan(try Plan(outputs.map(\.node)), title: title)
+                dot = GraphDOT.plan(try Plan(outputs.map(\.node)), title: title, names: a.interpreter.tensorVariableNames())
             } else {
-                dot = GraphDOT.graph(outputs, title: title)
+                dot = GraphDOT.graph(outputs, title: title, names: a.interpreter.tensorVariableNames())
             }
             do {
                 a.interpreter.emit(.svg(try GraphvizRenderer.svg(dot), caption: title))

@@ -109,7 +109,7 @@ final class RunValue: ScriptObject {
             lines += [("held-out LM", series(trainer.evaluations.map { ($0.step, $0.lm) })),
                       ("held-out diffusion", series(trainer.evaluations.map { ($0.step, $0.diffusion) }))]
         }
-        return .svg(LinePlot.svg(lines, title: "training losses"), caption: description)
+        return .svg(LinePlot.svg(lines, title: "training losses", yLabel: "loss", firstStep: first), caption: description)
     }
 }
 
@@ -351,6 +351,11 @@ enum TrainingBuiltins {
                                     interrupt: flag, progress: progress)
             loop.saveEvery = saveEvery; loop.saveSeconds = minutes * 60
             let run = try RuntimeError.located { try loop.run(record: a.interpreter.record) }
+            if a.interpreter.documentsProgress {
+                a.interpreter.write(progress.summary(done: trainer.step, last: trainer.history.last,
+                                                     extraNames: options.loss.terms.map(\.name)) + "\n")
+                if let curves = try run.output() { a.interpreter.emit(curves) }
+            }
             if run.stoppedEarly {
                 a.interpreter.write("train: stopped early at step \(trainer.step) of \(options.steps)" +
                                     (run.checkpoint.map { "; checkpoint written to \($0)\n" } ?? "; no checkpoint= was given\n"))
@@ -367,19 +372,22 @@ enum TrainingBuiltins {
             let kernels = try RuntimeError.located { try trainer.profile(runs: runs) }
             return .object(ProfileValue(kernels.map { ($0.kernel, $0.seconds * 1e3, $0.calls) }, tokens: options.batch * options.length))
         },
-        Builtin("plot", "values, title='values'", help: "Shows a line plot (SVG) of a list of numbers, or of a dict of named lists, and returns it (show(p) shows it again).",
-                example: "plot([3, 2, 1.5, 1.2], title=\"loss\")") { a in
+        Builtin("plot", "values, title='values', xlabel='step', ylabel=None, log=None",
+                help: "Shows a line plot (SVG) of a list of numbers, or of a dict of named lists, and returns it (show(p) shows it again). The value axis is logarithmic with log=True, or by itself when positive values span more than 1.5 decades (log=False keeps it linear); a list with None between numbers (values measured at some steps only) is drawn as markers.",
+                example: "plot([3, 2, 1.5, 1.2], title=\"loss\")\nplot({\"train\": [10, 3, 1, 0.3, 0.1], \"held-out\": [12, None, 1.5, None, 0.4]}, title=\"losses\", ylabel=\"loss\")") { a in
             var series: [(String, [Double])] = []
             func numbers(_ v: Value) throws -> [Double] {
                 try (v.sequence ?? []).map { x -> Double in
-                    switch x { case .int(let i): return Double(i); case .float(let d): return d
-                    default: throw a.error("values", "must hold numbers, found \(x.typeName)") }
+                    switch x { case .int(let i): return Double(i); case .float(let d): return d; case .none: return .nan
+                    default: throw a.error("values", "must hold numbers (or None), found \(x.typeName)") }
                 }
             }
             if case .dict(let d) = a["values"] { for k in d.keys { series.append((k, try numbers(d[k] ?? .none))) } }
             else { series = [(try a.string("title"), try numbers(a["values"]))] }
             let title = try a.string("title")
-            return try FigureValue.show(.svg(LinePlot.svg(series, title: title), caption: title), title: title, a)
+            let log: Bool? = a.has("log") ? try a.bool("log") : nil
+            let svg = LinePlot.svg(series, title: title, xLabel: try a.string("xlabel"), yLabel: try a.optionalString("ylabel"), log: log)
+            return try FigureValue.show(.svg(svg, caption: title), title: title, a)
         },
     ]
 }

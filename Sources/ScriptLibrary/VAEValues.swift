@@ -111,7 +111,7 @@ final class VAERunValue: ScriptObject {
     func output() throws -> Output? {
         let lines = [("reconstruction", trainer.history.map { Double($0.reconstruction) }),
                      ("β·KL", trainer.history.map { Double($0.kl * trainer.vae.config.beta) })]
-        return .svg(LinePlot.svg(lines, title: "VAE training losses"), caption: description)
+        return .svg(LinePlot.svg(lines, title: "VAE training losses", yLabel: "loss"), caption: description)
     }
 }
 

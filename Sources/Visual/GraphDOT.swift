@@ -130,10 +130,11 @@ public enum GraphDOT {
     ///   - legend: whether to add the colour legend.
     ///   - rankdir: `TB` (top to bottom) or `LR`.
     ///   - notes: an extra last line for some boxes (`∂ wq` under a gradient output).
+    ///   - names: names for nodes that have none (the script variables holding them).
     public static func graph(_ outputs: [Node], forward: Set<Node>? = nil,
                              cluster: Clustering? = nil, title: String? = nil,
                              legend: Bool = true, rankdir: String = "TB",
-                             notes: [Node: String] = [:]) -> String {
+                             notes: [Node: String] = [:], names: [Node: String] = [:]) -> String {
         // Topological order, not ids: shared nodes (hash-consed constants) may be older than the graph.
         let nodes = topologicalOrder(outputs)
         var ids: [Node: String] = [:]
@@ -157,7 +158,7 @@ public enum GraphDOT {
             let k = kind(n)
             kindsUsed.insert(k)
             var attrs = styleAttributes(Palette.style(k))
-            attrs.append(("label", quote(nodeLabel(n) + (notes[n].map { "\n" + $0 } ?? ""))))
+            attrs.append(("label", quote(nodeLabel(n, name: names[n]) + (notes[n].map { "\n" + $0 } ?? ""))))
             attrs.append(("tooltip", quote(tooltip(n))))
             if k == .constant && n.count == 1 { attrs.append(("fontsize", "10")) }
             tree.add(path: clusterOf(n) ?? [], line: "\(ids[n]!) [\(format(attrs))];")
@@ -166,7 +167,12 @@ public enum GraphDOT {
         for n in nodes {
             for (slot, input) in n.inputs.enumerated() {
                 var attrs: [(String, String)] = []
-                if n.inputs.count > 1 && !isCommutative(n) { attrs.append(("headlabel", quote("\(slot)"))) }
+                // The operand's slot as an external label, which Graphviz places beside the edge
+                // clear of nodes, arrowheads and other labels (a head label sits on the arrowhead,
+                // and two converging edges' head labels collide).
+                if n.inputs.count > 1 && !isCommutative(n) {
+                    attrs += [("xlabel", quote("\(slot)")), ("fontcolor", quote("#737373"))]
+                }
                 w.line("\(ids[input]!) -> \(ids[n]!)" + (attrs.isEmpty ? ";" : " [\(format(attrs))];"))
             }
         }
@@ -182,9 +188,9 @@ public enum GraphDOT {
     /// The DOT text of the graph computing `outputs`.
     public static func graph(_ outputs: [Tensor], forward: Set<Node>? = nil,
                              cluster: Clustering? = nil, title: String? = nil,
-                             legend: Bool = true, rankdir: String = "TB") -> String {
+                             legend: Bool = true, rankdir: String = "TB", names: [Node: String] = [:]) -> String {
         graph(outputs.map(\.node), forward: forward, cluster: cluster, title: title,
-              legend: legend, rankdir: rankdir)
+              legend: legend, rankdir: rankdir, names: names)
     }
 
     /// The backward graph of `loss`: the loss and its `gradients` as outputs, forward ops in the
@@ -221,9 +227,10 @@ public enum GraphDOT {
     /// are not kernels: edges go through them to the step or leaf owning the buffer.
     /// With `forward` (the forward graph's nodes), single-op steps computing gradients take the
     /// gradient colour.
+    /// `names` names nodes that have none (the script variables holding them).
     public static func plan(_ plan: Plan, forward: Set<Node>? = nil, cluster: Clustering? = nil,
                             title: String? = nil, leaves: Bool = true, legend: Bool = true,
-                            rankdir: String = "TB") -> String {
+                            rankdir: String = "TB", names: [Node: String] = [:]) -> String {
         let clusterOf = cluster ?? namePrefix
         var producer: [Node: String] = [:]      // any node → the box that holds its value
         var membersOf: [Node: [Node]] = [:]
@@ -247,7 +254,7 @@ public enum GraphDOT {
                 kindsUsed.insert(k)
                 producer[n] = "l\(i)"
                 var attrs = styleAttributes(Palette.style(k))
-                attrs.append(("label", quote(nodeLabel(n))))
+                attrs.append(("label", quote(nodeLabel(n, name: names[n]))))
                 attrs.append(("tooltip", quote(tooltip(n))))
                 tree.add(path: clusterOf(n) ?? [], line: "l\(i) [\(format(attrs))];")
             }
@@ -260,7 +267,7 @@ public enum GraphDOT {
             var lines = ["#\(i)  " + (members.count > 1 ? "fused ×\(members.count)" : step.node.op.label)]
             if members.count > 1 { lines += members.map { "  " + $0.op.label } }
             lines.append(Shape.describe(step.node.shape) + "  " + formatBytes(step.bytes))
-            if let name = step.node.name { lines.append("'\(name)'") }
+            if let name = step.node.name ?? names[step.node] { lines.append("'\(name)'") }
             var style = Palette.style(k)
             if k == .output && members.count > 1 { style.fill = Palette.fused.fill }
             var attrs = styleAttributes(style)
@@ -293,10 +300,10 @@ public enum GraphDOT {
 
     // MARK: text
 
-    /// `label\nshape\n'name'` for a node box.
-    public static func nodeLabel(_ n: Node) -> String {
+    /// `label\nshape\n'name'` for a node box; `name` stands in for a node without a name.
+    public static func nodeLabel(_ n: Node, name other: String? = nil) -> String {
         var lines = [n.op.label, Shape.describe(n.shape)]
-        if let name = n.name, !(n.isInput && name == n.op.label) { lines.append("'\(name)'") }
+        if let name = n.name ?? other, !(n.isInput && name == n.op.label) { lines.append("'\(name)'") }
         return lines.joined(separator: "\n")
     }
 

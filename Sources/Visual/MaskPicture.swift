@@ -45,8 +45,18 @@ public struct MaskPicture: Sendable {
     /// An allowed cell takes its key's colour, lighter: the picture shows who sees what.
     func cellColor(_ q: Int, _ k: Int) -> RGB {
         let c = bandColor(k)
-        return kinds[k] == "P" && images[q] == images[k] && kinds[q] == "P"
-            ? c : (UInt8((Int(c.0) + 60) * 3 / 4), UInt8((Int(c.1) + 60) * 3 / 4), UInt8((Int(c.2) + 60) * 3 / 4))
+        return kinds[k] == "P" && images[q] == images[k] && kinds[q] == "P" ? c : Self.lighter(c)
+    }
+
+    /// A cell across modalities or images: the key's colour, lighter.
+    static func lighter(_ c: RGB) -> RGB {
+        (UInt8((Int(c.0) + 60) * 3 / 4), UInt8((Int(c.1) + 60) * 3 / 4), UInt8((Int(c.2) + 60) * 3 / 4))
+    }
+
+    /// A block of a long sequence only partly allowed: its colour, most of the way to white.
+    static func partial(_ c: RGB) -> RGB {
+        func mix(_ v: UInt8) -> UInt8 { UInt8((Int(v) + 3 * 255) / 4) }
+        return (mix(c.0), mix(c.1), mix(c.2))
     }
 
     static func hex(_ c: RGB) -> String { String(format: "#%02x%02x%02x", c.0, c.1, c.2) }

@@ -1,3 +1,4 @@
+import CCmark
 import Foundation
 
 /// A notebook as one self-contained HTML page: inline CSS, no scripts, no external files.
@@ -46,7 +47,7 @@ public enum NotebookHTML {
         if cell.kind == .markdown {
             return "<section class=\"cell markdown\" id=\"cell-\(number)\">"
                 + (cell.title.map { "<h2>\(escape($0))</h2>" } ?? "")
-                + "<pre class=\"prose\">\(escape(cell.source))</pre></section>\n"
+                + "<div class=\"prose\">\(markdown(cell.source))</div></section>\n"
         }
         let classes = ["cell", "code", cell.status == .failed ? "failed" : nil,
                        cell.status == .notRun ? "not-run" : nil].compactMap { $0 }
@@ -93,6 +94,17 @@ public enum NotebookHTML {
             return "<pre class=\"error\"><span class=\"ename\">\(escape(name))</span>\n"
                 + escape(traceback.joined(separator: "\n")) + "</pre>"
         }
+    }
+
+    /// Markdown (CommonMark) as HTML, through libcmark in its safe mode: raw HTML in the text
+    /// is left out and `javascript:` links are dropped; everything else is escaped.
+    public static func markdown(_ text: String) -> String {
+        let bytes = Array(text.utf8)
+        guard let html = cmark_markdown_to_html(bytes.map { CChar(bitPattern: $0) }, bytes.count, CMARK_OPT_DEFAULT) else {
+            return "<pre>\(escape(text))</pre>"   // libcmark out of memory
+        }
+        defer { free(html) }
+        return String(cString: html)
     }
 
     /// An HTML table (also the `text/html` form of a table in the `.ipynb`).
@@ -170,6 +182,9 @@ public enum NotebookHTML {
     table { border-collapse: collapse; margin: 6px 10px; font-size: 13px; }
     th, td { border: 1px solid var(--line); padding: 3px 10px; text-align: right; }
     th { background: var(--code-bg); }
-    .markdown pre.prose { font-family: inherit; font-size: 1em; white-space: pre-wrap; }
+    .markdown .prose { margin: 0 10px; }
+    .markdown .prose pre { background: var(--code-bg); padding: 6px 10px; overflow-x: auto; }
+    .markdown .prose code { background: var(--code-bg); padding: 0 3px; }
+    .markdown .prose pre code { padding: 0; }
     """
 }

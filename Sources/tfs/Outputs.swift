@@ -31,6 +31,8 @@ final class ImageSaver {
     let directory: URL
     let stem: String
     private var used = Set<String>()
+    /// Drawings are written as PNG (rasterised by librsvg) instead of SVG.
+    var drawingsAsPNG = false
 
     init(directory: URL, stem: String) { self.directory = directory; self.stem = stem }
 
@@ -85,7 +87,10 @@ func terminalText(_ output: Output, style: Style, saver: ImageSaver?, cell: Stri
     case .png(let data, let caption):
         return saved(data, "png", caption)
     case .svg(let svg, let caption):
-        return saved(Data(svg.utf8), "svg", caption)
+        guard saver?.drawingsAsPNG == true else { return saved(Data(svg.utf8), "svg", caption) }
+        do { return saved(try SVGRaster.png(svg, scale: 2), "png", caption) } catch {
+            return style.red("[SVG\(caption.map { " " + $0 } ?? "")] could not be rasterised: \(error)") + "\n"
+        }
     case .error(let message):
         return message + (message.hasSuffix("\n") ? "" : "\n")   // the session colours it
     }

@@ -94,6 +94,20 @@ import TensorGraph
         #expect(r.outputs.last == .text("[8, 4]"))
     }
 
+    /// Unnamed parameters and values are labelled with the variables holding them; a
+    /// parameter's own name wins over the variable's.
+    @Test func graphLabelsBoxesWithVariableNames() {
+        let r = runScript("""
+            w1 = param(randn([2, 3])); b1 = param(zeros([3])); w2 = param(randn([3, 1]), name="out.weight")
+            hidden = tanh(randn([4, 2]) @ w1 + b1)
+            graph(hidden @ w2)
+            """)
+        #expect(r.failure == nil, "\(errorText(r))")
+        guard case .svg(let svg, _)? = r.outputs.last else { Issue.record("no drawing: \(r.outputs)"); return }
+        for label in ["w1", "b1", "hidden", "out.weight"] { #expect(svg.contains("&#39;\(label)&#39;"), "\(label)") }
+        #expect(!svg.contains("&#39;w2&#39;"))
+    }
+
     @Test func plannedGraphDraws() {
         let r = runScript("graph(softmax(randn([2, 2]) * 2 + 1), plan=True, title='fused')")
         #expect(r.failure == nil, "\(errorText(r))")

@@ -121,11 +121,27 @@ import Visual
         #expect(html.contains("<pre class=\"error\"><span class=\"ename\">RuntimeError</span>"))
         #expect(html.contains("name &#39;y&#39; is not defined"))
         #expect(html.contains("class=\"cell code not-run\""))
-        #expect(html.contains("<pre class=\"prose\"># Shapes"))
+        #expect(html.contains("<div class=\"prose\"><h1>Shapes</h1>\n<p>A <em>markdown</em> cell.</p>"))
         // Nothing fetched from elsewhere.
         for external in ["<script", "<link", "src=\"http", "href=\"http", "@import"] {
             #expect(!html.contains(external), "\(external)")
         }
+    }
+
+    /// Markdown cells as HTML (CommonMark through libcmark), compared whole with the HTML the
+    /// CommonMark spec gives for each construct.
+    @Test(arguments: [
+        ("## Results\n\nLoss *falls* to **0.1**.", "<h2>Results</h2>\n<p>Loss <em>falls</em> to <strong>0.1</strong>.</p>\n"),
+        ("- one\n- `x < y`\n\n1. first", "<ul>\n<li>one</li>\n<li><code>x &lt; y</code></li>\n</ul>\n<ol>\n<li>first</li>\n</ol>\n"),
+        ("see [the paper](https://arxiv.org/abs/2408.11039)", "<p>see <a href=\"https://arxiv.org/abs/2408.11039\">the paper</a></p>\n"),
+        ("```\nif a < b && c:\n```", "<pre><code>if a &lt; b &amp;&amp; c:\n</code></pre>\n"),
+        // Raw HTML and script links are not passed through.
+        ("<script>alert(1)</script>", "<!-- raw HTML omitted -->\n"),
+        ("[x](javascript:alert(1))", "<p><a href=\"\">x</a></p>\n"),
+        ("a & b < c", "<p>a &amp; b &lt; c</p>\n"),
+    ])
+    func markdownCellsRenderAsHTML(_ markdown: String, _ html: String) {
+        #expect(NotebookHTML.markdown(markdown) == html)
     }
 
     @Test func tableTextIsAligned() {

@@ -177,6 +177,35 @@ struct ScriptCommandTests {
         #expect(((last["metadata"] as? [String: Any])?["tfs"] as? [String: Any])?["status"] as? String == "not run")
     }
 
+    /// Training in a notebook leaves its last progress line (not the bar redrawn with \r) and
+    /// its loss curves in the cell, once even when the cell then shows the run; the progress
+    /// on stderr counts code cells only.
+    @Test func notebookKeepsTrainingsLastLineAndCurves() throws {
+        let (dir, path) = try write("""
+            # %% [markdown]
+            # Some text.
+
+            # %% train
+            m = transfusion(dim=16, layers=1, heads=2)
+            run = train(m, shapes(size=16), steps=3, batch=2, length=64)
+            run
+            """)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ipynb = dir.appendingPathComponent("train.ipynb").path
+        let r = try Tool.tfs(["notebook", path, "-o", ipynb])
+        #expect(r.status == 0, "\(r.both)")
+        #expect(r.stderr.contains("[1/1] train"), "\(r.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: ipynb))) as? [String: Any])
+        let code = try #require((object["cells"] as? [[String: Any]])?.first { $0["cell_type"] as? String == "code" })
+        let outputs = try #require(code["outputs"] as? [[String: Any]])
+        #expect(outputs.count == 2, "\(outputs)")
+        let text = (outputs.first?["text"] as? [String])?.joined() ?? ""
+        #expect(text.hasPrefix("train: 3/3 steps in 0:0") && text.contains("LM ") && text.contains("tokens/s"), "\(text)")
+        #expect(!text.contains("\r") && !text.contains("ETA"))
+        let data = try #require(outputs.last?["data"] as? [String: Any])
+        #expect(((data["image/svg+xml"] as? [String])?.joined() ?? "").contains("training losses"))
+    }
+
     @Test func aFileNamedAloneRunsAsWithRun() throws {
         let (dir, path) = try write("# %% one\nprint(6 * 7)\n")
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -85,9 +85,11 @@ enum Graphs {
         }
         #expect(!dot.contains("legend_gradient"))
         // Inputs of non-commutative ops are numbered, those of + and × are not.
-        #expect(dot.contains("headlabel=\"1\""))
-        let numbered = dot.split(separator: "\n").filter { $0.contains("headlabel") }.count
+        #expect(dot.contains("xlabel=\"1\""))
+        let numbered = dot.split(separator: "\n").filter { $0.contains("xlabel") }.count
         #expect(numbered == 2 * 3)   // two matmuls and the subtraction
+        // Beside the edge, not as a head label (which Graphviz puts on the arrowhead).
+        #expect(!dot.contains("headlabel"))
     }
 
     @Test func outputIsDeterministic() throws {

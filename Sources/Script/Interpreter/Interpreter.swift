@@ -41,6 +41,17 @@ public final class Interpreter {
     public func removeGlobal(_ name: String) { globals.unbind(name) }
     /// Every global's name, sorted: a pass over all of them, for listings and suggestions —
     /// never for running or checking a cell (a piped REPL runs one cell per line).
+    /// The global variables holding tensors whose nodes have no name of their own (`w1 =
+    /// param(...)`), by node: drawings label those boxes with them. A node held by several
+    /// variables takes the first name in alphabetical order.
+    public func tensorVariableNames() -> [Node: String] {
+        var names: [Node: String] = [:]
+        for name in globals.values.keys.sorted() where !name.hasPrefix("_") {
+            if case .tensor(let t)? = globals.values[name], t.node.name == nil, names[t.node] == nil { names[t.node] = name }
+        }
+        return names
+    }
+
     public var globalNames: [String] { globalListings += 1; return globals.values.keys.sorted() }
     /// How many times `globalNames` listed every global (a test counts them).
     private(set) var globalListings = 0
@@ -77,9 +88,16 @@ public final class Interpreter {
     /// Text written by `print`; consecutive prints join into one text output.
     public func write(_ text: String) { pendingText += text }
 
+    /// Set by front ends whose outputs make a document (notebook export, the Jupyter kernel):
+    /// work that shows progress in place on a terminal (training) also leaves its final state
+    /// among the cell's outputs, and a picture the cell already showed is not repeated (a cell
+    /// showing `run` right after training drew its curves).
+    public var documentsProgress = false
+
     /// A rich output (an image, a drawing); flushes pending text first to keep the order.
     public func emit(_ output: Output) {
         flushText()
+        if documentsProgress, outputs.last == output { return }
         outputs.append(output)
     }
 

@@ -29,7 +29,9 @@ struct KernelCommand: ParsableCommand {
         do {
             connection = try ConnectionInfo(path: connectionFile)
             Interrupts.install()
-            kernel = try JupyterKernel(connection: connection, version: TFS.version, session: Session(registry: .tfs),
+            let session = Session(registry: .tfs)
+            session.interpreter.documentsProgress = true   // a notebook: training leaves its last line and curves
+            kernel = try JupyterKernel(connection: connection, version: TFS.version, session: session,
                                        interrupts: InterruptSource(fd: Interrupts.readFD, drain: { Interrupts.drain() }))
         } catch let error as KernelError {
             printError("tfs kernel: \(error)")

@@ -62,6 +62,7 @@ struct NotebookCommand: ParsableCommand {
         let count = try script.cellCount(upTo: selection.cell)
         let session = Session(registry: .tfs)
         session.overrides = try ScriptFile.overrides(selection.settings)
+        session.interpreter.documentsProgress = true   // training leaves its last line and curves in the cell
         session.remember(file: script.path, source: script.source)
         session.laterNames = Session.boundNames(in: script.source, file: script.path)
         let targets = outputs.isEmpty
@@ -72,8 +73,9 @@ struct NotebookCommand: ParsableCommand {
         // The file's header comments open the notebook as text, as a notebook's first cell would.
         var cells: [NotebookCell] = script.header.map { [NotebookCell(kind: .markdown, title: nil, source: markdownText($0))] } ?? []
         var executionCount = 0
+        let codeCells = script.cells.prefix(count).filter { $0.kind != .markdown && !($0.isBlank && $0.title == nil) }.count
         var firstFailure: CellResult.Failure?
-        for (index, cell) in script.cells.prefix(count).enumerated() {
+        for cell in script.cells.prefix(count) {
             if cell.kind == .markdown {
                 cells.append(NotebookCell(kind: .markdown, title: cell.title, source: markdownText(cell.source)))
                 continue
@@ -87,7 +89,7 @@ struct NotebookCommand: ParsableCommand {
             Interrupts.drain()   // a SIGTERM between cells ends the run here
             if Interrupts.terminated { firstFailure = firstFailure ?? .interrupted; break }
             executionCount += 1
-            if !quiet { printError("[\(index + 1)/\(count)] \(cell.title ?? "cell \(index + 1)")") }
+            if !quiet { printError("[\(executionCount)/\(codeCells)] \(cell.title ?? "cell \(executionCount)")") }
             let result = Evaluation.run({ session.run(source: cell.source, file: script.path, line: cell.startLine) },
                                         onInterrupt: { session.interrupt() })
             var outputs = result.outputs.map { NotebookOutput($0, failure: result.failure) }

@@ -30,6 +30,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Write images and drawings into this directory (default: runs/<script name>/).", valueName: "dir"))
     var out: String?
 
+    @Flag(name: .long, help: "Write drawings (graphs, masks, plots) as PNG files, rasterised by librsvg at two pixels a unit, instead of SVG.")
+    var png = false
+
     @Flag(name: .long, help: "Print how long each cell took.")
     var time = false
 
@@ -65,6 +68,7 @@ struct RunCommand: ParsableCommand {
         session.color = errorStyle.color
         session.remember(file: script.path, source: script.source)
         let saver = ImageSaver(directory: URL(fileURLWithPath: out ?? "runs/\(script.stem)"), stem: script.stem)
+        saver.drawingsAsPNG = png
         var status: Int32 = 0
         var first = true
         for (index, cell) in script.cells.prefix(count).enumerated() {

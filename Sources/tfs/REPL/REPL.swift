@@ -386,7 +386,7 @@ final class REPL {
         var dotOnly = false
         if expression.hasPrefix("--dot") { dotOnly = true; expression = expression.dropFirst(5).trimmingCharacters(in: .whitespaces) }
         if let tensor = SessionBridge.tensor(session, expression: expression) {
-            let dot = GraphDOT.graph([tensor], title: expression)
+            let dot = GraphDOT.graph([tensor], title: expression, names: session.interpreter.tensorVariableNames())
             if dotOnly { print(dot); return }
             do {
                 let svg = try GraphvizRenderer.svg(dot)
