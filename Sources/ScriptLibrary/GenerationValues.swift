@@ -133,7 +133,7 @@ enum GenerationBuiltins {
                     throw a.error("classifier", "judging a folder's images needs classifier=, trained on the folder's captions (classifier(data))")
                 }
                 let result = try RuntimeError.located { try evaluation.images(generator, classifier: judge) }
-                showJudged(result.images, evaluation.examples.map(\.caption), side: judge.config.side, a)
+                try showJudged(result.images, evaluation.examples.map(\.caption), side: judge.config.side, a)
                 let d = labelledScores(result.share, result.perClass, prefix: "images", a)
                 d["fid"] = .float(try ClassifierBuiltins.fid(judge, result.images, evaluation.examples.map(\.pixels), name: "images.fid", a))
                 return .dict(d)
