@@ -5,8 +5,9 @@ import Transfusion
 import Visual
 
 /// Images in the language (drawn by a model, or from a dataset): shown as a grid with their
-/// captions, saved as PNG, indexed one by one, turned into a tensor.
-final class ImagesValue: ScriptObject {
+/// captions, saved as PNG or an image folder, a sequence of examples (`len`, `[i]`, slices,
+/// `for`), turned into a tensor.
+final class ImagesValue: ScriptSequence {
     let images: [[Float]]
     let side: Int
     let captions: [String]
@@ -15,20 +16,25 @@ final class ImagesValue: ScriptObject {
 
     static let type: ValueType = {
         let m = Members<ImagesValue>("images")
-        return ValueType("images", help: "Images drawn by a model (draw, edit, a VAE's decode): shown as a grid with their captions.", fields: [
+        return ValueType("images", help: "Images drawn by a model (draw, edit, a VAE's decode): shown as a grid with their captions. A sequence: len(p), p[i] (an example: p[i].image, p[i].text), p[a:b], for ex in p.", fields: [
             m.field("count", "How many images.") { .int($0.images.count) },
             m.field("captions", "The caption (or instruction) of each image, a list of strings.") { .list(ListRef($0.captions.map { .string($0) })) },
             m.field("tensor", "The pixels as a [count, side, side, 3] tensor in [0, 1].") { i in
                 .tensor(.constant(TensorData(shape: [i.images.count, i.side, i.side, 3], values: i.images.flatMap { $0 })))
             },
         ], methods: [
-            m.method("save", "path", "Writes the images as one PNG grid (or a single image).",
-                     example: "m = transfusion(dim=32, layers=1, heads=2)\ndraw(m, [\"a red circle\", \"a blue square\"], steps=2).save(\"/tmp/tfs-two.png\")") { i, a in
-                try ImageGrid.png(i.images, side: i.side).write(to: URL(fileURLWithPath: try a.path("path")))
-                return .none
+            ImageSaving.method(m, example: "m = transfusion(dim=32, layers=1, heads=2)\npictures = draw(m, [\"a red circle\", \"a blue square\"], steps=2)\npictures.save(\"/tmp/tfs-two.png\", grid=True)\npictures[0].save(\"/tmp/tfs-first.png\")\npictures.save(\"/tmp/tfs-drawn/\")") { i in
+                (i.images.indices.map { Example(.pair(pixels: i.images[$0], caption: i.caption($0))) }, i.side)
             },
         ])
     }()
+
+    func caption(_ i: Int) -> String { i < captions.count ? captions[i] : "" }
+    func length() -> Int { images.count }
+    func item(_ i: Int) -> Value { .object(ExampleValue(Example(.pair(pixels: images[i], caption: caption(i))), side: side)) }
+    func items(_ indices: [Int]) -> Value {
+        .object(ImagesValue(indices.map { images[$0] }, side: side, captions: captions.isEmpty ? [] : indices.map(caption)))
+    }
 
     var description: String { "\(images.count) image\(images.count == 1 ? "" : "s") of \(side)×\(side)" + (captions.isEmpty ? "" : ": " + captions.joined(separator: " · ")) }
 
@@ -210,6 +216,7 @@ enum GenerationBuiltins {
         if case .object(let o) = value {
             if let i = o as? ImagesValue, i.side == side { return i.images }
             if let e = o as? ExamplesValue, e.side == side { return e.pairs.map(\.pixels) }
+            if let e = o as? ExampleValue, e.side == side, let pixels = e.example.item.pixels { return [pixels] }
         }
         if case .list(let l) = value { return try l.items.flatMap { try pixels($0, a, p, side: side) } }
         guard case .tensor(let t) = value else { throw a.error(p, "must be images of \(side)×\(side) (from draw or a dataset), or a tensor") }

@@ -81,7 +81,7 @@ import Transfusion
     @Test func imageFolderErrorsNameTheFileAndLine() {
         let s = Scratch()
         _ = s.run("shapes(size=16).take(1).save(dir)")
-        let odd = ExamplesValue.png([Float](repeating: 0.5, count: 20 * 20 * 3), side: 20)
+        let odd = ImageSaving.png([Float](repeating: 0.5, count: 20 * 20 * 3), side: 20)
         s.write("odd.png", odd)
         s.write("bad.png", Data("GIF89a, not a png".utf8))
         let meta = s.path + "/metadata.jsonl"

@@ -259,7 +259,7 @@ func thrownMessage(_ body: () throws -> Any) -> String {
         let folder = ScratchFolder(), shapes = Shapes(side: 8)
         var rng = RNG(seed: 1)
         let examples = (0..<5).map { _ in shapes.sample(&rng) }
-        try ImageFolder.write(examples.map { .pair(pixels: $0.pixels, caption: $0.caption) }, side: 8, to: folder.path + "/out", encode: Self.encode)
+        try ImageFolder.write(examples.map { Example(.pair(pixels: $0.pixels, caption: $0.caption)) }, side: 8, to: folder.path + "/out", encode: Self.encode)
         let back = try ImageFolder.load(folder.path + "/out", size: 8, decode: Self.decode)
         #expect(back.pairs.map(\.caption) == examples.map(\.caption))
         #expect(back.pairs.map(\.pixels) == examples.map(\.pixels))
@@ -273,7 +273,7 @@ func thrownMessage(_ body: () throws -> Any) -> String {
         let edits = ShapesEdits(Shapes(side: 8), count: 4, seed: 2)
         var rng = RNG(seed: 1)
         let items = (0..<4).map { _ in edits.draw(&rng) }
-        try ImageFolder.write(items, side: 8, to: folder.path + "/edits", encode: Self.encode)
+        try ImageFolder.write(items.map { Example($0) }, side: 8, to: folder.path + "/edits", encode: Self.encode)
         let meta = try String(contentsOfFile: folder.path + "/edits/metadata.jsonl", encoding: .utf8)
         #expect(meta.contains("\"edited_file_name\":\"0000-edited.png\"") || meta.contains("\"edited_file_name\": \"0000-edited.png\""))
         let back = try ImageFolder.load(folder.path + "/edits", size: 8, decode: Self.decode)
