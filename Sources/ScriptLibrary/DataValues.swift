@@ -23,7 +23,7 @@ extension Members where T: TrainingData {
                 if let indexed = data.dataset as? IndexedDataset { return indexed.example(data.rng.int(indexed.length)) }
                 return Example(data.dataset.draw(&data.rng))
             }
-            return .object(ExamplesValue(items, side: data.dataset.imageSide))
+            return .object(ExamplesValue(items, side: data.dataset.imageSide, channels: data.dataset.imageChannels))
         }
     }
 }
@@ -53,7 +53,7 @@ final class DatasetValue: TrainingData, ScriptSequence {
             },
             ImageSaving.method(m, example: "shapes(size=16).take(8).save(\"/tmp/tfs-folder\")\nimages(\"/tmp/tfs-folder\")[2:5].save(\"/tmp/tfs-three/\")") { data in
                 let indexed = try data.indexed()
-                return ((0..<indexed.length).map(indexed.example), data.dataset.imageSide)
+                return ((0..<indexed.length).map(indexed.example), data.dataset.imageSide, data.dataset.imageChannels)
             },
         ])
     }()
@@ -67,7 +67,7 @@ final class DatasetValue: TrainingData, ScriptSequence {
         return indexed
     }
     func length() throws -> Int { try indexed().length }
-    func item(_ i: Int) throws -> Value { .object(ExampleValue(try indexed().example(i), side: dataset.imageSide)) }
+    func item(_ i: Int) throws -> Value { .object(ExampleValue(try indexed().example(i), side: dataset.imageSide, channels: dataset.imageChannels)) }
     func items(_ indices: [Int]) throws -> Value {
         let part = try indexed()
         guard !indices.isEmpty else { throw RuntimeError("the slice selects no item of \(dataset.description); a dataset holds at least one") }
@@ -80,7 +80,9 @@ final class DatasetValue: TrainingData, ScriptSequence {
 final class ExamplesValue: ScriptSequence {
     let examples: [Example]
     let side: Int?
-    init(_ examples: [Example], side: Int?) { self.examples = examples; self.side = side }
+    /// 1 for gray images (saved as gray PNGs), else 3.
+    let channels: Int
+    init(_ examples: [Example], side: Int?, channels: Int = 3) { self.examples = examples; self.side = side; self.channels = channels }
     var items: [DatasetItem] { examples.map(\.item) }
 
     static let type: ValueType = {
@@ -94,7 +96,7 @@ final class ExamplesValue: ScriptSequence {
                 return .tensor(.constant(TensorData(shape: [e.pairs.count, side, side, 3], values: e.pairs.flatMap(\.pixels))))
             },
         ], methods: [
-            ImageSaving.method(m, example: "shapes(size=16).take(8).save(\"/tmp/tfs-folder\")\nshapes(size=16).take(1).save(\"/tmp/tfs-one-shape.png\")") { ($0.examples, $0.side) },
+            ImageSaving.method(m, example: "shapes(size=16).take(8).save(\"/tmp/tfs-folder\")\nshapes(size=16).take(1).save(\"/tmp/tfs-one-shape.png\")") { ($0.examples, $0.side, $0.channels) },
         ])
     }()
 
@@ -104,8 +106,8 @@ final class ExamplesValue: ScriptSequence {
     }
 
     func length() -> Int { examples.count }
-    func item(_ i: Int) -> Value { .object(ExampleValue(examples[i], side: side)) }
-    func items(_ indices: [Int]) -> Value { .object(ExamplesValue(indices.map { examples[$0] }, side: side)) }
+    func item(_ i: Int) -> Value { .object(ExampleValue(examples[i], side: side, channels: channels)) }
+    func items(_ indices: [Int]) -> Value { .object(ExamplesValue(indices.map { examples[$0] }, side: side, channels: channels)) }
 
     func output() throws -> Output? {
         guard let side, !pairs.isEmpty else { return .text(description) }

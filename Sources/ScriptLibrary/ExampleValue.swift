@@ -9,7 +9,9 @@ import Visual
 final class ExampleValue: DynamicMembers {
     let example: Example
     let side: Int?
-    init(_ example: Example, side: Int?) { self.example = example; self.side = side }
+    /// 1 for a gray image (saved as a gray PNG), else 3.
+    let channels: Int
+    init(_ example: Example, side: Int?, channels: Int = 3) { self.example = example; self.side = side; self.channels = channels }
 
     static let type: ValueType = {
         let m = Members<ExampleValue>("example")
@@ -28,7 +30,7 @@ final class ExampleValue: DynamicMembers {
                 .dict(DictRef(e.example.fields.map { ($0.name, value($0.value)) }))
             },
         ], methods: [
-            ImageSaving.method(m, example: setup + folder + "glyph.save(\"/tmp/tfs-one.png\")") { ([$0.example], $0.side) },
+            ImageSaving.method(m, example: setup + folder + "glyph.save(\"/tmp/tfs-one.png\")") { ([$0.example], $0.side, $0.channels) },
         ])
     }()
 

@@ -11,8 +11,12 @@ final class ImagesValue: ScriptSequence {
     let images: [[Float]]
     let side: Int
     let captions: [String]
+    /// 1 for gray images (a gray model's; saved as gray PNGs), else 3.
+    let channels: Int
 
-    init(_ images: [[Float]], side: Int, captions: [String] = []) { self.images = images; self.side = side; self.captions = captions }
+    init(_ images: [[Float]], side: Int, captions: [String] = [], channels: Int = 3) {
+        self.images = images; self.side = side; self.captions = captions; self.channels = channels
+    }
 
     static let type: ValueType = {
         let m = Members<ImagesValue>("images")
@@ -24,16 +28,16 @@ final class ImagesValue: ScriptSequence {
             },
         ], methods: [
             ImageSaving.method(m, example: "m = transfusion(dim=32, layers=1, heads=2)\npictures = draw(m, [\"a red circle\", \"a blue square\"], steps=2)\npictures.save(\"/tmp/tfs-two.png\", grid=True)\npictures[0].save(\"/tmp/tfs-first.png\")\npictures.save(\"/tmp/tfs-drawn/\")") { i in
-                (i.images.indices.map { Example(.pair(pixels: i.images[$0], caption: i.caption($0))) }, i.side)
+                (i.images.indices.map { Example(.pair(pixels: i.images[$0], caption: i.caption($0))) }, i.side, i.channels)
             },
         ])
     }()
 
     func caption(_ i: Int) -> String { i < captions.count ? captions[i] : "" }
     func length() -> Int { images.count }
-    func item(_ i: Int) -> Value { .object(ExampleValue(Example(.pair(pixels: images[i], caption: caption(i))), side: side)) }
+    func item(_ i: Int) -> Value { .object(ExampleValue(Example(.pair(pixels: images[i], caption: caption(i))), side: side, channels: channels)) }
     func items(_ indices: [Int]) -> Value {
-        .object(ImagesValue(indices.map { images[$0] }, side: side, captions: captions.isEmpty ? [] : indices.map(caption)))
+        .object(ImagesValue(indices.map { images[$0] }, side: side, captions: captions.isEmpty ? [] : indices.map(caption), channels: channels))
     }
 
     var description: String { "\(images.count) image\(images.count == 1 ? "" : "s") of \(side)×\(side)" + (captions.isEmpty ? "" : ": " + captions.joined(separator: " · ")) }
@@ -46,14 +50,14 @@ final class ImagesValue: ScriptSequence {
 /// What `generate` returns: the text and images a model wrote, in order.
 final class GenerationValue: ScriptObject {
     let pieces: [GeneratedPiece]
-    let side: Int
-    init(_ pieces: [GeneratedPiece], side: Int) { self.pieces = pieces; self.side = side }
+    let side: Int, channels: Int
+    init(_ pieces: [GeneratedPiece], side: Int, channels: Int = 3) { self.pieces = pieces; self.side = side; self.channels = channels }
 
     static let type: ValueType = {
         let m = Members<GenerationValue>("generation")
         return ValueType("generation", help: "What generate(...) wrote: text and images in order; prints as the text, shows with its images.", fields: [
             m.field("text", "The text, with <image> where an image was drawn.") { .string($0.text) },
-            m.field("images", "The images it drew.") { g in .object(ImagesValue(g.images, side: g.side)) },
+            m.field("images", "The images it drew.") { g in .object(ImagesValue(g.images, side: g.side, channels: g.channels)) },
         ])
     }()
 
@@ -77,7 +81,7 @@ enum GenerationBuiltins {
             let (model, generator) = try setup(a)
             let prompts = try Self.prompts(a, "prompt")
             let results = try RuntimeError.located { try generator.generate(prompts.values) }.map {
-                Value.object(GenerationValue($0, side: try modelValue(a).pixelSide))
+                Value.object(GenerationValue($0, side: try modelValue(a).pixelSide, channels: try modelValue(a).pixelChannels))
             }
             return prompts.single ? results[0] : .list(ListRef(results))
         },
@@ -87,7 +91,7 @@ enum GenerationBuiltins {
             let (model, generator) = try setup(a)
             let captions = try Self.prompts(a, "caption")
             let images = try RuntimeError.located { try generator.images(for: captions.values) }
-            return .object(ImagesValue(images, side: try modelValue(a).pixelSide, captions: captions.values))
+            return .object(ImagesValue(images, side: try modelValue(a).pixelSide, captions: captions.values, channels: try modelValue(a).pixelChannels))
         },
         Builtin("caption", "model, image, " + sampling,
                 help: "Text for each image (images from draw or a dataset, or a [n, side, side, 3] tensor): BOS, the clean image, then text until EOS. Returns a string for one image, a list for several.",
@@ -108,7 +112,7 @@ enum GenerationBuiltins {
             }
             let paired = instructions.count == 1 ? Array(repeating: instructions[0], count: images.count) : instructions
             let edited = try RuntimeError.located { try generator.edits(images, instructions: paired) }
-            return .object(ImagesValue(edited, side: try modelValue(a).pixelSide, captions: paired))
+            return .object(ImagesValue(edited, side: try modelValue(a).pixelSide, captions: paired, channels: try modelValue(a).pixelChannels))
         },
         Builtin("judge_edits", "model, data, n=100, " + sampling,
                 help: "Edits n held-out shapes images as held-out instructions say (recolour, move, reshape, add, remove) and judges each result against the edited objects: a dict of the shares right per attribute; `all` (every attribute and the count right) is the headline, and per-kind shares are included. Recorded as metrics.",

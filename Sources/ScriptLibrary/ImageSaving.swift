@@ -13,7 +13,9 @@ enum ImageSaving {
     /// The help line the save methods share.
     static let help = "path ending in / (or an existing folder, or a name without extension): a Hugging Face image folder (PNG files and metadata.jsonl with file_name, text and the metadata fields), what images() reads back; .png: one image at its own size (grid=True: all of them as one grid picture); .txt or .jsonl: the texts as a corpus (what text() reads). Missing folders are made."
 
-    static func save(_ examples: [Example], side: Int?, to path: String, grid: Bool) throws {
+    /// Writes `examples` by the path; `channels` 1 writes gray PNGs (the images' first values).
+    static func save(_ examples: [Example], side: Int?, channels: Int, to path: String, grid: Bool) throws {
+        let png = { (pixels: [Float], side: Int) in Self.png(pixels, side: side, channels: channels) }
         var isFolder: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
         let ext = (path as NSString).pathExtension.lowercased()
@@ -38,15 +40,17 @@ enum ImageSaving {
             if case .edit = examples[0].item {
                 throw TensorGraphError("\(path): an edit triple holds two images; save it to a folder (\"folder/\") or as a grid (grid=True)")
             }
-            try written(path) { try png(images[0], side: side).write(to: URL(fileURLWithPath: path), options: .atomic) }
+            try written(path) { try png(images[0], side).write(to: URL(fileURLWithPath: path), options: .atomic) }
         default:
             throw TensorGraphError("\(path): images are saved as .png files or image folders (a path ending in /), texts as .txt or .jsonl, not .\(ext)")
         }
     }
 
-    /// One image's pixels at its own size, 8 bits per value.
-    static func png(_ pixels: [Float], side: Int) -> Data {
-        PNGEncoder.encode(width: side, height: side, channels: 3, samples: pixels.map { UInt8(max(0, min(255, ($0 * 255).rounded()))) })
+    /// One RGB image's pixels at its own size, 8 bits per value: gray (its first value of each
+    /// pixel) when `channels` is 1.
+    static func png(_ pixels: [Float], side: Int, channels: Int = 3) -> Data {
+        let values = channels == 1 ? stride(from: 0, to: pixels.count, by: 3).map { pixels[$0] } : pixels
+        return PNGEncoder.encode(width: side, height: side, channels: channels, samples: values.map { UInt8(max(0, min(255, ($0 * 255).rounded()))) })
     }
 
     private static func isDocument(_ item: DatasetItem) -> Bool { if case .document = item { true } else { false } }
@@ -69,11 +73,11 @@ enum ImageSaving {
     }
 
     /// The `save(path, grid=False)` method of a type whose values hold examples.
-    static func method<T>(_ m: Members<T>, example: String, _ examples: @escaping (T) throws -> (examples: [Example], side: Int?)) -> Builtin {
-        m.method("save", "path, grid=False", "Writes them by the path: " + help, example: example) { value, a in
-            let (items, side) = try examples(value)
+    static func method<T>(_ m: Members<T>, example: String, _ examples: @escaping (T) throws -> (examples: [Example], side: Int?, channels: Int)) -> Builtin {
+        m.method("save", "path, grid=False", "Writes them by the path: " + help + " Gray images are written as gray PNGs.", example: example) { value, a in
+            let (items, side, channels) = try examples(value)
             let path = try a.path("path"), grid = try a.bool("grid")
-            try RuntimeError.located { try save(items, side: side, to: path, grid: grid) }
+            try RuntimeError.located { try save(items, side: side, channels: channels, to: path, grid: grid) }
             return .none
         }
     }

@@ -357,6 +357,9 @@ enum TrainingBuiltins {
             trainer.cancellation = flag.cancellation
             let every = try count(a, "every") > 0 ? try a.int("every") : max(1, options.steps / 10)
             let progress = Progress(total: options.steps, every: every, tokensPerStep: options.batch * options.length)
+            if data.imageChannels == 1 && model.pixelChannels == 3 && model.vae == nil && model.model.config.codebook == nil {
+                progress.note("train: the images of \(data) are gray; transfusion(..., channels=1) models them with one value per pixel and draws gray (this model draws RGB)")
+            }
             if let path = try resumePath(a, checkpoint: checkpoint) {
                 try RuntimeError.located { try trainer.resume(from: path) }
                 progress.note("train: resuming from \(path) at step \(trainer.step)")

@@ -147,3 +147,52 @@ import Visual
         }
     }
 }
+
+/// A gray model (transfusion(channels=1)) on gray images: one value per pixel, drawn images
+/// gray in every pixel and saved as gray PNGs.
+@Suite struct GrayModelTests {
+    @Test func aTinyGrayModelTrainsAndDrawsGray() throws {
+        let s = DataScriptTests.Scratch()
+        let path = s.path + "/stripes"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        var lines = ""
+        for i in 0..<6 {
+            let across = i % 2 == 0
+            var pixels = [Float](repeating: 0.1, count: 16 * 16 * 3)
+            for p in 0..<256 where (across ? p / 16 : p % 16) % 4 < 2 { for c in 0..<3 { pixels[3 * p + c] = 0.9 } }
+            try ImageSaving.png(pixels, side: 16, channels: 1).write(to: URL(fileURLWithPath: path + "/s\(i).png"))
+            lines += "{\"file_name\": \"s\(i).png\", \"text\": \"stripes \(across ? "across" : "down")\"}\n"
+        }
+        try lines.write(toFile: path + "/metadata.jsonl", atomically: true, encoding: .utf8)
+        let r = s.run("""
+            d = images(dir + "/stripes", size=16)
+            m = transfusion(dim=32, layers=1, heads=2, time_features=16, channels=1)
+            run = train(m, d, steps=3, batch=2, lr=1e-3)
+            p = draw(m, ["stripes down", "stripes across"], steps=2)
+            p[0].save(dir + "/drawn.png")
+            p.save(dir + "/drawn/")
+            print(d, m.channels, run.steps, len(p))
+            print(m)
+            """)
+        #expect(r.failure == nil, "\(errorText(r))")
+        guard case .text(let printed)? = r.outputs.first else { Issue.record("nothing printed"); return }
+        #expect(printed.hasPrefix("images('\(path)'): 6 gray images 16×16 with captions 1 3 2\n"), "\(printed)")
+        #expect(printed.contains("transfusion(dim=32, layers=1, heads=2, image=16, channels=1, patch=4,"), "\(printed)")
+        guard case .object(let o)? = s.session.interpreter.global("p"), let drawn = o as? ImagesValue,
+              case .object(let mo)? = s.session.interpreter.global("m"), let model = mo as? ModelValue else { Issue.record("no images"); return }
+        #expect(model.model.config.patchSize == 16, "4×4 patches of one value each")
+        for image in drawn.images {
+            #expect(image.count == 16 * 16 * 3)
+            let tinted = stride(from: 0, to: image.count, by: 3).filter { (i: Int) -> Bool in image[i] != image[i + 1] || image[i] != image[i + 2] }
+            #expect(tinted.isEmpty, "gray, never tinted")
+        }
+        let png = try PNGDecoder.decode(contentsOf: URL(fileURLWithPath: s.path + "/drawn.png"))
+        #expect(png.width == 16 && png.channels == 1, "a gray 16×16 PNG")
+        let firstValues: [UInt8] = stride(from: 0, to: drawn.images[0].count, by: 3).map { UInt8((drawn.images[0][$0] * 255).rounded()) }
+        #expect(png.samples == firstValues)
+        let folder = try PNGDecoder.decode(contentsOf: URL(fileURLWithPath: s.path + "/drawn/0001.png"))
+        #expect(folder.channels == 1)
+        let bad = s.run("transfusion(dim=32, layers=1, heads=2, channels=2)")
+        #expect(errorText(bad).contains("1:49: error: transfusion: must be 1 (gray) or 3 (RGB), got 2"), "\(errorText(bad))")
+    }
+}

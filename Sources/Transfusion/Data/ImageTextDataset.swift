@@ -25,6 +25,8 @@ public struct ImageTextDataset: IndexedDataset {
 
     public let side: Int
     public let pairs: [Pair]
+    /// 1 when every image is gray (its three values equal in every pixel), else 3.
+    public let imageChannels: Int
     /// What the dataset is called when printed (the folder it came from).
     public let name: String
 
@@ -34,12 +36,18 @@ public struct ImageTextDataset: IndexedDataset {
             throw TensorGraphError("\(bad.source) has \(bad.pixels.count) values; a \(side)×\(side) RGB image has \(side * side * 3)")
         }
         self.side = side; self.pairs = pairs; self.name = name
+        func gray(_ p: [Float]) -> Bool {
+            var i = 0
+            while i < p.count { if p[i] != p[i + 1] || p[i] != p[i + 2] { return false }; i += 3 }
+            return true
+        }
+        imageChannels = pairs.allSatisfy { pair in gray(pair.pixels) && (pair.edited.map(gray) ?? true) } ? 1 : 3
     }
 
     public var imageSide: Int? { side }
     public var imagesPerItem: Int { pairs.contains { $0.edited != nil } ? 2 : 1 }
     public var count: Int? { pairs.count }
-    public var description: String { "\(name): \(pairs.count) images \(side)×\(side) with captions" }
+    public var description: String { "\(name): \(pairs.count) \(imageChannels == 1 ? "gray " : "")images \(side)×\(side) with captions" }
 
     public func draw(_ rng: inout RNG) -> DatasetItem { pairs[rng.int(pairs.count)].item }
 
