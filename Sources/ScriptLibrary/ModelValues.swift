@@ -14,7 +14,10 @@ final class ModelValue: ScriptObject {
     /// The side of the pictures the model takes and draws (latents are smaller by the VAE's factor).
     var pixelSide: Int { model.config.imageSide * (vae?.config.factor ?? 1) }
     /// The values per pixel of the pictures it draws: 1 for a gray pixel model, else 3.
-    var pixelChannels: Int { vae == nil && model.config.codebook == nil && model.config.channels == 1 ? 1 : 3 }
+    var pixelChannels: Int {
+        if let vae { return vae.config.imageChannels == 1 ? 1 : 3 }
+        return model.config.codebook == nil && model.config.channels == 1 ? 1 : 3
+    }
 
     init(_ model: TransfusionModel, loss: LossWeights, vae: VAE? = nil) { self.model = model; self.loss = loss; self.vae = vae }
 

@@ -114,9 +114,7 @@ enum RunExport {
         let captions = String(decoding: try JSONSerialization.data(withJSONObject: pairs.map(\.1)), as: UTF8.self)
         // A gray model's pixels: the mean of each pixel's three values, as its patches take them.
         var values = pairs.flatMap(\.0)
-        if channels == 1 && values.count == pairs.count * side * side * 3 {
-            values = stride(from: 0, to: values.count, by: 3).map { i -> Float in (values[i] + values[i + 1] + values[i + 2]) / 3 }
-        }
+        if channels == 1 && values.count == pairs.count * side * side * 3 { values = GrayPixels.mean(values) }
         try Safetensors.write([("pixels", TensorData(shape: [pairs.count, side, side, channels], values: values))],
                               metadata: ["captions": captions], to: target.path)
         return ["pairs": ["path": target.name]]

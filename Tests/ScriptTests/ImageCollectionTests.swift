@@ -192,6 +192,22 @@ import Visual
         #expect(png.samples == firstValues)
         let folder = try PNGDecoder.decode(contentsOf: URL(fileURLWithPath: s.path + "/drawn/0001.png"))
         #expect(folder.channels == 1)
+        // A gray VAE: it reads each pixel's mean, and a latent model on it draws gray.
+        let latent = s.run("""
+            v = vae(width=8, image_channels=1)
+            vrun = train_vae(v, d, steps=2, batch=2)
+            lm = transfusion(dim=32, layers=1, heads=2, time_features=16, latent=v, patch=2)
+            train(lm, d, steps=2, batch=2)
+            q = draw(lm, ["stripes down"], steps=2)
+            q.save(dir + "/latent.png")
+            print(v, len(v.decode(v.encode(d.take(2)))))
+            """)
+        #expect(latent.failure == nil, "\(errorText(latent))")
+        guard case .object(let qo)? = s.session.interpreter.global("q"), let q = qo as? ImagesValue else { Issue.record("no latent images"); return }
+        let qTinted = stride(from: 0, to: q.images[0].count, by: 3).filter { (i: Int) -> Bool in q.images[0][i] != q.images[0][i + 1] || q.images[0][i] != q.images[0][i + 2] }
+        #expect(q.images[0].count == 16 * 16 * 3 && qTinted.isEmpty && q.channels == 1)
+        #expect(try PNGDecoder.decode(contentsOf: URL(fileURLWithPath: s.path + "/latent.png")).channels == 1)
+
         let bad = s.run("transfusion(dim=32, layers=1, heads=2, channels=2)")
         #expect(errorText(bad).contains("1:49: error: transfusion: must be 1 (gray) or 3 (RGB), got 2"), "\(errorText(bad))")
     }
