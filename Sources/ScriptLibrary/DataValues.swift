@@ -29,7 +29,7 @@ extension Members where T: TrainingData {
 }
 
 /// A dataset loaded from files or mixed from others: `images(...)`, `text(...)`, `mixture(...)`.
-/// One that holds its items (an image folder) is also a sequence: `len(d)`, `d[i]` (an
+/// One that holds its items (an image folder, a text corpus) is also a sequence: `len(d)`, `d[i]` (an
 /// example with its metadata fields), `d[a:b]` (a dataset), `for ex in d`.
 final class DatasetValue: TrainingData, ScriptSequence {
     let dataset: any Dataset
@@ -39,7 +39,7 @@ final class DatasetValue: TrainingData, ScriptSequence {
 
     static let type: ValueType = {
         let m = Members<DatasetValue>("dataset")
-        return ValueType("dataset", help: "A dataset loaded from files or mixed from others: images(...), text(...), mixture(...). An image folder is also a sequence: len(d), d[i] (an example: ex.text, ex.image, ex.label, …), d[a:b] (a dataset), for ex in d.", fields: [
+        return ValueType("dataset", help: "A dataset loaded from files or mixed from others: images(...), text(...), mixture(...). An image folder or a text corpus is also a sequence: len(d), d[i] (an example: ex.text, ex.image, ex.label, …), d[a:b] (a dataset), for ex in d.", fields: [
             m.field("size", "The side of its images in pixels (None for text).") { $0.dataset.imageSide.map(Value.int) ?? Value.none } ,
             m.field("count", "How many items it holds (None when it is unbounded, as a mixture).") { $0.dataset.count.map(Value.int) ?? Value.none },
         ], methods: [

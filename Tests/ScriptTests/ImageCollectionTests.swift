@@ -52,6 +52,19 @@ import Visual
             """)
     }
 
+    @Test func aTextCorpusIsASequenceOfTexts() throws {
+        let s = Scratch()
+        let r = s.run("""
+            shapes(size=16, seed=1).take(4).save(dir + "/notes.jsonl")
+            notes = text(dir + "/notes.jsonl")
+            print(len(notes), notes[1].text == [ex.text for ex in notes][1], notes[1].image, len(notes[1:]))
+            notes[2:].save(dir + "/two.txt")
+            print(len(text(dir + "/two.txt")))
+            """)
+        #expect(r.failure == nil, "\(errorText(r))")
+        #expect(outputText(r) == "4 True None 3\n2")
+    }
+
     @Test func sequencesRefuseWhatTheyCannotDo() throws {
         let s = Scratch()
         _ = try folder(s)
