@@ -13,9 +13,11 @@ final class ImagesValue: ScriptSequence {
     let captions: [String]
     /// 1 for gray images (a gray model's; saved as gray PNGs), else 3.
     let channels: Int
+    /// For edits: the image each was edited from (then an item is an edit triple).
+    let sources: [[Float]]
 
-    init(_ images: [[Float]], side: Int, captions: [String] = [], channels: Int = 3) {
-        self.images = images; self.side = side; self.captions = captions; self.channels = channels
+    init(_ images: [[Float]], side: Int, captions: [String] = [], channels: Int = 3, sources: [[Float]] = []) {
+        self.images = images; self.side = side; self.captions = captions; self.channels = channels; self.sources = sources
     }
 
     static let type: ValueType = {
@@ -28,16 +30,21 @@ final class ImagesValue: ScriptSequence {
             },
         ], methods: [
             ImageSaving.method(m, example: "m = transfusion(dim=32, layers=1, heads=2)\npictures = draw(m, [\"a red circle\", \"a blue square\"], steps=2)\npictures.save(\"/tmp/tfs-two.png\", grid=True)\npictures[0].save(\"/tmp/tfs-first.png\")\npictures.save(\"/tmp/tfs-drawn/\")") { i in
-                (i.images.indices.map { Example(.pair(pixels: i.images[$0], caption: i.caption($0))) }, i.side, i.channels)
+                (i.images.indices.map(i.example), i.side, i.channels)
             },
         ])
     }()
 
     func caption(_ i: Int) -> String { i < captions.count ? captions[i] : "" }
     func length() -> Int { images.count }
-    func item(_ i: Int) -> Value { .object(ExampleValue(Example(.pair(pixels: images[i], caption: caption(i))), side: side, channels: channels)) }
+    /// Image i with its caption, or for an edit the triple (source, instruction, edited image).
+    func example(_ i: Int) -> Example {
+        Example(sources.isEmpty ? .pair(pixels: images[i], caption: caption(i)) : .edit(source: sources[i], instruction: caption(i), target: images[i]))
+    }
+    func item(_ i: Int) -> Value { .object(ExampleValue(example(i), side: side, channels: channels)) }
     func items(_ indices: [Int]) -> Value {
-        .object(ImagesValue(indices.map { images[$0] }, side: side, captions: captions.isEmpty ? [] : indices.map(caption), channels: channels))
+        .object(ImagesValue(indices.map { images[$0] }, side: side, captions: captions.isEmpty ? [] : indices.map(caption), channels: channels,
+                            sources: sources.isEmpty ? [] : indices.map { sources[$0] }))
     }
 
     var description: String { "\(images.count) image\(images.count == 1 ? "" : "s") of \(side)×\(side)" + (captions.isEmpty ? "" : ": " + captions.joined(separator: " · ")) }
@@ -112,7 +119,7 @@ enum GenerationBuiltins {
             }
             let paired = instructions.count == 1 ? Array(repeating: instructions[0], count: images.count) : instructions
             let edited = try RuntimeError.located { try generator.edits(images, instructions: paired) }
-            return .object(ImagesValue(edited, side: try modelValue(a).pixelSide, captions: paired, channels: try modelValue(a).pixelChannels))
+            return .object(ImagesValue(edited, side: try modelValue(a).pixelSide, captions: paired, channels: try modelValue(a).pixelChannels, sources: images))
         },
         Builtin("judge_edits", "model, data, n=100, " + sampling,
                 help: "Edits n held-out shapes images as held-out instructions say (recolour, move, reshape, add, remove) and judges each result against the edited objects: a dict of the shares right per attribute; `all` (every attribute and the count right) is the headline, and per-kind shares are included. Recorded as metrics.",

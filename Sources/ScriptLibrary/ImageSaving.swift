@@ -11,7 +11,7 @@ import Visual
 /// every error names the path.
 enum ImageSaving {
     /// The help line the save methods share.
-    static let help = "path ending in / (or an existing folder, or a name without extension): a Hugging Face image folder (PNG files and metadata.jsonl with file_name, text and the metadata fields), what images() reads back; .png: one image at its own size (grid=True: all of them as one grid picture); .txt or .jsonl: the texts as a corpus (what text() reads). Missing folders are made."
+    static let help = "path ending in / (or an existing folder, or a name without extension): a Hugging Face image folder (PNG files and metadata.jsonl with file_name, text and the metadata fields; edits as triples with edited_file_name), what images() reads back; .png: one image at its own size (an edit's edited image; grid=True: all of them as one grid picture); .txt or .jsonl: the texts as a corpus (what text() reads). Missing folders are made."
 
     /// Writes `examples` by the path; `channels` 1 writes gray PNGs (the images' first values).
     static func save(_ examples: [Example], side: Int?, channels: Int, to path: String, grid: Bool) throws {
@@ -36,9 +36,6 @@ enum ImageSaving {
             if grid { return try written(path) { try ImageGrid.png(images, side: side).write(to: URL(fileURLWithPath: path), options: .atomic) } }
             guard examples.count == 1 else {
                 throw TensorGraphError("\(path): \(examples.count) images make no single PNG; save(\"folder/\") writes each as a file of an image folder, save(\"\(path)\", grid=True) one grid picture")
-            }
-            if case .edit = examples[0].item {
-                throw TensorGraphError("\(path): an edit triple holds two images; save it to a folder (\"folder/\") or as a grid (grid=True)")
             }
             try written(path) { try png(images[0], side).write(to: URL(fileURLWithPath: path), options: .atomic) }
         default:

@@ -110,6 +110,9 @@ import Visual
             p.save(dir + "/grid.png", grid=True)
             p[1].save(dir + "/second.png")
             shapes(size=16).edits(n=4).take(2).save(dir + "/edits/")
+            shapes(size=16).edits(n=4).take(2)[1].save(dir + "/edited.png")
+            edited = edit(m, shapes(size=16).take(2), "make it blue", steps=2)
+            edited.save(dir + "/edited/")
             """)
         #expect(r.failure == nil, "\(errorText(r))")
         let copy = try ImageFolder.load(s.path + "/copy", size: 8) { url in let i = try PNGDecoder.decode(contentsOf: url); return (i.width, i.height, i.rgb) }
@@ -132,9 +135,14 @@ import Visual
             print(len(images(dir + "/shapes/", size=16)))
             e = images(dir + "/edits", size=16)
             print(len(e), e[0].source.shape, e[0].image.shape)
+            f = images(dir + "/edited", size=16)
+            print(len(f), f[1].text, f[1].source.shape)
             """)
         #expect(back.failure == nil, "\(errorText(back))")
-        #expect(outputText(back) == "2 ['a red circle', 'a blue square'] [16, 16, 3]\n3\n2 [16, 16, 3] [16, 16, 3]")
+        #expect(outputText(back) == "2 ['a red circle', 'a blue square'] [16, 16, 3]\n3\n2 [16, 16, 3] [16, 16, 3]\n2 make it blue [16, 16, 3]")
+        // One edit triple saved as a PNG is its edited image.
+        let triple = try #require(s.dataset("e") as? ImageTextDataset)
+        #expect(try PNGDecoder.decode(contentsOf: URL(fileURLWithPath: s.path + "/edited.png")).width == 16 && triple.pairs[1].edited != nil)
         // The drawn pixels, to 8 bits.
         guard case .object(let o)? = s.session.interpreter.global("p"), let drawn = o as? ImagesValue,
               let loaded = s.dataset("drawn") as? ImageTextDataset else { Issue.record("no images"); return }
@@ -152,7 +160,6 @@ import Visual
             ("shapes(size=16).take(1).save(dir + \"/one.jpg\")", "/one.jpg: images are saved as .png files or image folders (a path ending in /), texts as .txt or .jsonl, not .jpg"),
             ("shapes(size=16).take(1).save(dir + \"/file/one.png\")", "cannot make the folder \(blocker) for \(blocker)/one.png"),
             ("shapes(size=16).take(1).save(dir + \"/file/sub/\")", "cannot make the folder \(blocker)/sub/"),
-            ("shapes(size=16).edits(n=2).take(1).save(dir + \"/edit.png\")", "/edit.png: an edit triple holds two images"),
             ("shapes(size=16).take(2)[0:0].save(dir + \"/none/\")", "/none/: there are no images to save"),
         ] {
             let r = s.run(source)
