@@ -109,6 +109,10 @@ struct GlyphsCommandTests {
         #expect(twice.status == 1 && twice.stderr.contains("names 'A' twice"), "\(twice.both)")
         let font = try Tool.tfs(["glyphs", dir.path + "-3", "--fonts", "Comic"])
         #expect(font.status == 1 && font.stderr.contains("--fonts 'Comic' matches no face"), "\(font.both)")
+        let script = dir.deletingLastPathComponent().appendingPathComponent("load.tfs")
+        try "images(\"\(dir.path)\", size=16)\n".write(to: script, atomically: true, encoding: .utf8)
+        let root = try Tool.tfs(["run", script.path])
+        #expect(root.stderr.contains("has no metadata.jsonl") && root.stderr.contains("its splits are image folders: '\(dir.path)/train'"), "\(root.both)")
         let size = try Tool.tfs(["glyphs", dir.path + "-4", "--size", "4"])
         #expect(size.status != 0 && size.stderr.contains("--size must be from 8 to 512"), "\(size.both)")
     }

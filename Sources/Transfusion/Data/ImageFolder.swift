@@ -19,7 +19,12 @@ public enum ImageFolder {
         let root = URL(fileURLWithPath: folder, isDirectory: true)
         let metadata = root.appendingPathComponent(metadataFile).path
         guard FileManager.default.fileExists(atPath: metadata) else {
-            throw TensorGraphError("\(folder) has no \(metadataFile) (one line per image: {\"file_name\": \"cat.png\", \"text\": \"a cat\"})")
+            // A data set with splits (train/, test/) holds one image folder in each.
+            let splits = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted().filter {
+                FileManager.default.fileExists(atPath: root.appendingPathComponent($0).appendingPathComponent(metadataFile).path)
+            }
+            let hint = splits.isEmpty ? "" : "; its splits are image folders: " + splits.map { "'\((folder as NSString).appendingPathComponent($0))'" }.joined(separator: ", ")
+            throw TensorGraphError("\(folder) has no \(metadataFile) (one line per image: {\"file_name\": \"cat.png\", \"text\": \"a cat\"})" + hint)
         }
         let pairs = try DataFiles.jsonLines(metadata).map { line, object in
             let place = "\(metadata):\(line)"
