@@ -134,3 +134,24 @@ def test_resume_continues_exactly(tmp_path):
     assert tail == [json.loads(line) for line in open(tmp_path / "b.jsonl")]
     with safe_open(str(tmp_path / "out" / "b.safetensors"), "pt") as f:
         assert f.metadata()["step"] == "20" and f.metadata()["optimizer_steps"] == "20"
+
+
+def test_a_gray_model_trains_on_gray_glyphs_and_draws_gray(tmp_path):
+    """tfs glyphs writes gray PNGs; a one-channel model (transfusion(channels=1)) exports one
+    value per pixel — the mean of the RGB values tfs holds — trains here, and tfs draws gray
+    PNGs from the checkpoint."""
+    run_tfs("glyphs", "glyphs", "--size", "16", "--per-class", "2", "--test-per-class", "0", cwd=tmp_path)
+    (tmp_path / "g.tfs").write_text('m = transfusion(dim=16, layers=1, heads=2, image=8, patch=2, channels=1)\n'
+                                    'export_run(m, images("glyphs/train", size=8), "run.json", steps=2, batch=2, length=64,'
+                                    ' checkpoint="out/gray.safetensors")\n')
+    run_tfs("run", "g.tfs", cwd=tmp_path)
+    theirs = datasets.load(json.loads((tmp_path / "run.json").read_text())["data"], str(tmp_path), 64)
+    mine = datasets.load({"images": {"folder": "glyphs/train", "size": 8}}, str(tmp_path), 64)
+    assert theirs.pixels.shape == (20, 8, 8, 1) and mine.captions == theirs.captions
+    assert (mine.pixels.mean(-1, keepdim=True) - theirs.pixels).abs().max() <= 1e-6
+    train(tmp_path)
+    (tmp_path / "d.tfs").write_text('m = load_model("out/gray.safetensors")\n'
+                                    'draw(m, ["the digit 3"], steps=2)[0].save("drawn.png")\nprint("channels", m.channels)\n')
+    assert "channels 1" in run_tfs("run", "d.tfs", cwd=tmp_path)
+    header = (tmp_path / "drawn.png").read_bytes()[16:26]
+    assert header[:8] == (8).to_bytes(4, "big") * 2 and header[8:] == bytes([8, 0])   # 8×8, 8-bit gray
