@@ -171,6 +171,11 @@ import Visual
 /// A gray model (transfusion(channels=1)) on gray images: one value per pixel, drawn images
 /// gray in every pixel and saved as gray PNGs.
 @Suite struct GrayModelTests {
+    /// How many pixels of an RGB image are not gray (their three values unequal).
+    func tinted(_ image: [Float]) -> Int {
+        stride(from: 0, to: image.count, by: 3).filter { (i: Int) -> Bool in image[i] != image[i + 1] || image[i] != image[i + 2] }.count
+    }
+
     @Test func aTinyGrayModelTrainsAndDrawsGray() throws {
         let s = DataScriptTests.Scratch()
         let path = s.path + "/stripes"
@@ -203,8 +208,7 @@ import Visual
         #expect(model.model.config.patchSize == 16, "4×4 patches of one value each")
         for image in drawn.images {
             #expect(image.count == 16 * 16 * 3)
-            let tinted = stride(from: 0, to: image.count, by: 3).filter { (i: Int) -> Bool in image[i] != image[i + 1] || image[i] != image[i + 2] }
-            #expect(tinted.isEmpty, "gray, never tinted")
+            #expect(tinted(image) == 0, "gray, never tinted")
         }
         let png = try PNGDecoder.decode(contentsOf: URL(fileURLWithPath: s.path + "/drawn.png"))
         #expect(png.width == 16 && png.channels == 1, "a gray 16×16 PNG")
@@ -220,13 +224,18 @@ import Visual
             train(lm, d, steps=2, batch=2)
             q = draw(lm, ["stripes down"], steps=2)
             q.save(dir + "/latent.png")
+            um = transfusion(dim=32, layers=1, heads=2, time_features=16, encoder="unet", channels=1)
+            train(um, d, steps=1, batch=2)
+            u = draw(um, ["stripes across"], steps=2)
             print(v, len(v.decode(v.encode(d.take(2)))))
             """)
         #expect(latent.failure == nil, "\(errorText(latent))")
         guard case .object(let qo)? = s.session.interpreter.global("q"), let q = qo as? ImagesValue else { Issue.record("no latent images"); return }
-        let qTinted = stride(from: 0, to: q.images[0].count, by: 3).filter { (i: Int) -> Bool in q.images[0][i] != q.images[0][i + 1] || q.images[0][i] != q.images[0][i + 2] }
-        #expect(q.images[0].count == 16 * 16 * 3 && qTinted.isEmpty && q.channels == 1)
+        #expect(q.images[0].count == 16 * 16 * 3 && tinted(q.images[0]) == 0 && q.channels == 1)
         #expect(try PNGDecoder.decode(contentsOf: URL(fileURLWithPath: s.path + "/latent.png")).channels == 1)
+        // The U-Net encoder and decoder work on one channel too.
+        guard case .object(let uo)? = s.session.interpreter.global("u"), let u = uo as? ImagesValue else { Issue.record("no U-Net images"); return }
+        #expect(u.images[0].count == 16 * 16 * 3 && tinted(u.images[0]) == 0 && u.channels == 1)
 
         let bad = s.run("transfusion(dim=32, layers=1, heads=2, channels=2)")
         #expect(errorText(bad).contains("1:49: error: transfusion: must be 1 (gray) or 3 (RGB), got 2"), "\(errorText(bad))")
