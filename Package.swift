@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "TensorGraphTests", dependencies: ["TensorGraph", "AllocCounter"]),
         .testTarget(name: "VisualTests", dependencies: ["Visual", "TensorGraph"], swiftSettings: testSettings),
         .testTarget(name: "TransfusionTests", dependencies: ["Transfusion", "TensorGraph"], swiftSettings: testSettings),
-        .testTarget(name: "ScriptTests", dependencies: ["Script", "ScriptLibrary", "TensorGraph"], swiftSettings: testSettings),
+        .testTarget(name: "ScriptTests", dependencies: ["Script", "ScriptLibrary", "TensorGraph", "Transfusion", "Visual"], swiftSettings: testSettings),
         // The tfs front ends (REPL, run, notebook) driven as a user would, plus notebook export.
         .testTarget(name: "TFSTests", dependencies: ["Visual"], swiftSettings: testSettings),
     ],

@@ -18,14 +18,20 @@ extension Members where T: TrainingData {
                example: example) { data, a in
             let n = try a.size("n")
             guard n <= 10_000 else { throw a.error("n", "takes at most 10000 examples at once, got \(n)") }
-            let items = (0..<n).map { _ in data.dataset.draw(&data.rng) }
-            return .object(ExamplesValue(items, side: data.dataset.imageSide))
+            // An indexed dataset draws its item as its own draw does (one int), keeping the metadata.
+            let items = (0..<n).map { _ in
+                if let indexed = data.dataset as? IndexedDataset { return indexed.example(data.rng.int(indexed.length)) }
+                return Example(data.dataset.draw(&data.rng))
+            }
+            return .object(ExamplesValue(items, side: data.dataset.imageSide, channels: data.dataset.imageChannels))
         }
     }
 }
 
 /// A dataset loaded from files or mixed from others: `images(...)`, `text(...)`, `mixture(...)`.
-final class DatasetValue: TrainingData {
+/// One that holds its items (an image folder, a text corpus) is also a sequence: `len(d)`, `d[i]` (an
+/// example with its metadata fields), `d[a:b]` (a dataset), `for ex in d`.
+final class DatasetValue: TrainingData, ScriptSequence {
     let dataset: any Dataset
     var rng: RNG
 
@@ -33,7 +39,7 @@ final class DatasetValue: TrainingData {
 
     static let type: ValueType = {
         let m = Members<DatasetValue>("dataset")
-        return ValueType("dataset", help: "A dataset loaded from files or mixed from others: images(...), text(...), mixture(...).", fields: [
+        return ValueType("dataset", help: "A dataset loaded from files or mixed from others: images(...), text(...), mixture(...). An image folder or a text corpus is also a sequence: len(d), d[i] (an example: ex.text, ex.image, ex.label, …), d[a:b] (a dataset), for ex in d.", fields: [
             m.field("size", "The side of its images in pixels (None for text).") { $0.dataset.imageSide.map(Value.int) ?? Value.none } ,
             m.field("count", "How many items it holds (None when it is unbounded, as a mixture).") { $0.dataset.count.map(Value.int) ?? Value.none },
         ], methods: [
@@ -45,22 +51,43 @@ final class DatasetValue: TrainingData {
                 let parts = try RuntimeError.located { try data.dataset.split(heldOut: fraction, seed: UInt64(max(0, try a.int("seed")))) }
                 return .tuple([.object(DatasetValue(parts.train)), .object(DatasetValue(parts.heldOut))])
             },
+            ImageSaving.method(m, example: "shapes(size=16).take(8).save(\"/tmp/tfs-folder\")\nimages(\"/tmp/tfs-folder\")[2:5].save(\"/tmp/tfs-three/\")") { data in
+                let indexed = try data.indexed()
+                return ((0..<indexed.length).map(indexed.example), data.dataset.imageSide, data.dataset.imageChannels)
+            },
         ])
     }()
 
     var description: String { dataset.description }
+
+    func indexed() throws -> IndexedDataset {
+        guard let indexed = dataset as? IndexedDataset else {
+            throw RuntimeError("\(dataset.description) is drawn at random, with no length or order; take(n) draws examples of it")
+        }
+        return indexed
+    }
+    func length() throws -> Int { try indexed().length }
+    func item(_ i: Int) throws -> Value { .object(ExampleValue(try indexed().example(i), side: dataset.imageSide, channels: dataset.imageChannels)) }
+    func items(_ indices: [Int]) throws -> Value {
+        let part = try indexed()
+        guard !indices.isEmpty else { throw RuntimeError("the slice selects no item of \(dataset.description); a dataset holds at least one") }
+        return .object(DatasetValue(try RuntimeError.located { try part.subset(indices) }))
+    }
 }
 
 /// Examples drawn by `take`: captioned images shown as a grid, texts shown as text;
-/// `save` writes them as an image folder or a text corpus.
-final class ExamplesValue: ScriptObject {
-    let items: [DatasetItem]
+/// `save` writes them as an image folder or a text corpus. A sequence of examples.
+final class ExamplesValue: ScriptSequence {
+    let examples: [Example]
     let side: Int?
-    init(_ items: [DatasetItem], side: Int?) { self.items = items; self.side = side }
+    /// 1 for gray images (saved as gray PNGs), else 3.
+    let channels: Int
+    init(_ examples: [Example], side: Int?, channels: Int = 3) { self.examples = examples; self.side = side; self.channels = channels }
+    var items: [DatasetItem] { examples.map(\.item) }
 
     static let type: ValueType = {
         let m = Members<ExamplesValue>("examples")
-        return ValueType("examples", help: "Examples drawn by take(n): captioned images shown as a grid, texts shown as text.", fields: [
+        return ValueType("examples", help: "Examples drawn by take(n): captioned images shown as a grid, texts shown as text. A sequence: len(e), e[i] (an example), e[a:b], for ex in e.", fields: [
             m.field("captions", "The captions of the images, a list of strings.") { .list(ListRef($0.pairs.map { .string($0.caption) })) },
             m.field("texts", "The text of every example (a caption, a document or an edit instruction).") { .list(ListRef($0.items.map { .string($0.text) })) },
             m.field("count", "How many examples.") { .int($0.items.count) },
@@ -69,20 +96,7 @@ final class ExamplesValue: ScriptObject {
                 return .tensor(.constant(TensorData(shape: [e.pairs.count, side, side, 3], values: e.pairs.flatMap(\.pixels))))
             },
         ], methods: [
-            m.method("save", "path",
-                     "Writes the examples: to a folder as an image folder (PNG files and metadata.jsonl, what images() reads), or to a .txt or .jsonl file as a text corpus (what text() reads).",
-                     example: "shapes(size=16).take(8).save(\"/tmp/tfs-folder\")") { e, a in
-                let path = try a.path("path")
-                let ext = (path as NSString).pathExtension.lowercased()
-                try RuntimeError.located {
-                    if ext == "txt" || ext == "jsonl" { return try TextCorpus.write(e.items.map(\.text), to: path) }
-                    guard let side = e.side, e.pairs.count == e.items.count else {
-                        throw TensorGraphError("only captioned images or edit triples make an image folder; save texts to a .txt or .jsonl file")
-                    }
-                    try ImageFolder.write(e.items, side: side, to: path, encode: ExamplesValue.png)
-                }
-                return .none
-            },
+            ImageSaving.method(m, example: "shapes(size=16).take(8).save(\"/tmp/tfs-folder\")\nshapes(size=16).take(1).save(\"/tmp/tfs-one-shape.png\")") { ($0.examples, $0.side, $0.channels) },
         ])
     }()
 
@@ -91,11 +105,9 @@ final class ExamplesValue: ScriptObject {
         items.compactMap { item in item.pixels.map { ($0, item.text) } }
     }
 
-    static func png(_ pixels: [Float], side: Int) -> Data {
-        var image = RGBImage(width: side, height: side)
-        image.pixels = pixels.map { UInt8(max(0, min(255, ($0 * 255).rounded()))) }
-        return image.png
-    }
+    func length() -> Int { examples.count }
+    func item(_ i: Int) -> Value { .object(ExampleValue(examples[i], side: side, channels: channels)) }
+    func items(_ indices: [Int]) -> Value { .object(ExamplesValue(indices.map { examples[$0] }, side: side, channels: channels)) }
 
     func output() throws -> Output? {
         guard let side, !pairs.isEmpty else { return .text(description) }

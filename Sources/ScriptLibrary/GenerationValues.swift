@@ -5,30 +5,47 @@ import Transfusion
 import Visual
 
 /// Images in the language (drawn by a model, or from a dataset): shown as a grid with their
-/// captions, saved as PNG, indexed one by one, turned into a tensor.
-final class ImagesValue: ScriptObject {
+/// captions, saved as PNG or an image folder, a sequence of examples (`len`, `[i]`, slices,
+/// `for`), turned into a tensor.
+final class ImagesValue: ScriptSequence {
     let images: [[Float]]
     let side: Int
     let captions: [String]
+    /// 1 for gray images (a gray model's; saved as gray PNGs), else 3.
+    let channels: Int
+    /// For edits: the image each was edited from (then an item is an edit triple).
+    let sources: [[Float]]
 
-    init(_ images: [[Float]], side: Int, captions: [String] = []) { self.images = images; self.side = side; self.captions = captions }
+    init(_ images: [[Float]], side: Int, captions: [String] = [], channels: Int = 3, sources: [[Float]] = []) {
+        self.images = images; self.side = side; self.captions = captions; self.channels = channels; self.sources = sources
+    }
 
     static let type: ValueType = {
         let m = Members<ImagesValue>("images")
-        return ValueType("images", help: "Images drawn by a model (draw, edit, a VAE's decode): shown as a grid with their captions.", fields: [
+        return ValueType("images", help: "Images drawn by a model (draw, edit, a VAE's decode): shown as a grid with their captions. A sequence: len(p), p[i] (an example: p[i].image, p[i].text), p[a:b], for ex in p.", fields: [
             m.field("count", "How many images.") { .int($0.images.count) },
             m.field("captions", "The caption (or instruction) of each image, a list of strings.") { .list(ListRef($0.captions.map { .string($0) })) },
             m.field("tensor", "The pixels as a [count, side, side, 3] tensor in [0, 1].") { i in
                 .tensor(.constant(TensorData(shape: [i.images.count, i.side, i.side, 3], values: i.images.flatMap { $0 })))
             },
         ], methods: [
-            m.method("save", "path", "Writes the images as one PNG grid (or a single image).",
-                     example: "m = transfusion(dim=32, layers=1, heads=2)\ndraw(m, [\"a red circle\", \"a blue square\"], steps=2).save(\"/tmp/tfs-two.png\")") { i, a in
-                try ImageGrid.png(i.images, side: i.side).write(to: URL(fileURLWithPath: try a.path("path")))
-                return .none
+            ImageSaving.method(m, example: "m = transfusion(dim=32, layers=1, heads=2)\npictures = draw(m, [\"a red circle\", \"a blue square\"], steps=2)\npictures.save(\"/tmp/tfs-two.png\", grid=True)\npictures[0].save(\"/tmp/tfs-first.png\")\npictures.save(\"/tmp/tfs-drawn/\")") { i in
+                (i.images.indices.map(i.example), i.side, i.channels)
             },
         ])
     }()
+
+    func caption(_ i: Int) -> String { i < captions.count ? captions[i] : "" }
+    func length() -> Int { images.count }
+    /// Image i with its caption, or for an edit the triple (source, instruction, edited image).
+    func example(_ i: Int) -> Example {
+        Example(sources.isEmpty ? .pair(pixels: images[i], caption: caption(i)) : .edit(source: sources[i], instruction: caption(i), target: images[i]))
+    }
+    func item(_ i: Int) -> Value { .object(ExampleValue(example(i), side: side, channels: channels)) }
+    func items(_ indices: [Int]) -> Value {
+        .object(ImagesValue(indices.map { images[$0] }, side: side, captions: captions.isEmpty ? [] : indices.map(caption), channels: channels,
+                            sources: sources.isEmpty ? [] : indices.map { sources[$0] }))
+    }
 
     var description: String { "\(images.count) image\(images.count == 1 ? "" : "s") of \(side)×\(side)" + (captions.isEmpty ? "" : ": " + captions.joined(separator: " · ")) }
 
@@ -40,14 +57,14 @@ final class ImagesValue: ScriptObject {
 /// What `generate` returns: the text and images a model wrote, in order.
 final class GenerationValue: ScriptObject {
     let pieces: [GeneratedPiece]
-    let side: Int
-    init(_ pieces: [GeneratedPiece], side: Int) { self.pieces = pieces; self.side = side }
+    let side: Int, channels: Int
+    init(_ pieces: [GeneratedPiece], side: Int, channels: Int = 3) { self.pieces = pieces; self.side = side; self.channels = channels }
 
     static let type: ValueType = {
         let m = Members<GenerationValue>("generation")
         return ValueType("generation", help: "What generate(...) wrote: text and images in order; prints as the text, shows with its images.", fields: [
             m.field("text", "The text, with <image> where an image was drawn.") { .string($0.text) },
-            m.field("images", "The images it drew.") { g in .object(ImagesValue(g.images, side: g.side)) },
+            m.field("images", "The images it drew.") { g in .object(ImagesValue(g.images, side: g.side, channels: g.channels)) },
         ])
     }()
 
@@ -71,7 +88,7 @@ enum GenerationBuiltins {
             let (model, generator) = try setup(a)
             let prompts = try Self.prompts(a, "prompt")
             let results = try RuntimeError.located { try generator.generate(prompts.values) }.map {
-                Value.object(GenerationValue($0, side: try modelValue(a).pixelSide))
+                Value.object(GenerationValue($0, side: try modelValue(a).pixelSide, channels: try modelValue(a).pixelChannels))
             }
             return prompts.single ? results[0] : .list(ListRef(results))
         },
@@ -81,7 +98,7 @@ enum GenerationBuiltins {
             let (model, generator) = try setup(a)
             let captions = try Self.prompts(a, "caption")
             let images = try RuntimeError.located { try generator.images(for: captions.values) }
-            return .object(ImagesValue(images, side: try modelValue(a).pixelSide, captions: captions.values))
+            return .object(ImagesValue(images, side: try modelValue(a).pixelSide, captions: captions.values, channels: try modelValue(a).pixelChannels))
         },
         Builtin("caption", "model, image, " + sampling,
                 help: "Text for each image (images from draw or a dataset, or a [n, side, side, 3] tensor): BOS, the clean image, then text until EOS. Returns a string for one image, a list for several.",
@@ -102,7 +119,7 @@ enum GenerationBuiltins {
             }
             let paired = instructions.count == 1 ? Array(repeating: instructions[0], count: images.count) : instructions
             let edited = try RuntimeError.located { try generator.edits(images, instructions: paired) }
-            return .object(ImagesValue(edited, side: try modelValue(a).pixelSide, captions: paired))
+            return .object(ImagesValue(edited, side: try modelValue(a).pixelSide, captions: paired, channels: try modelValue(a).pixelChannels, sources: images))
         },
         Builtin("judge_edits", "model, data, n=100, " + sampling,
                 help: "Edits n held-out shapes images as held-out instructions say (recolour, move, reshape, add, remove) and judges each result against the edited objects: a dict of the shares right per attribute; `all` (every attribute and the count right) is the headline, and per-kind shares are included. Recorded as metrics.",
@@ -232,6 +249,7 @@ enum GenerationBuiltins {
         if case .object(let o) = value {
             if let i = o as? ImagesValue, i.side == side { return i.images }
             if let e = o as? ExamplesValue, e.side == side { return e.pairs.map(\.pixels) }
+            if let e = o as? ExampleValue, e.side == side, let pixels = e.example.item.pixels { return [pixels] }
         }
         if case .list(let l) = value { return try l.items.flatMap { try pixels($0, a, p, side: side) } }
         guard case .tensor(let t) = value else { throw a.error(p, "must be images of \(side)×\(side) (from draw or a dataset), or a tensor") }

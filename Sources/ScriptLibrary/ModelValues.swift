@@ -13,6 +13,11 @@ final class ModelValue: ScriptObject {
     var mask: Mask { model.mask }
     /// The side of the pictures the model takes and draws (latents are smaller by the VAE's factor).
     var pixelSide: Int { model.config.imageSide * (vae?.config.factor ?? 1) }
+    /// The values per pixel of the pictures it draws: 1 for a gray pixel model, else 3.
+    var pixelChannels: Int {
+        if let vae { return vae.config.imageChannels == 1 ? 1 : 3 }
+        return model.config.codebook == nil && model.config.channels == 1 ? 1 : 3
+    }
 
     init(_ model: TransfusionModel, loss: LossWeights, vae: VAE? = nil) { self.model = model; self.loss = loss; self.vae = vae }
 
@@ -24,6 +29,7 @@ final class ModelValue: ScriptObject {
             m.field("dim", "The width of its hidden states.") { .int($0.model.config.dim) },
             m.field("layers", "How many transformer blocks.") { .int($0.model.config.layers) },
             m.field("heads", "How many attention heads.") { .int($0.model.config.heads) },
+            m.field("channels", "The values per pixel it draws: 3 (RGB) or 1 (gray); a latent model's latent channels.") { .int($0.model.config.channels) },
             m.field("tokenizer", "Its text tokenizer.") { .object(TokenizerValue($0.model.config.tokenizer)) },
         ], methods: [
             m.method("mask", "sample",
@@ -43,7 +49,8 @@ final class ModelValue: ScriptObject {
             return "chameleon(dim=\(c.dim), layers=\(c.layers), heads=\(c.heads), image=\(c.imageSide), codebook=\(book.size) codes of \(book.patch)×\(book.patch) patches\(tokenizerText), mask=\(mask)) — \(model.parameters.count) parameters"
         }
         let latent = vae.map { "image=\(pixelSide), latent=\(c.imageSide)×\(c.imageSide)×\(c.channels) (VAE factor \($0.config.factor))" }
-        let patch = c.patchSide.map { (latent ?? "image=\(c.imageSide)") + ", patch=\($0)" } ?? "patch_values=\(c.patchSize)"
+        let gray = !c.latent && c.channels == 1 ? ", channels=1" : ""
+        let patch = c.patchSide.map { (latent ?? "image=\(c.imageSide)") + gray + ", patch=\($0)" } ?? "patch_values=\(c.patchSize)"
         return "transfusion(dim=\(c.dim), layers=\(c.layers), heads=\(c.heads), \(patch), \(encoderText)\(tokenizerText), mask=\(mask), noise=\"\(c.schedule)\", predict=\"\(c.objective.rawValue)\", loss=\(loss)) — \(model.parameters.count) parameters"
     }
     /// `encoder="linear"`, or the script pieces' names: `encoder=my_encoder, decoder=my_decoder`.
@@ -65,8 +72,8 @@ final class ModelValue: ScriptObject {
 
 enum ModelBuiltins {
     static let all: [Builtin] = [
-        Builtin("transfusion", "dim=128, layers=4, heads=4, image=16, patch=4, encoder='linear', decoder=None, norm=None, mlp=None, rope=None, time_features=64, mask=None, loss=None, noise='cosine', predict='eps', latent=None, tokenizer=None, seed=0",
-                help: "A Transfusion model: a Llama-style transformer (RMSNorm, SwiGLU, RoPE) over text tokens and the patch×patch RGB patches of image×image images, with the given attention mask (default causal | same_image), loss (default lm + 5 * diffusion), noise schedule ('cosine' or 'linear', optionally with T: 'linear(500)'; default T = 1000; or a function of t in (0, 1] giving ᾱ, the signal left, tabulated once over T = 1000 steps) and patch prediction ('eps', 'v' or 'flow' for flow matching). encoder='linear' embeds each patch with one matrix (the timestep embedding added first); encoder='unet' runs U-Net down blocks on each whole image before the transformer and up blocks after it (skip connections, timestep embedding scaling and shifting each block's second GroupNorm; patch 1, 2, 4 or 8, dim divisible by patch). Text is bytes unless tokenizer= gives a BPE vocabulary from bpe(...). encoder= and decoder= also take script functions f(x, time) (see Writing pieces in the guide): the encoder maps noisy patches [b, t, patch values] to [b, t, dim], the decoder final hidden states [b, t, dim] to the prediction [b, t, patch values]; time is the timestep embedding [b, t, dim]; param(...) inside them makes the model's weights (encoder.NAME). norm= and mlp= take functions f(x, time) on [b, t, dim] that replace every RMSNorm and each block's SwiGLU MLP (weights block0.mlp.NAME, block0.attn_norm.NAME, final_norm.NAME). rope= takes a function f(pos) giving each position's RoPE angles [n, head_dim / 2] (e.g. 2-D RoPE for patches from pos.row and pos.col), evaluated once per layout.",
+        Builtin("transfusion", "dim=128, layers=4, heads=4, image=16, patch=4, encoder='linear', decoder=None, norm=None, mlp=None, rope=None, time_features=64, mask=None, loss=None, noise='cosine', predict='eps', latent=None, tokenizer=None, channels=3, seed=0",
+                help: "A Transfusion model: a Llama-style transformer (RMSNorm, SwiGLU, RoPE) over text tokens and the patch×patch RGB patches of image×image images (gray with channels=1: each pixel one value, the mean of its three, and the images it draws gray), with the given attention mask (default causal | same_image), loss (default lm + 5 * diffusion), noise schedule ('cosine' or 'linear', optionally with T: 'linear(500)'; default T = 1000; or a function of t in (0, 1] giving ᾱ, the signal left, tabulated once over T = 1000 steps) and patch prediction ('eps', 'v' or 'flow' for flow matching). encoder='linear' embeds each patch with one matrix (the timestep embedding added first); encoder='unet' runs U-Net down blocks on each whole image before the transformer and up blocks after it (skip connections, timestep embedding scaling and shifting each block's second GroupNorm; patch 1, 2, 4 or 8, dim divisible by patch). Text is bytes unless tokenizer= gives a BPE vocabulary from bpe(...). encoder= and decoder= also take script functions f(x, time) (see Writing pieces in the guide): the encoder maps noisy patches [b, t, patch values] to [b, t, dim], the decoder final hidden states [b, t, dim] to the prediction [b, t, patch values]; time is the timestep embedding [b, t, dim]; param(...) inside them makes the model's weights (encoder.NAME). norm= and mlp= take functions f(x, time) on [b, t, dim] that replace every RMSNorm and each block's SwiGLU MLP (weights block0.mlp.NAME, block0.attn_norm.NAME, final_norm.NAME). rope= takes a function f(pos) giving each position's RoPE angles [n, head_dim / 2] (e.g. 2-D RoPE for patches from pos.row and pos.col), evaluated once per layout.",
                 example: "model = transfusion(dim=64, layers=2, heads=2, image=16, patch=4)\nprint(model)") { a in
             let (dim, heads) = try ModelBuiltins.dimAndHeads(a)
             let vae = try latentVAE(a)
@@ -93,7 +100,10 @@ enum ModelBuiltins {
                 throw a.error("encoder", "must be 'linear', 'unet' or a function f(patches, time)")
             }
             if encoder == .unet && pieces.decoder != nil { throw a.error("decoder", "a U-Net model decodes with its up path; a script decoder needs encoder='linear' or a script encoder") }
-            let channels = vae?.config.channels ?? 3
+            let pixelChannels = try a.int("channels")
+            guard pixelChannels == 1 || pixelChannels == 3 else { throw a.error("channels", "must be 1 (gray) or 3 (RGB), got \(pixelChannels)") }
+            if vae != nil && pixelChannels != 3 { throw a.error("channels", "a latent model's channels are its VAE's latent channels; give the VAE gray images instead") }
+            let channels = vae?.config.channels ?? pixelChannels
             var config = ModelConfig(dim: dim, layers: try a.size("layers", atMost: maxLayers), heads: heads,
                                      patchSize: patch * patch * channels, timeFeatures: try a.size("time_features", atMost: maxWidth),
                                      imageSide: side, schedule: try schedule(a, "noise"), objective: objective, encoder: encoder)

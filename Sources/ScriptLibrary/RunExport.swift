@@ -112,7 +112,10 @@ enum RunExport {
                       next: (String) -> (name: String, path: String)) throws -> [String: Any] {
         let target = next("safetensors")
         let captions = String(decoding: try JSONSerialization.data(withJSONObject: pairs.map(\.1)), as: UTF8.self)
-        try Safetensors.write([("pixels", TensorData(shape: [pairs.count, side, side, channels], values: pairs.flatMap(\.0)))],
+        // A gray model's pixels: the mean of each pixel's three values, as its patches take them.
+        var values = pairs.flatMap(\.0)
+        if channels == 1 && values.count == pairs.count * side * side * 3 { values = GrayPixels.mean(values) }
+        try Safetensors.write([("pixels", TensorData(shape: [pairs.count, side, side, channels], values: values))],
                               metadata: ["captions": captions], to: target.path)
         return ["pairs": ["path": target.name]]
     }

@@ -52,10 +52,15 @@ final class RunValue: ScriptObject {
     let target: Int
     let stoppedEarly: Bool
     let checkpoint: String?
+    /// The wall-clock budget in minutes (`minutes=`), and whether it ended the run before `target`.
+    let minutes: Double?
+    let outOfTime: Bool
 
-    init(_ trainer: Trainer, target: Int? = nil, stoppedEarly: Bool = false, checkpoint: String? = nil) {
+    init(_ trainer: Trainer, target: Int? = nil, stoppedEarly: Bool = false, checkpoint: String? = nil,
+         minutes: Double? = nil, outOfTime: Bool = false) {
         self.trainer = trainer; self.target = target ?? trainer.step
         self.stoppedEarly = stoppedEarly; self.checkpoint = checkpoint
+        self.minutes = minutes; self.outOfTime = outOfTime
     }
 
     static let type: ValueType = {
@@ -73,6 +78,7 @@ final class RunValue: ScriptObject {
             m.field("eval_steps", "The step of each evaluation.") { .list(ListRef($0.trainer.evaluations.map { .int($0.step) })) },
             m.field("stopped_early", "Whether Ctrl-C, SIGTERM or the divergence guard stopped it before its last step.") { .bool($0.stoppedEarly) },
             m.field("skipped", "How many steps on_nonfinite=\"skip\" skipped.") { .int($0.trainer.skippedSteps) },
+            m.field("out_of_time", "Whether the minutes= budget ended the run before its steps (its lr schedule, laid over the steps, was cut there).") { .bool($0.outOfTime) },
             m.field("terms", "Each script loss term's value at each step (unweighted), a dict by name.") { run in
                 .dict(DictRef(run.trainer.options.loss.terms.enumerated().map { i, term in
                     (term.name, .list(ListRef(run.trainer.history.map { .float(Double($0.extra[i])) })))
@@ -83,6 +89,9 @@ final class RunValue: ScriptObject {
 
     var description: String {
         var parts = [stoppedEarly ? "stopped early at step \(trainer.step) of \(target)" : "\(trainer.step) steps"]
+        if outOfTime, let minutes {
+            parts[0] = "\(trainer.step) of \(target) steps in the \(Self.format(minutes))-minute budget (the lr schedule spans \(target) steps; it stopped at lr \(String(format: "%.3g", trainer.options.lr.rate(trainer.step, total: target))))"
+        }
         if let last = trainer.history.last {
             parts.append(String(format: "loss %.4f: LM %.4f, diffusion %.4f", last.total, last.lm, last.diffusion))
         }
@@ -93,6 +102,8 @@ final class RunValue: ScriptObject {
         if let checkpoint, stoppedEarly { parts.append("checkpoint \(checkpoint)") }
         return "run(" + parts.joined(separator: ", ") + ")"
     }
+    static func format(_ minutes: Double) -> String { minutes == minutes.rounded() ? String(Int(minutes)) : String(format: "%g", minutes) }
+
     /// Training curves against the step, and the held-out losses at the steps they were
     /// measured (x = steps done, so an evaluation sits on the training loss of the same weights).
     func output() throws -> Output? {
@@ -155,6 +166,10 @@ struct TrainingLoop {
     let series: CheckpointSeries?
     /// Periodic checkpoints every `saveEvery` steps and every `saveSeconds` seconds (0: never).
     var saveEvery = 0, saveSeconds = 0.0
+    /// The wall-clock budget in seconds (nil: none): no step starts once it is spent, so a run
+    /// ends at most one step (and its evaluation) after it. The learning-rate schedule stays
+    /// laid over `steps`.
+    var budgetSeconds: Double?
     let interrupt: InterruptFlag
     let progress: Progress
     /// Called after each step (tests raise the interrupt flag here).
@@ -168,11 +183,18 @@ struct TrainingLoop {
             record(Metric(name: "eval_lm", value: Double(e.lm), step: e.step))
             record(Metric(name: "eval_diffusion", value: Double(e.diffusion), step: e.step))
         }
-        var stoppedEarly = false, lastSave = Date()
+        var stoppedEarly = false, outOfTime = false, lastSave = Date(), evaluatedAt = -1
+        let start = Date()
         do {
-            if evalEvery > 0 { try evaluate() }
+            if evalEvery > 0 { try evaluate(); evaluatedAt = trainer.step }
             while trainer.step < steps {
                 if interrupt.isRaised { stoppedEarly = true; break }
+                if let budgetSeconds, Date().timeIntervalSince(start) >= budgetSeconds {
+                    outOfTime = true
+                    // The held-out losses of the weights the run ends with.
+                    if evalEvery > 0 && evaluatedAt != trainer.step { try evaluate() }
+                    break
+                }
                 let skipped = trainer.skippedSteps
                 let r = try trainer.trainStep()
                 progress.update(step: r.step, lm: r.lm, diffusion: r.diffusion,
@@ -181,7 +203,7 @@ struct TrainingLoop {
                     progress.note("train: step \(r.step + 1) had a non-finite loss or gradient (\(r.summary)); its update was skipped (\(trainer.skippedSteps) skipped so far)")
                 }
                 afterStep(trainer)
-                if evalEvery > 0 && (trainer.step % evalEvery == 0 || trainer.step == steps) { try evaluate() }
+                if evalEvery > 0 && (trainer.step % evalEvery == 0 || trainer.step == steps) { try evaluate(); evaluatedAt = trainer.step }
                 // The last step's state is the final checkpoint's.
                 if let series, trainer.step < steps,
                    (saveEvery > 0 && trainer.step % saveEvery == 0) || (saveSeconds > 0 && Date().timeIntervalSince(lastSave) >= saveSeconds) {
@@ -197,7 +219,8 @@ struct TrainingLoop {
         }
         progress.finish(stoppedAt: trainer.step)
         if let series { try save { try trainer.save(series.path) } }
-        return RunValue(trainer, target: steps, stoppedEarly: stoppedEarly, checkpoint: checkpoint)
+        return RunValue(trainer, target: steps, stoppedEarly: stoppedEarly, checkpoint: checkpoint,
+                        minutes: budgetSeconds.map { $0 / 60 }, outOfTime: outOfTime)
     }
 
     /// Saves with `write`; a failure names the step, what failed, and the checkpoint that is
@@ -316,8 +339,8 @@ enum TrainingBuiltins {
         },
         Builtin("constant", "rate", help: "LR schedule: the same rate throughout.",
                 example: "constant(1e-3)") { a in .object(ScheduleValue(.constant(try rate(a, "rate")))) },
-        Builtin("train", "model, data, steps=\(defaults.steps), batch=\(defaults.batch), length=\(defaults.length), lr=None, seed=\(defaults.seed), checkpoint=None, resume=None, save_every=0, save_minutes=0, keep=3, on_nonfinite='stop', clip=1.0, every=0, eval_every=0, eval_batches=2, eval_data=None, image_first=\(defaults.imageFirst), caption_noise=\(defaults.captionStepCap), cfg_dropout=\(defaults.conditionDropout)",
-                help: "Trains model on a dataset (shapes, images, text or a mixture) with the model's loss (e.g. lm + 5 * diffusion) and returns the run. lr is a schedule (warmup(100) >> cosine(1e-3), the default) or a number for a constant rate. A captioned image comes before its caption (captioning) with probability image_first, its diffusion step then drawn from 0…caption_noise (None: no limit, 1…T like the others); otherwise after it, the caption dropped with probability cfg_dropout (for classifier-free guidance). It returns the run: its .loss, .lm and .diffusion curves, and with eval_every=N the held-out losses every N steps (.eval_lm, .eval_diffusion, .eval_steps) over eval_batches fixed batches of eval_data (default: fresh draws of data with another seed); show(run) plots them all. checkpoint=\"runs/x.safetensors\" saves there at the end and on Ctrl-C or SIGTERM (the run then says it stopped early); save_every=N steps and/or save_minutes=M also save runs/x.step-<step>.safetensors while it runs, keeping the newest `keep`. resume= continues exactly from a checkpoint file, the newest one in a folder, or with resume=\"latest\" the newest of checkpoint='s own (a fresh start when there is none yet). A step whose loss or gradient norm is NaN or infinite stops the run with an error and keeps the last good checkpoint; on_nonfinite=\"skip\" skips that step's update instead (counted in run.skipped; 10 such steps in a row stop the run). clip is the gradient norm AdamW clips to (None: no clipping).",
+        Builtin("train", "model, data, steps=\(defaults.steps), batch=\(defaults.batch), length=\(defaults.length), lr=None, seed=\(defaults.seed), minutes=None, checkpoint=None, resume=None, save_every=0, save_minutes=0, keep=3, on_nonfinite='stop', clip=1.0, every=0, eval_every=0, eval_batches=2, eval_data=None, image_first=\(defaults.imageFirst), caption_noise=\(defaults.captionStepCap), cfg_dropout=\(defaults.conditionDropout)",
+                help: "Trains model on a dataset (shapes, images, text or a mixture) with the model's loss (e.g. lm + 5 * diffusion) and returns the run. lr is a schedule (warmup(100) >> cosine(1e-3), the default) or a number for a constant rate. A captioned image comes before its caption (captioning) with probability image_first, its diffusion step then drawn from 0…caption_noise (None: no limit, 1…T like the others); otherwise after it, the caption dropped with probability cfg_dropout (for classifier-free guidance). minutes=M is a wall-clock budget beside steps: the run ends at whichever comes first (no step starts after M minutes), its lr schedule still laid over `steps` — so a run the clock ends has not finished its decay; the run says where it stopped and at what lr (run.out_of_time). It returns the run: its .loss, .lm and .diffusion curves, and with eval_every=N the held-out losses every N steps (.eval_lm, .eval_diffusion, .eval_steps) over eval_batches fixed batches of eval_data (default: fresh draws of data with another seed); show(run) plots them all. checkpoint=\"runs/x.safetensors\" saves there at the end and on Ctrl-C or SIGTERM (the run then says it stopped early); save_every=N steps and/or save_minutes=M also save runs/x.step-<step>.safetensors while it runs, keeping the newest `keep`. resume= continues exactly from a checkpoint file, the newest one in a folder, or with resume=\"latest\" the newest of checkpoint='s own (a fresh start when there is none yet). A step whose loss or gradient norm is NaN or infinite stops the run with an error and keeps the last good checkpoint; on_nonfinite=\"skip\" skips that step's update instead (counted in run.skipped; 10 such steps in a row stop the run). clip is the gradient norm AdamW clips to (None: no clipping).",
                 example: "m = transfusion(dim=32, layers=1, heads=2)\nrun = train(m, shapes(size=16), steps=3, batch=2, lr=1e-3, eval_every=2)\nprint(run.steps, run.eval_steps)") { a in
             let (model, data) = try modelAndData(a)
             let options = try trainingOptions(a, model: model.model, loss: model.loss)
@@ -327,11 +350,16 @@ enum TrainingBuiltins {
             for p in ["save_every", "save_minutes"] where checkpoint == nil && (p == "save_every" ? saveEvery > 0 : minutes > 0) {
                 throw a.error(p, "periodic saves need checkpoint=\"runs/NAME.safetensors\" (they are written next to it)")
             }
+            let budget = try a.optionalDouble("minutes")
+            if let budget, !(budget.isFinite && budget > 0) { throw a.error("minutes", "must be a number of minutes > 0 (or None for no limit), got \(budget)") }
             let trainer = try RuntimeError.located { try Trainer(model: model.model, data: data, options: options) }
             let flag = a.interpreter.interruptFlag
             trainer.cancellation = flag.cancellation
             let every = try count(a, "every") > 0 ? try a.int("every") : max(1, options.steps / 10)
             let progress = Progress(total: options.steps, every: every, tokensPerStep: options.batch * options.length)
+            if data.imageChannels == 1 && model.pixelChannels == 3 && model.vae == nil && model.model.config.codebook == nil {
+                progress.note("train: the images of \(data) are gray; transfusion(..., channels=1) models them with one value per pixel and draws gray (this model draws RGB)")
+            }
             if let path = try resumePath(a, checkpoint: checkpoint) {
                 try RuntimeError.located { try trainer.resume(from: path) }
                 progress.note("train: resuming from \(path) at step \(trainer.step)")
@@ -349,8 +377,11 @@ enum TrainingBuiltins {
             var loop = TrainingLoop(trainer: trainer, steps: options.steps, evalEvery: evalEvery,
                                     series: checkpoint.map { CheckpointSeries(path: $0, keep: keep) },
                                     interrupt: flag, progress: progress)
-            loop.saveEvery = saveEvery; loop.saveSeconds = minutes * 60
+            loop.saveEvery = saveEvery; loop.saveSeconds = minutes * 60; loop.budgetSeconds = budget.map { $0 * 60 }
             let run = try RuntimeError.located { try loop.run(record: a.interpreter.record) }
+            if run.outOfTime {
+                a.interpreter.write("train: the \(RunValue.format(budget ?? 0))-minute budget ended the run at step \(trainer.step) of \(options.steps); the lr schedule spans \(options.steps) steps, so it stopped at lr \(String(format: "%.3g", options.lr.rate(trainer.step, total: options.steps)))\n")
+            }
             if a.interpreter.documentsProgress {
                 a.interpreter.write(progress.summary(done: trainer.step, last: trainer.history.last,
                                                      extraNames: options.loss.terms.map(\.name)) + "\n")

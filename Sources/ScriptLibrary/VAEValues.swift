@@ -38,7 +38,7 @@ final class VAEValue: ScriptObject {
                 let per = t.count / max(t.shape[0], 1)
                 let items = (0..<t.shape[0]).map { Array(t.values[$0 * per..<($0 + 1) * per]) }
                 let images = try RuntimeError.located { try Latents(v.vae).decode(items, latentSide: t.shape[1]) }
-                return .object(ImagesValue(images, side: t.shape[1] * v.vae.config.factor))
+                return .object(ImagesValue(images, side: t.shape[1] * v.vae.config.factor, channels: v.vae.config.imageChannels == 1 ? 1 : 3))
             },
             m.method("reconstruct", "images",
                      "The images decoded from their own latent means, beside nothing else: show(v.reconstruct(data.take(8))) to judge a VAE by eye.",
@@ -46,7 +46,7 @@ final class VAEValue: ScriptObject {
                 let (images, side) = try VAEValue.images(a, "images")
                 let latents = Latents(v.vae)
                 let back = try RuntimeError.located { try latents.decode(latents.encode(images, side: side), latentSide: latents.side(forImage: side)) }
-                return .object(ImagesValue(back, side: side))
+                return .object(ImagesValue(back, side: side, channels: v.vae.config.imageChannels == 1 ? 1 : 3))
             },
             m.method("save", "path", "Writes the VAE (weights, config, latent scale) as safetensors, atomically; load_vae reads it.",
                      example: "vae(width=8).save(\"/tmp/tfs-vae.safetensors\")") { v, a in
@@ -58,7 +58,8 @@ final class VAEValue: ScriptObject {
 
     var description: String {
         let c = vae.config
-        return "vae(channels=\(c.channels), factor=\(c.factor), width=\(c.width), beta=\(c.beta)) — \(vae.parameters.count) parameters, latent scale \(vae.scale)"
+        let gray = c.imageChannels == 1 ? ", image_channels=1" : ""
+        return "vae(channels=\(c.channels), factor=\(c.factor), width=\(c.width), beta=\(c.beta)\(gray)) — \(vae.parameters.count) parameters, latent scale \(vae.scale)"
     }
     /// Pixels [0, 1] and the side of an images argument: examples from `take`, images, or a tensor.
     static func images(_ a: Arguments, _ p: String) throws -> (images: [[Float]], side: Int) {
@@ -117,15 +118,18 @@ final class VAERunValue: ScriptObject {
 
 enum VAEBuiltins {
     static let all: [Builtin] = [
-        Builtin("vae", "channels=4, factor=2, width=32, beta=1e-4, seed=0",
-                help: "A small convolutional VAE for RGB images: an encoder (residual conv blocks, GroupNorm, SiLU, one or two stride-2 convolutions: factor 2 or 4) to `channels` latent means and log-variances, and a mirrored decoder (nearest upsampling + conv). It trains with MSE reconstruction + beta · KL (KL averaged per latent value); train it with train_vae.",
+        Builtin("vae", "channels=4, factor=2, width=32, beta=1e-4, image_channels=3, seed=0",
+                help: "A small convolutional VAE for RGB images (gray ones with image_channels=1: it reads each pixel's mean and decodes gray images): an encoder (residual conv blocks, GroupNorm, SiLU, one or two stride-2 convolutions: factor 2 or 4) to `channels` latent means and log-variances, and a mirrored decoder (nearest upsampling + conv). It trains with MSE reconstruction + beta · KL (KL averaged per latent value); train it with train_vae.",
                 example: "v = vae(channels=4, factor=2, width=8)\nprint(v)") { a in
             // Its weights grow as width²: 4096 is about 600 MB.
             let config = VAEConfig(channels: try a.size("channels", atMost: 4096), factor: try a.int("factor"),
                                    width: try a.size("width", atMost: 4096), beta: Float(try a.double("beta")))
+            var gray = config
+            gray.imageChannels = try a.int("image_channels")
+            guard gray.imageChannels == 1 || gray.imageChannels == 3 else { throw a.error("image_channels", "must be 1 (gray) or 3 (RGB), got \(gray.imageChannels)") }
             if let problem = config.problem { throw a.error("factor", problem) }
             guard config.beta >= 0 else { throw a.error("beta", "must not be negative") }
-            return .object(VAEValue(VAE(config, seed: UInt64(max(0, try a.int("seed"))))))
+            return .object(VAEValue(VAE(gray, seed: UInt64(max(0, try a.int("seed"))))))
         },
         Builtin("train_vae", "vae, data, steps=200, batch=16, lr=1e-3, seed=0, checkpoint=None, every=0",
                 help: "Trains a VAE on a dataset's images (AdamW at a constant lr, fresh batches each step), sets its latent scale so the latent means of a few batches have unit variance, saves it to checkpoint= if given, and returns the run: .loss, .reconstruction and .kl curves (show(run) plots them) and .vae. Ctrl-C stops at a step boundary.",
@@ -153,7 +157,7 @@ enum VAEBuiltins {
                     }
                 }
                 var rng = RNG(seed: 0x5CA1E)
-                try value.vae.calibrate(VAETrainer.images(data, count: min(64, 4 * batch), rng: &rng))
+                try value.vae.calibrate(VAETrainer.images(data, count: min(64, 4 * batch), channels: value.vae.config.imageChannels, rng: &rng))
                 if let path = try a.optionalPath("checkpoint") { try value.vae.save(path) }
             }
             return .object(VAERunValue(trainer, target: steps, stoppedEarly: stoppedEarly))

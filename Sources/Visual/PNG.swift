@@ -21,19 +21,8 @@ public struct RGBImage: Sendable {
         }
     }
 
-    /// PNG bytes: signature, IHDR, one zlib-compressed IDAT (filter 0 per row), IEND.
-    public var png: Data {
-        var raw = [UInt8](); raw.reserveCapacity((width * 3 + 1) * height)
-        for y in 0..<height { raw.append(0); raw += pixels[(y * width * 3)..<((y + 1) * width * 3)] }
-        var out = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
-        var header = Data()
-        header.appendBigEndian(UInt32(width)); header.appendBigEndian(UInt32(height))
-        header += Data([8, 2, 0, 0, 0])  // 8 bits, RGB, deflate, no filter method, no interlace
-        out.appendChunk("IHDR", header)
-        out.appendChunk("IDAT", Self.deflate(raw))
-        out.appendChunk("IEND", Data())
-        return out
-    }
+    /// PNG bytes of the RGB pixels.
+    public var png: Data { PNGEncoder.encode(width: width, height: height, channels: 3, samples: pixels) }
 
     static func deflate(_ bytes: [UInt8]) -> Data {
         var size = compressBound(uLong(bytes.count))
@@ -41,6 +30,28 @@ public struct RGBImage: Sendable {
         let status = compress2(&buffer, &size, bytes, uLong(bytes.count), 6)
         precondition(status == Z_OK, "zlib compress2 failed: \(status)")
         return Data(buffer[0..<Int(size)])
+    }
+}
+
+/// 8-bit PNG files: gray (one sample a pixel) or RGB (three).
+public enum PNGEncoder {
+    /// PNG bytes: signature, IHDR, one zlib-compressed IDAT (filter 0 per row), IEND.
+    /// `samples` is row-major, `channels` (1 or 3) per pixel.
+    public static func encode(width: Int, height: Int, channels: Int, samples: [UInt8]) -> Data {
+        precondition(channels == 1 || channels == 3, "a PNG here is gray (1 channel) or RGB (3)")
+        precondition(samples.count == width * height * channels, "\(samples.count) samples for \(width)×\(height)×\(channels)")
+        let row = width * channels
+        var raw = [UInt8](); raw.reserveCapacity((row + 1) * height)
+        for y in 0..<height { raw.append(0); raw += samples[(y * row)..<((y + 1) * row)] }
+        var out = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        var header = Data()
+        header.appendBigEndian(UInt32(width)); header.appendBigEndian(UInt32(height))
+        // 8 bits, gray (0) or RGB (2), deflate, no filter method, no interlace
+        header += Data([8, channels == 1 ? 0 : 2, 0, 0, 0])
+        out.appendChunk("IHDR", header)
+        out.appendChunk("IDAT", RGBImage.deflate(raw))
+        out.appendChunk("IEND", Data())
+        return out
     }
 }
 

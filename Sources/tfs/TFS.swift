@@ -9,7 +9,7 @@ struct TFS: ParsableCommand {
         commandName: "tfs",
         abstract: "Transfusion experiments on the CPU: a scripting REPL and DSL over a lazy tensor graph.",
         discussion: "With no subcommand, starts the REPL (see `tfs repl --help`); `tfs FILE.tfs` (or FILE.ipynb) runs a file as `tfs run FILE` does.",
-        subcommands: [RunCommand.self, NotebookCommand.self, SweepCommand.self, ReplCommand.self, KernelCommand.self, MaskCommand.self, VersionCommand.self, BenchCommand.self, ReferenceCommand.self])
+        subcommands: [RunCommand.self, NotebookCommand.self, SweepCommand.self, ReplCommand.self, KernelCommand.self, MaskCommand.self, GlyphsCommand.self, VersionCommand.self, BenchCommand.self, ReferenceCommand.self])
 
     @Flag(name: .long, help: "Print the version, the OpenBLAS core and the thread count.")
     var version = false

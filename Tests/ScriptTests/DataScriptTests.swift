@@ -20,6 +20,18 @@ import Transfusion
 
         func run(_ source: String) -> CellResult { session.run(source: source, file: "t.tfs") }
         func write(_ name: String, _ bytes: Data) { try! bytes.write(to: URL(fileURLWithPath: path + "/" + name)) }
+        /// The training loop of a tiny model on shapes (batch 2), held-out batches drawn when
+        /// `heldOut` is given; nil (an issue recorded) if the model cannot be made.
+        func loop(steps: Int, evalEvery: Int, heldOut: Int?, series: CheckpointSeries?, flag: InterruptFlag) throws -> (Trainer, TrainingLoop)? {
+            _ = run("\(DataScriptTests.tinyModel)")
+            guard case .object(let o)? = session.interpreter.global("m"), let model = o as? ModelValue else { Issue.record("no model"); return nil }
+            var options = Trainer.Options()
+            options.steps = steps; options.batch = 2; options.loss = model.loss
+            let trainer = try Trainer(model: model.model, data: Shapes(side: 16), options: options)
+            if let heldOut { try trainer.holdOut(batches: heldOut) }
+            return (trainer, TrainingLoop(trainer: trainer, steps: steps, evalEvery: evalEvery, series: series, interrupt: flag,
+                                          progress: Progress(total: steps, every: 100, tokensPerStep: 1)))
+        }
         func dataset(_ name: String) -> any Dataset {
             guard case .object(let o)? = session.interpreter.global(name), let d = o as? TrainingData else { fatalError("\(name) is no dataset") }
             return d.dataset
@@ -69,7 +81,7 @@ import Transfusion
     @Test func imageFolderErrorsNameTheFileAndLine() {
         let s = Scratch()
         _ = s.run("shapes(size=16).take(1).save(dir)")
-        let odd = ExamplesValue.png([Float](repeating: 0.5, count: 20 * 20 * 3), side: 20)
+        let odd = ImageSaving.png([Float](repeating: 0.5, count: 20 * 20 * 3), side: 20)
         s.write("odd.png", odd)
         s.write("bad.png", Data("GIF89a, not a png".utf8))
         let meta = s.path + "/metadata.jsonl"
@@ -191,21 +203,35 @@ import Transfusion
     /// Ctrl-C during a held-out evaluation inside the run stops it like Ctrl-C between steps:
     /// the checkpoint of the steps done is written.
     @Test func ctrlCDuringAnEvaluationStopsTheRunAndSaves() throws {
-        let s = Scratch(), path = s.path + "/eval.safetensors"
-        _ = s.run("\(Self.tinyModel)")
-        guard case .object(let o)? = s.session.interpreter.global("m"), let model = o as? ModelValue else { Issue.record("no model"); return }
-        var options = Trainer.Options()
-        options.steps = 8; options.batch = 2; options.loss = model.loss
-        let trainer = try Trainer(model: model.model, data: Shapes(side: 16), options: options)
-        try trainer.holdOut(batches: 2)
-        let flag = InterruptFlag()
+        let s = Scratch(), path = s.path + "/eval.safetensors", flag = InterruptFlag()
+        guard let made = try s.loop(steps: 8, evalEvery: 1, heldOut: 2, series: CheckpointSeries(path: path), flag: flag) else { return }
+        let trainer = made.0; var loop = made.1
         trainer.cancellation = flag.cancellation
-        var loop = TrainingLoop(trainer: trainer, steps: 8, evalEvery: 1, series: CheckpointSeries(path: path), interrupt: flag,
-                                progress: Progress(total: 8, every: 100, tokensPerStep: 1))
         loop.afterStep = { if $0.step == 2 { flag.raise() } }   // the evaluation after step 2 sees it
         let run = try loop.run(record: { _ in })
         #expect(run.stoppedEarly && trainer.step == 2 && trainer.evaluations.map(\.step) == [0, 1])
         #expect(try Safetensors.readMetadata(path: path)["step"] == "2")
+    }
+
+    /// minutes= ends the run when the clock runs out, before its steps: no step starts after
+    /// the budget, the held-out losses of the final weights are measured, and the run says
+    /// where it stopped and at what point of its schedule (which stays laid over `steps`).
+    @Test func aTimeBudgetEndsTheRunBeforeItsSteps() throws {
+        let s = Scratch()
+        guard let made = try s.loop(steps: 50, evalEvery: 20, heldOut: 1, series: nil, flag: InterruptFlag()) else { return }
+        let trainer = made.0; var loop = made.1
+        loop.budgetSeconds = 0.2
+        loop.afterStep = { _ in Thread.sleep(forTimeInterval: 0.05) }   // at most 4 or 5 steps fit
+        let run = try loop.run(record: { _ in })
+        #expect(run.outOfTime && !run.stoppedEarly && (1...5).contains(trainer.step), "\(trainer.step) steps")
+        #expect(trainer.evaluations.map(\.step) == [0, trainer.step])
+        let lr = String(format: "%.3g", trainer.options.lr.rate(trainer.step, total: 50))
+        #expect(run.description.hasPrefix("run(\(trainer.step) of 50 steps in the 0.00333333-minute budget (the lr schedule spans 50 steps; it stopped at lr \(lr)), loss "), "\(run.description)")
+
+        let roomy = s.run("\(Self.tinyModel)\nrun = train(m, shapes(size=16), steps=3, batch=2, minutes=10)\nprint(run.steps, run.out_of_time)")
+        #expect(roomy.failure == nil && roomy.outputs.first == .text("3 False"), "\(errorText(roomy))")
+        let bad = s.run("\(Self.tinyModel)\ntrain(m, shapes(size=16), steps=3, batch=2, minutes=0)")
+        #expect(errorText(bad).contains("error: train: must be a number of minutes > 0 (or None for no limit), got 0.0"), "\(errorText(bad))")
     }
 
     /// Ctrl-C mid-run: the loop stops at a step boundary, writes the checkpoint and says it

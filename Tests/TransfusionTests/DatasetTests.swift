@@ -259,7 +259,7 @@ func thrownMessage(_ body: () throws -> Any) -> String {
         let folder = ScratchFolder(), shapes = Shapes(side: 8)
         var rng = RNG(seed: 1)
         let examples = (0..<5).map { _ in shapes.sample(&rng) }
-        try ImageFolder.write(examples.map { .pair(pixels: $0.pixels, caption: $0.caption) }, side: 8, to: folder.path + "/out", encode: Self.encode)
+        try ImageFolder.write(examples.map { Example(.pair(pixels: $0.pixels, caption: $0.caption)) }, side: 8, to: folder.path + "/out", encode: Self.encode)
         let back = try ImageFolder.load(folder.path + "/out", size: 8, decode: Self.decode)
         #expect(back.pairs.map(\.caption) == examples.map(\.caption))
         #expect(back.pairs.map(\.pixels) == examples.map(\.pixels))
@@ -273,7 +273,7 @@ func thrownMessage(_ body: () throws -> Any) -> String {
         let edits = ShapesEdits(Shapes(side: 8), count: 4, seed: 2)
         var rng = RNG(seed: 1)
         let items = (0..<4).map { _ in edits.draw(&rng) }
-        try ImageFolder.write(items, side: 8, to: folder.path + "/edits", encode: Self.encode)
+        try ImageFolder.write(items.map { Example($0) }, side: 8, to: folder.path + "/edits", encode: Self.encode)
         let meta = try String(contentsOfFile: folder.path + "/edits/metadata.jsonl", encoding: .utf8)
         #expect(meta.contains("\"edited_file_name\":\"0000-edited.png\"") || meta.contains("\"edited_file_name\": \"0000-edited.png\""))
         let back = try ImageFolder.load(folder.path + "/edits", size: 8, decode: Self.decode)
@@ -296,5 +296,40 @@ func thrownMessage(_ body: () throws -> Any) -> String {
             #expect(abs(small[(Y * 4 + X) * 3 + c] - sum / 9) < 1e-6)
         } } }
         #expect(BoxDownsample.rgb(image, side: 12, to: 12) == image)
+    }
+}
+
+/// Gray images: one value per pixel for a one-channel model, the RGB images datasets hold
+/// read as each pixel's mean and written back with it in all three values.
+@Suite struct GrayImageTests {
+    @Test func aGrayPatchifierTakesEachPixelsMeanAndWritesGray() {
+        var rng = RNG(seed: 4)
+        let colour = rng.uniform(4 * 4 * 3)
+        let gray = Patchifier(side: 4, patch: 2, channels: 1)
+        let patches = gray.patches(colour)
+        #expect(patches.count == 16 && gray.patchValues == 4)
+        // Patch 1 is the top-right 2×2 block, row by row: pixels (0, 2), (0, 3), (1, 2), (1, 3).
+        let pixels = [2, 3, 6, 7]
+        for (k, p) in pixels.enumerated() {
+            let mean = (colour[3 * p] + colour[3 * p + 1] + colour[3 * p + 2]) / 3
+            #expect(abs(patches[4 + k] - (2 * mean - 1)) < 1e-6)
+        }
+        let back = gray.image(patches)
+        #expect(back.count == 4 * 4 * 3)
+        for p in 0..<16 {
+            let mean = (colour[3 * p] + colour[3 * p + 1] + colour[3 * p + 2]) / 3
+            #expect(back[3 * p] == back[3 * p + 1] && back[3 * p] == back[3 * p + 2] && abs(back[3 * p] - mean) < 1e-6)
+        }
+        // RGB and latent patchifiers are as they were.
+        #expect(Patchifier(side: 4, patch: 2).patches(colour).count == 48)
+        #expect(Patchifier(side: 4, patch: 2, channels: 1, scaled: false).patches(Array(colour.prefix(16))) == [0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15].map { colour[$0] })
+    }
+
+    @Test func aDatasetKnowsItsImagesAreGray() throws {
+        let gray = ImageTextDataset.Pair(pixels: [Float](repeating: 0.25, count: 12), caption: "g", source: "g.png")
+        var tinted = gray; tinted.pixels[4] = 0.3
+        #expect(try ImageTextDataset(side: 2, pairs: [gray, gray]).imageChannels == 1)
+        #expect(try ImageTextDataset(side: 2, pairs: [gray, tinted]).imageChannels == 3)
+        #expect(Shapes(side: 8).imageChannels == 3)
     }
 }

@@ -100,15 +100,21 @@ def _write(path, text):
     return path
 
 
+def exported_folder(folder, script, images):
+    """Runs a tfs script that exports a run on the image folder `images` (size 8): the pixels
+    the run file holds, and the folder as the bridge reads it itself."""
+    (folder / "export.tfs").write_text(script)
+    run_tfs("run", "export.tfs", cwd=folder)
+    theirs = datasets.load(json.loads((folder / "run.json").read_text())["data"], str(folder), 64)
+    return theirs, datasets.load({"images": {"folder": images, "size": 8}}, str(folder), 64)
+
+
 def test_image_folders_read_as_tfs_reads_them(tmp_path):
     """PNG decoding and box downsampling: tfs saves shapes as a folder of 16×16 PNGs, reads it at
     size 8 and exports the pixels it holds; the bridge reads the folder itself."""
-    (tmp_path / "f.tfs").write_text('shapes(size=16, two=True).take(12).save("folder")\n'
-                                    'm = transfusion(dim=16, layers=1, heads=2, image=8, patch=2)\n'
-                                    'export_run(m, images("folder", size=8), "run.json", steps=1, batch=2, length=128)\n')
-    run_tfs("run", "f.tfs", cwd=tmp_path)
-    theirs = datasets.load(json.loads((tmp_path / "run.json").read_text())["data"], str(tmp_path), 64)
-    mine = datasets.load({"images": {"folder": "folder", "size": 8}}, str(tmp_path), 64)
+    theirs, mine = exported_folder(tmp_path, 'shapes(size=16, two=True).take(12).save("folder")\n'
+                                   'm = transfusion(dim=16, layers=1, heads=2, image=8, patch=2)\n'
+                                   'export_run(m, images("folder", size=8), "run.json", steps=1, batch=2, length=128)\n', "folder")
     assert mine.captions == theirs.captions and len(mine.captions) == 12
     assert (mine.pixels - theirs.pixels).abs().max() <= 1e-6
 
@@ -134,3 +140,21 @@ def test_resume_continues_exactly(tmp_path):
     assert tail == [json.loads(line) for line in open(tmp_path / "b.jsonl")]
     with safe_open(str(tmp_path / "out" / "b.safetensors"), "pt") as f:
         assert f.metadata()["step"] == "20" and f.metadata()["optimizer_steps"] == "20"
+
+
+def test_a_gray_model_trains_on_gray_glyphs_and_draws_gray(tmp_path):
+    """tfs glyphs writes gray PNGs; a one-channel model (transfusion(channels=1)) exports one
+    value per pixel — the mean of the RGB values tfs holds — trains here, and tfs draws gray
+    PNGs from the checkpoint."""
+    run_tfs("glyphs", "glyphs", "--size", "16", "--per-class", "2", "--test-per-class", "0", cwd=tmp_path)
+    theirs, mine = exported_folder(tmp_path, 'm = transfusion(dim=16, layers=1, heads=2, image=8, patch=2, channels=1)\n'
+                                   'export_run(m, images("glyphs/train", size=8), "run.json", steps=2, batch=2, length=64,'
+                                   ' checkpoint="out/gray.safetensors")\n', "glyphs/train")
+    assert theirs.pixels.shape == (20, 8, 8, 1) and mine.captions == theirs.captions
+    assert (mine.pixels.mean(-1, keepdim=True) - theirs.pixels).abs().max() <= 1e-6
+    train(tmp_path)
+    (tmp_path / "d.tfs").write_text('m = load_model("out/gray.safetensors")\n'
+                                    'draw(m, ["the digit 3"], steps=2)[0].save("drawn.png")\nprint("channels", m.channels)\n')
+    assert "channels 1" in run_tfs("run", "d.tfs", cwd=tmp_path)
+    header = (tmp_path / "drawn.png").read_bytes()[16:26]
+    assert header[:8] == (8).to_bytes(4, "big") * 2 and header[8:] == bytes([8, 0])   # 8×8, 8-bit gray

@@ -13,7 +13,7 @@ enum CoreBuiltins {
             return .none
         },
         Builtin("len", "x",
-                help: "The number of items of a list, tuple, string or dict, or the first dimension of a tensor.",
+                help: "The number of items of a list, tuple, string or dict, the first dimension of a tensor, or the items of images, examples or a dataset that holds them.",
                 example: "len([1, 2, 3])") { a in
             switch a["x"] {
             case .list(let l): return .int(l.items.count)
@@ -23,6 +23,7 @@ enum CoreBuiltins {
             case .tensor(let t):
                 guard let n = t.shape.first else { throw a.error("x", "len() of a 0-d tensor") }
                 return .int(n)
+            case .object(let o as ScriptSequence): return .int(try o.length())
             default: throw a.error("x", "object of type '\(a["x"].typeName)' has no len()")
             }
         },

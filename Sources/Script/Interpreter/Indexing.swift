@@ -5,6 +5,12 @@ extension Interpreter {
     func index(_ object: Value, _ keys: [Value]) throws -> Value {
         if case .tensor(let t) = object { return .tensor(try tensorSubscript(t, keys)) }
         if case .object(let o) = object {
+            if let sequence = o as? ScriptSequence, keys.count == 1 {
+                if case .object(let k) = keys[0], let slice = k as? SliceObject {
+                    return try sequence.items(try sliceIndices(slice, count: try sequence.length()))
+                }
+                if keys[0].integer != nil { return try sequence.item(try position(keys[0], count: try sequence.length(), o.typeName)) }
+            }
             if let item = try o.index(keys) { return item }
             throw RuntimeError("'\(o.typeName)' object is not subscriptable")
         }

@@ -77,7 +77,7 @@ extension Interpreter {
     }
 
     /// The elements a `for` loop or comprehension walks: list and tuple items, string
-    /// characters, dict keys, a tensor's slices along its first axis.
+    /// characters, dict keys, a tensor's slices along its first axis, a sequence object's items.
     func iterate(_ value: Value) throws -> [Value] {
         switch value {
         case .list(let l): return l.items
@@ -87,6 +87,8 @@ extension Interpreter {
         case .tensor(let t):
             guard t.rank >= 1 else { throw RuntimeError("cannot iterate over a 0-d tensor") }
             return try (0..<t.shape[0]).map { .tensor(try tensorIndex(t, $0)) }
+        case .object(let o as ScriptSequence):
+            return try (0..<o.length()).map { try o.item($0) }
         default:
             throw RuntimeError("'\(value.typeName)' object is not iterable")
         }

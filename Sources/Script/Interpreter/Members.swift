@@ -5,6 +5,7 @@ import TensorGraph
 extension Interpreter {
     func member(_ v: Value, _ name: String) throws -> Value {
         if let type = valueType(v), let m = try type.member(name, of: v) { return m }
+        if case .object(let o as DynamicMembers) = v, let m = o.dynamicMember(name) { return m }
         if case .function(let f) = v, name == "__name__" { return .string(f.name) }
         // `tensor.sum`, `str.upper`: a type's method reached through the function named after
         // the type, unbound (for `help(tensor.sum)`, as Python's `help(str.upper)`).
@@ -23,7 +24,8 @@ extension Interpreter {
     /// The attribute names of a value: for completion after a dot and for "did you mean".
     public func memberNames(_ v: Value) -> [String] {
         if case .builtin(let b) = v, b.receiver == nil, let type = registry.types[b.name] { return type.methods.map(\.name) }
-        return valueType(v)?.memberNames ?? []
+        let data = if case .object(let o as DynamicMembers) = v { o.dynamicMemberNames } else { [String]() }
+        return ((valueType(v)?.memberNames ?? []) + data).sorted()
     }
 
     /// The documented type of a value, whose table holds its fields and methods.

@@ -44,6 +44,9 @@ public protocol Dataset: Sendable, CustomStringConvertible {
     var imagesPerItem: Int { get }
     /// How many items it holds, nil when it is procedural.
     var count: Int? { get }
+    /// 1 when every image it holds is gray (its three values equal in every pixel), else 3.
+    /// Images are held as RGB either way.
+    var imageChannels: Int { get }
 
     func draw(_ rng: inout RNG) -> DatasetItem
 
@@ -59,6 +62,8 @@ public protocol Dataset: Sendable, CustomStringConvertible {
 }
 
 extension Dataset {
+    public var imageChannels: Int { 3 }
+
     /// Positions an example takes besides its text: BOS and EOS, and BOI, EOI around the patches.
     static func overhead(patches: Int) -> Int { patches + 4 }
 

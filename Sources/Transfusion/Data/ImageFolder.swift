@@ -19,7 +19,12 @@ public enum ImageFolder {
         let root = URL(fileURLWithPath: folder, isDirectory: true)
         let metadata = root.appendingPathComponent(metadataFile).path
         guard FileManager.default.fileExists(atPath: metadata) else {
-            throw TensorGraphError("\(folder) has no \(metadataFile) (one line per image: {\"file_name\": \"cat.png\", \"text\": \"a cat\"})")
+            // A data set with splits (train/, test/) holds one image folder in each.
+            let splits = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted().filter {
+                FileManager.default.fileExists(atPath: root.appendingPathComponent($0).appendingPathComponent(metadataFile).path)
+            }
+            let hint = splits.isEmpty ? "" : "; its splits are image folders: " + splits.map { "'\((folder as NSString).appendingPathComponent($0))'" }.joined(separator: ", ")
+            throw TensorGraphError("\(folder) has no \(metadataFile) (one line per image: {\"file_name\": \"cat.png\", \"text\": \"a cat\"})" + hint)
         }
         let pairs = try DataFiles.jsonLines(metadata).map { line, object in
             let place = "\(metadata):\(line)"
@@ -33,7 +38,9 @@ public enum ImageFolder {
             }
             let edited = try (object["edited_file_name"] != nil ? DataFiles.string(object, "edited_file_name", path: metadata, line: line) : nil)
                 .map { try read($0, field: "edited_file_name") }
-            return ImageTextDataset.Pair(pixels: try read(file, field: "file_name"), caption: caption, source: file, edited: edited)
+            let fields = object.keys.filter { !["file_name", "text", "edited_file_name"].contains($0) }.sorted()
+                .map { MetadataField($0, MetadataValue(json: object[$0]!)) }
+            return ImageTextDataset.Pair(pixels: try read(file, field: "file_name"), caption: caption, source: file, edited: edited, fields: fields)
         }
         return try ImageTextDataset(side: size, pairs: pairs, name: "images('\(folder)')")
     }
@@ -57,29 +64,44 @@ public enum ImageFolder {
 extension ImageFolder {
     /// Writes dataset items as an image folder that `load` (and Hugging Face's
     /// `load_dataset("imagefolder", ...)`) reads back: `0000.png`, `0001.png`, … and
-    /// `metadata.jsonl`; an edit triple's edited image goes beside it as `0000-edited.png`.
-    /// `encode` turns side × side × 3 values in [0, 1] into a PNG file.
-    public static func write(_ items: [DatasetItem], side: Int, to folder: String,
+    /// `metadata.jsonl` (each item's text and metadata fields); an edit triple's edited image
+    /// goes beside it as `0000-edited.png`. `encode` turns side × side × 3 values in [0, 1]
+    /// into a PNG file. The folder is made if missing; every error names the file.
+    public static func write(_ examples: [Example], side: Int, to folder: String,
                              encode: ([Float], Int) -> Data) throws {
         let root = URL(fileURLWithPath: folder, isDirectory: true)
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        do { try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true) } catch {
+            throw TensorGraphError("cannot make the folder \(folder): \(message(error))")
+        }
         var metadata = ""
-        for (i, item) in items.enumerated() {
-            var fields = ["text": item.text]
+        let digits = max(4, String(examples.count - 1).count)
+        for (i, example) in examples.enumerated() {
+            let item = example.item
+            var fields: [String: Any] = ["text": item.text]
+            for field in example.fields where !["file_name", "text", "edited_file_name"].contains(field.name) {
+                fields[field.name] = field.value.json
+            }
+            let stem = String(repeating: "0", count: max(0, digits - String(i).count)) + String(i)
             func store(_ pixels: [Float], _ file: String, _ key: String) throws {
-                try encode(pixels, side).write(to: root.appendingPathComponent(file), options: .atomic)
+                let url = root.appendingPathComponent(file)
+                do { try encode(pixels, side).write(to: url, options: .atomic) } catch {
+                    throw TensorGraphError("cannot write \(url.path): \(message(error))")
+                }
                 fields[key] = file
             }
             switch item {
-            case .pair(let pixels, _): try store(pixels, String(format: "%04d.png", i), "file_name")
+            case .pair(let pixels, _): try store(pixels, stem + ".png", "file_name")
             case .edit(let source, _, let target):
-                try store(source, String(format: "%04d.png", i), "file_name")
-                try store(target, String(format: "%04d-edited.png", i), "edited_file_name")
+                try store(source, stem + ".png", "file_name")
+                try store(target, stem + "-edited.png", "edited_file_name")
             case .text: throw TensorGraphError("a text item has no image; save texts to a .txt or .jsonl file")
             case .document: throw TensorGraphError("an image folder holds captioned images or edit triples, not interleaved documents")
             }
-            metadata += try DataFiles.jsonLine(fields) + "\n"
+            metadata += String(decoding: try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self) + "\n"
         }
-        try Data(metadata.utf8).write(to: root.appendingPathComponent(metadataFile), options: .atomic)
+        let url = root.appendingPathComponent(metadataFile)
+        do { try Data(metadata.utf8).write(to: url, options: .atomic) } catch {
+            throw TensorGraphError("cannot write \(url.path): \(message(error))")
+        }
     }
 }

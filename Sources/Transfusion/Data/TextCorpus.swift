@@ -3,7 +3,7 @@ import TensorGraph
 
 /// Text alone, as documents: each draw is one document (or, once `fitted` to a sequence
 /// length, one chunk of a long document), trained with the LM loss only.
-public struct TextCorpus: Dataset {
+public struct TextCorpus: IndexedDataset {
     public struct Document: Equatable, Sendable {
         public var text: String
         /// Where it came from (`file:line`), for messages.
@@ -27,6 +27,10 @@ public struct TextCorpus: Dataset {
     }
 
     public func draw(_ rng: inout RNG) -> DatasetItem { .text(documents[rng.int(documents.count)].text) }
+
+    public var length: Int { documents.count }
+    public func example(_ i: Int) -> Example { Example(.text(documents[i].text)) }
+    public func subset(_ indices: [Int]) throws -> any IndexedDataset { try TextCorpus(documents: indices.map { documents[$0] }, name: name) }
 
     /// Documents longer than a sequence (BOS and EOS take two positions) are cut into chunks.
     public func fitted(length: Int, patches: Int) throws -> any Dataset {

@@ -16,7 +16,9 @@ public struct Latents {
     /// the posterior N(μ, σ²).
     public func encode(_ images: [[Float]], side: Int, rng: inout RNG?) throws -> [[Float]] {
         guard !images.isEmpty else { return [] }
-        let pixels = TensorData(shape: [images.count, side, side, 3], values: images.flatMap { $0.map { $0 * 2 - 1 } })
+        let gray = vae.config.imageChannels == 1
+        let pixels = TensorData(shape: [images.count, side, side, gray ? 1 : 3],
+                                values: images.flatMap { (gray ? GrayPixels.mean($0) : $0).map { $0 * 2 - 1 } })
         let (mean, logVariance) = try vae.encode(pixels)
         var values = mean.values
         if rng != nil {
@@ -40,7 +42,10 @@ public struct Latents {
                               values: latents.flatMap { $0.map { $0 / vae.scale } })
         let images = try vae.decode(data).values
         let per = images.count / latents.count
-        return (0..<latents.count).map { i in images[i * per..<(i + 1) * per].map { Swift.min(1, Swift.max(0, ($0 + 1) / 2)) } }
+        return (0..<latents.count).map { i in
+            let pixels = images[i * per..<(i + 1) * per].map { Swift.min(1, Swift.max(0, ($0 + 1) / 2)) }
+            return vae.config.imageChannels == 1 ? GrayPixels.rgb(pixels) : pixels
+        }
     }
 }
 

@@ -33,8 +33,9 @@ public final class VAETrainer {
         optimizer = AdamW(params.map { $0.node.storage! }, weightDecay: 0)
     }
 
-    /// `count` images of the dataset [count, side, side, 3] in [-1, 1] (text-only items are skipped).
-    public static func images(_ data: any Dataset, count: Int, rng: inout RNG) throws -> TensorData {
+    /// `count` images of the dataset [count, side, side, channels] in [-1, 1] (text-only items
+    /// are skipped); one channel holds each pixel's mean.
+    public static func images(_ data: any Dataset, count: Int, channels: Int = 3, rng: inout RNG) throws -> TensorData {
         guard let side = data.imageSide else { throw TensorGraphError("\(data) holds no images") }
         var values: [Float] = []; values.reserveCapacity(count * side * side * 3)
         var found = 0, tries = 0
@@ -42,15 +43,15 @@ public final class VAETrainer {
             tries += 1
             if tries > 100 * count + 100 { throw TensorGraphError("\(data) gave too few images (\(found) in \(tries) draws)") }
             guard let pixels = data.draw(&rng).pixels else { continue }
-            values += pixels.map { $0 * 2 - 1 }; found += 1
+            values += (channels == 1 ? GrayPixels.mean(pixels) : pixels).map { $0 * 2 - 1 }; found += 1
         }
-        return TensorData(shape: [count, side, side, 3], values: values)
+        return TensorData(shape: [count, side, side, channels], values: values)
     }
 
     /// One step: a fresh batch and fresh noise, losses, gradients, an AdamW update.
     @discardableResult
     public func trainStep() throws -> Record {
-        try plan.set(images.node, try Self.images(data, count: batch, rng: &rng))
+        try plan.set(images.node, try Self.images(data, count: batch, channels: vae.config.imageChannels, rng: &rng))
         try plan.set(noise.node, TensorData(shape: noise.shape, values: rng.normal(noise.count)))
         try Cancellation.$current.withValue(.never) { try plan.run() }   // a step runs whole
         let record = Record(step: step, total: plan.scalar(0), reconstruction: plan.scalar(1), kl: plan.scalar(2))

@@ -113,7 +113,7 @@ public final class Trainer {
         if let problem = LatentDataset.mismatch(data, latentModel: c.latent) { throw TensorGraphError(problem) }
         let patchifier = Patchifier(side: side, patch: options.patch, channels: c.channels, scaled: !c.latent)
         guard patchifier.patchValues == c.patchSize else {
-            throw TensorGraphError("the model takes patches of \(c.patchSize) values; \(options.patch)×\(options.patch) \(c.latent ? "\(c.channels)-channel latent" : "RGB") patches have \(patchifier.patchValues)")
+            throw TensorGraphError("the model takes patches of \(c.patchSize) values; \(options.patch)×\(options.patch) \(c.latent ? "\(c.channels)-channel latent" : c.channels == 1 ? "gray" : "RGB") patches have \(patchifier.patchValues)")
         }
         return patchifier
     }
