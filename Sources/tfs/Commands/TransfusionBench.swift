@@ -5,7 +5,8 @@ import Transfusion
 /// One Transfusion training step (forward, backward, AdamW) on the sequence shape of
 /// docs/REFERENCE: 128 positions = 48 text tokens, BOI, 64 patches (4 values each), EOI, 14 text.
 /// For 1 and 2 threads: ms per step, tokens/s, and model FLOP utilisation against sgemm
-/// measured in the same run with the same threads (n = 1024, tfs's deterministic split).
+/// measured in the same run with the same threads (n = 1024, tfs's deterministic split). The
+/// AdamW update's memory rate is set against a STREAM triad measured in the same run.
 struct TransfusionBench {
     /// Every kernel by its members and shape, instead of the kernels grouped by kind.
     var detail = false
@@ -27,8 +28,9 @@ struct TransfusionBench {
                                     dim, layers, batch, threads, seconds * 1e3, Double(batch * 128) / seconds, gflops,
                                     100 * gflops / sgemm, sgemm, Double(step.bytes) / 1e6, Double(step.model.parameters.count) / 1e6))
                 if threads == 2 {
+                    let triad = Self.triadGBs()
                     profiles += ["", "Where the dim-\(dim) step's time goes at 2 threads (kernels by kind, ms per step):", "",
-                                 "| kernel | ms | calls |", "|---|---|---|"] + (try step.profile(detail: detail))
+                                 "| kernel | ms | calls |", "|---|---|---|"] + (try step.profile(detail: detail, triad: triad))
                 }
             }
         }
@@ -47,6 +49,28 @@ struct TransfusionBench {
             BLAS.product(transA: false, transB: false, m: n, n: n, k: n, a: a, lda: n, b: b, ldb: n, c: c, ldc: n)
         }
         return 2 * Double(n * n * n) / seconds / 1e9
+    }
+
+    /// STREAM's triad a = b + s·c over three arrays of 16 M floats (far beyond the caches), in
+    /// fixed chunks over the current threads: GB/s counting 12 bytes a value (two reads, one
+    /// write), as STREAM does.
+    static func triadGBs() -> Double {
+        let n = 1 << 24, chunk = 1 << 15, suite = BenchSuite(size: 0)
+        let (a, b, c) = (suite.randomBuffer(n, 4), suite.randomBuffer(n, 5), suite.randomBuffer(n, 6))
+        defer { for p in [a, b, c] { p.deallocate() } }
+        let seconds = suite.time {
+            Parallel.chunks(n / chunk, work: 2 * n) { range in
+                for piece in range {
+                    let (x, y, z) = (a + piece * chunk, UnsafeRawPointer(b + piece * chunk), UnsafeRawPointer(c + piece * chunk))
+                    for i in stride(from: 0, to: chunk, by: 8) {
+                        let v = y.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+                            + 3 * z.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+                        UnsafeMutableRawPointer(x + i).storeBytes(of: v, as: SIMD8<Float>.self)
+                    }
+                }
+            }
+        }
+        return 12 * Double(n) / seconds / 1e9
     }
 
     /// A planned training step with its batch fed.
@@ -82,12 +106,14 @@ struct TransfusionBench {
 
         func run() { try! plan.run(); optimizer.step(gradients, lr: 1e-4) }
 
-        func profile(detail: Bool) throws -> [String] {
-            let start = DispatchTime.now().uptimeNanoseconds
-            optimizer.step(gradients, lr: 1e-4)
-            let adam = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+        /// The plan's kernels, then the AdamW update (median of 5) with its memory rate against
+        /// `triad` (GB/s).
+        func profile(detail: Bool, triad: Double) throws -> [String] {
+            let adam = BenchSuite(size: 0).time { optimizer.step(gradients, lr: 1e-4) }
+            let rate = Double(optimizer.bytesPerStep) / adam / 1e9
             return try plan.profile(byMembers: detail).prefix(detail ? 60 : 12).map { String(format: "| %@ | %.1f | %d |", $0.kernel, $0.seconds * 1e3, $0.calls) }
-                + [String(format: "| AdamW update | %.1f | 1 |", adam)]
+                + [String(format: "| AdamW update (gradient norm and update, %.0f MB: %.1f GB/s; STREAM triad %.1f GB/s) | %.1f | 1 |",
+                          Double(optimizer.bytesPerStep) / 1e6, rate, triad, adam * 1e3)]
         }
     }
 }
