@@ -166,7 +166,7 @@ public final class AdamW: Optimizer {
             let mi = b1 * load(m) + (1 - b1) * gi
             let vi = b2 * load(v) + (1 - b2) * gi * gi
             store(mi, m); store(vi, v)
-            store(load(w) * decay - stepSize * mi / (vi.squareRoot() * rootC2 + eps), w)
+            store(load(w) * decay - stepSize * mi / (VectorMath.squareRoot(vi) * rootC2 + eps), w)
         }
 
         /// The last n < 8 weights, through zero-padded lanes: the same operations as `update`.
