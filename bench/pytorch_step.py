@@ -14,7 +14,10 @@ generates C++ for the CPU, so a C++ compiler must be on PATH); AOTAutograd compi
 backward from it. The optimizer step stays eager. Compilation happens in the warm-up steps
 (three with --compile, two without), which are not timed.
 
-Prints one Markdown row per model: ms per step (median) and tokens per second.
+Prints one Markdown row per model: ms per step (median) and tokens per second. With
+--cpu-time the step runs on one thread and is timed by the thread's CPU time (best of the
+steps), as `tfs bench --transfusion --cpu-time` times tfs's: a comparison a busy machine barely
+disturbs.
 """
 import argparse
 import math
@@ -122,7 +125,7 @@ def problem(dim, layers, batch, mlp, compiled):
     return model, (torch.compile(forward_loss) if compiled else forward_loss)
 
 
-def bench(dim, layers, batch, steps, mlp, compiled):
+def bench(dim, layers, batch, steps, mlp, compiled, cpu_time=False):
     model, loss_of = problem(dim, layers, batch, mlp, compiled)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4, betas=(0.9, 0.95), weight_decay=0.1)
 
@@ -134,12 +137,13 @@ def bench(dim, layers, batch, steps, mlp, compiled):
 
     for _ in range(3 if compiled else 2):
         step()
+    clock = time.thread_time if cpu_time else time.perf_counter
     times = []
     for _ in range(steps):
-        start = time.perf_counter()
+        start = clock()
         step()
-        times.append(time.perf_counter() - start)
-    ms = statistics.median(times) * 1e3
+        times.append(clock() - start)
+    ms = (min(times) if cpu_time else statistics.median(times)) * 1e3
     params = sum(p.numel() for p in model.parameters())
     return ms, batch * LENGTH / (ms / 1e3), params
 
@@ -149,17 +153,22 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--mlp", choices=["swiglu", "gelu"], default="swiglu")
+    ap.add_argument("--cpu-time", action="store_true", help="one thread, timed by the thread's CPU time (best of the steps)")
     ap.add_argument("--compile", action="store_true", help="forward and loss through torch.compile (inductor)")
     ap.add_argument("--models", default="128x4x16,256x6x16,512x8x8", help="dim x layers x batch, comma-separated")
     args = ap.parse_args()
+    if args.cpu_time:
+        args.threads = 1
     torch.set_num_threads(args.threads)
     mode = "torch.compile (inductor)" if args.compile else "eager"
     print(f"PyTorch {torch.__version__} {mode}, {torch.get_num_threads()} threads, {args.mlp} MLP")
+    if args.cpu_time:
+        print("thread CPU time, best of the steps")
     print("| model | batch | threads | ms/step | tokens/s | parameters |")
     print("|---|---|---|---|---|---|")
     for spec in args.models.split(","):
         dim, layers, batch = (int(x) for x in spec.split("x"))
-        ms, tps, params = bench(dim, layers, batch, args.steps, args.mlp, args.compile)
+        ms, tps, params = bench(dim, layers, batch, args.steps, args.mlp, args.compile, args.cpu_time)
         print(f"| dim {dim}, {layers} layers | {batch} | {args.threads} | {ms:.0f} | {tps:.0f} | {params / 1e6:.2f} M |", flush=True)
 
 

@@ -40,6 +40,43 @@ struct TransfusionBench {
         return lines.joined(separator: "\n")
     }
 
+    /// The steps on one thread timed by the thread's CPU time, best of 5, against sgemm n = 1024
+    /// timed the same way: time the thread spent running, which the other processes of a busy
+    /// machine change little (wall-clock medians there drift by 2× and more).
+    func cpuTimeReport() throws -> String {
+        _ = BLAS.load()
+        BLAS.setThreads(1)
+        let n = 1024, suite = BenchSuite(size: n)
+        let (a, b, c) = (suite.randomBuffer(n * n, 1), suite.randomBuffer(n * n, 2), suite.randomBuffer(n * n, 3))
+        defer { for p in [a, b, c] { p.deallocate() } }
+        let sgemm = 2 * Double(n * n * n) / Self.cpuSeconds {
+            BLAS.product(transA: false, transB: false, m: n, n: n, k: n, a: a, lda: n, b: b, ldb: n, c: c, ldc: n)
+        } / 1e9
+        var lines = ["OpenBLAS core \(BLAS.load().core), 1 thread, thread CPU time (best of 5); sgemm n = 1024: \(String(format: "%.1f", sgemm)) GFLOP/s", "",
+                     "| model | batch | CPU ms/step | GFLOP/s | of sgemm |", "|---|---|---|---|---|"]
+        for (dim, layers, batch) in [(128, 4, 16), (256, 6, 16), (512, 8, 8)] {
+            let config = ModelConfig(dim: dim, layers: layers, heads: dim / 32, patchSize: 4, timeFeatures: 64)
+            let step = try Step(config: config, batch: batch)
+            let seconds = Self.cpuSeconds { step.run() }
+            let gflops = step.flops / seconds / 1e9
+            lines.append(String(format: "| dim %d, %d layers | %d | %.0f | %.1f | %.0f%% |", dim, layers, batch, seconds * 1e3, gflops, 100 * gflops / sgemm))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The least CPU time of the calling thread over 5 calls, after one warm-up call.
+    static func cpuSeconds(_ body: () -> Void) -> Double {
+        func now() -> Double {
+            var t = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+            return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+        }
+        body()
+        var best = Double.infinity
+        for _ in 0..<5 { let start = now(); body(); best = Swift.min(best, now() - start) }
+        return best
+    }
+
     /// sgemm n = 1024 through tfs's split at the current thread count.
     static func sgemmGFlops() -> Double {
         let n = 1024, suite = BenchSuite(size: n)
