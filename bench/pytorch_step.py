@@ -1,14 +1,23 @@
-"""The Transfusion training step of `tfs bench --transfusion`, in PyTorch eager, for comparison
-on the same machine in the same run (scripts/bench-pytorch runs both).
+"""The Transfusion training step of `tfs bench --transfusion`, in PyTorch eager or with the forward
+pass and loss compiled by torch.compile (inductor, CPU), for comparison on the same machine in
+the same run (scripts/bench-pytorch runs all three).
 
 The same model as tfs's: Llama-style (RMSNorm, SwiGLU with hidden = 8·dim/3 rounded up to 32,
 RoPE, no biases), a linear patch encoder with the timestep embedding added to each patch, a
 causal | same_image mask, L = L_LM + 5·L_diffusion, AdamW. Rows of 128 positions: BOS, 47 text
 tokens, BOI, 64 patches of 4 values, EOI, 12 text tokens, EOS, one PAD.
 
-    python bench/pytorch_step.py [--threads 2] [--steps 10] [--mlp swiglu|gelu]
+    python bench/pytorch_step.py [--threads 2] [--steps 10] [--mlp swiglu|gelu] [--compile]
 
-Prints one Markdown row per model: ms per step (median) and tokens per second.
+With --compile the forward pass and the loss are one `torch.compile`d function (inductor
+generates C++ for the CPU, so a C++ compiler must be on PATH); AOTAutograd compiles the
+backward from it. The optimizer step stays eager. Compilation happens in the warm-up steps
+(three with --compile, two without), which are not timed.
+
+Prints one Markdown row per model: ms per step (median) and tokens per second. With
+--cpu-time the step runs on one thread and is timed by the thread's CPU time (best of the
+steps), as `tfs bench --transfusion --cpu-time` times tfs's: a comparison a busy machine barely
+disturbs.
 """
 import argparse
 import math
@@ -90,10 +99,10 @@ class Model(torch.nn.Module):
         return h @ self.head, h @ self.patch_out
 
 
-def bench(dim, layers, batch, steps, mlp):
+def problem(dim, layers, batch, mlp, compiled):
+    """The model and a function returning the step's loss (compiled when `compiled`)."""
     torch.manual_seed(0)
     model = Model(dim, layers, dim // 32, mlp)
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-4, betas=(0.9, 0.95), weight_decay=0.1)
     tokens, is_patch, image, targets = layout()
     tok = torch.tensor([tokens] * batch)
     tgt = torch.tensor([targets] * batch)
@@ -107,23 +116,34 @@ def bench(dim, layers, batch, steps, mlp):
     cos, sin = angles.cos(), angles.sin()
     m = mask(image)
 
-    def step():
+    def forward_loss():
         logits, pred = model(tok, patches, ip, time_, cos, sin, m)
         lm = F.cross_entropy(logits.reshape(-1, VOCAB), tgt.reshape(-1), ignore_index=-1)
         diffusion = ((pred - noise) ** 2 * ip).sum() / (ip.sum() * PATCH)
-        loss = lm + 5 * diffusion
+        return lm + 5 * diffusion
+
+    return model, (torch.compile(forward_loss) if compiled else forward_loss)
+
+
+def bench(dim, layers, batch, steps, mlp, compiled, cpu_time=False):
+    model, loss_of = problem(dim, layers, batch, mlp, compiled)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4, betas=(0.9, 0.95), weight_decay=0.1)
+
+    def step():
+        loss = loss_of()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
 
-    for _ in range(2):
+    for _ in range(3 if compiled else 2):
         step()
+    clock = time.thread_time if cpu_time else time.perf_counter
     times = []
     for _ in range(steps):
-        start = time.perf_counter()
+        start = clock()
         step()
-        times.append(time.perf_counter() - start)
-    ms = statistics.median(times) * 1e3
+        times.append(clock() - start)
+    ms = (min(times) if cpu_time else statistics.median(times)) * 1e3
     params = sum(p.numel() for p in model.parameters())
     return ms, batch * LENGTH / (ms / 1e3), params
 
@@ -133,15 +153,22 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--mlp", choices=["swiglu", "gelu"], default="swiglu")
+    ap.add_argument("--cpu-time", action="store_true", help="one thread, timed by the thread's CPU time (best of the steps)")
+    ap.add_argument("--compile", action="store_true", help="forward and loss through torch.compile (inductor)")
     ap.add_argument("--models", default="128x4x16,256x6x16,512x8x8", help="dim x layers x batch, comma-separated")
     args = ap.parse_args()
+    if args.cpu_time:
+        args.threads = 1
     torch.set_num_threads(args.threads)
-    print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads, {args.mlp} MLP")
+    mode = "torch.compile (inductor)" if args.compile else "eager"
+    print(f"PyTorch {torch.__version__} {mode}, {torch.get_num_threads()} threads, {args.mlp} MLP")
+    if args.cpu_time:
+        print("thread CPU time, best of the steps")
     print("| model | batch | threads | ms/step | tokens/s | parameters |")
     print("|---|---|---|---|---|---|")
     for spec in args.models.split(","):
         dim, layers, batch = (int(x) for x in spec.split("x"))
-        ms, tps, params = bench(dim, layers, batch, args.steps, args.mlp)
+        ms, tps, params = bench(dim, layers, batch, args.steps, args.mlp, args.compile, args.cpu_time)
         print(f"| dim {dim}, {layers} layers | {batch} | {args.threads} | {ms:.0f} | {tps:.0f} | {params / 1e6:.2f} M |", flush=True)
 
 

@@ -141,17 +141,20 @@ import AllocCounter
     }
 
     /// Eight lanes at a time and a zero-padded tail give exactly the plain per-weight loop, with
-    /// decay (rank-2 weights only), clipping and bias correction over several steps.
+    /// decay (rank-2 weights only), clipping and bias correction over several steps; one tensor
+    /// spans several chunks of the parallel loop.
     @Test func adamWMatchesAPlainLoopOnEveryLengthAndStep() throws {
         var rng = RNG(seed: 3)
-        let shapes = [[3, 7], [8], [1, 5], [2, 17]]
+        let shapes = [[3, 7], [8], [1, 5], [2, 17], [300, 250]]
         let params = shapes.map { Storage(shape: $0, values: rng.normal(Shape.count($0))) }
         var want = params.map { Array(UnsafeBufferPointer(start: $0.pointer, count: $0.count)) }
         var m = want.map { [Float](repeating: 0, count: $0.count) }, v = m
         let opt = AdamW(params, weightDecay: 0.1, clip: 1.0)
         for step in 1...4 {
             var grads = shapes.map { rng.normal(Shape.count($0)).map { $0 * 3 } }
-            let (_, scale) = grads.withBuffers { clipFactor($0, maxNorm: 1.0) }
+            let (norm, scale) = grads.withBuffers { clipFactor($0, chunks: ParameterChunks(counts: shapes.map(Shape.count)), maxNorm: 1.0) }
+            let exact = grads.joined().reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+            #expect(abs(Double(norm) - exact) <= 1e-6 * exact)
             grads.withBuffers { _ = opt.step($0, lr: 0.01) }
             let c1 = 1 - pow(Float(0.9), Float(step)), c2 = 1 - pow(Float(0.95), Float(step))
             for j in shapes.indices {
@@ -160,11 +163,34 @@ import AllocCounter
                     let gi = grads[j][i] * scale
                     m[j][i] = 0.9 * m[j][i] + (1 - 0.9) * gi
                     v[j][i] = 0.95 * v[j][i] + (1 - 0.95) * gi * gi
-                    want[j][i] = want[j][i] * decay - 0.01 * (m[j][i] / c1) / ((v[j][i] / c2).squareRoot() + 1e-8)
+                    let (stepSize, rootC2) = (0.01 / c1, 1 / c2.squareRoot())
+                    want[j][i] = want[j][i] * decay - stepSize * m[j][i] / (v[j][i].squareRoot() * rootC2 + 1e-8)
                 }
                 #expect(Array(UnsafeBufferPointer(start: params[j].pointer, count: params[j].count)) == want[j], "step \(step), parameter \(j)")
             }
         }
+    }
+}
+
+@Suite struct AdamWThreadsTests {
+    /// The same weights, moments and norm on one thread and on all (fixed chunks of all tensors).
+    @Test func adamWIsBitIdenticalAcrossThreads() throws {
+        func run(threads: Int?) -> ([[Float]], [Float]) {
+            Parallel.$limit.withValue(threads) {
+                var rng = RNG(seed: 5)
+                let shapes = [[200, 700], [64], [3, 9000]]
+                let params = shapes.map { Storage(shape: $0, values: rng.normal(Shape.count($0))) }
+                let opt = AdamW(params)
+                var norms: [Float] = []
+                for _ in 0..<3 {
+                    var grads = shapes.map { rng.normal(Shape.count($0)) }
+                    norms.append(grads.withBuffers { opt.step($0, lr: 0.01) })
+                }
+                return (params.map(\.data.values) + opt.m.map(\.data.values) + opt.v.map(\.data.values), norms)
+            }
+        }
+        let one = run(threads: 1), many = run(threads: nil)
+        #expect(one.0 == many.0 && one.1 == many.1)
     }
 }
 

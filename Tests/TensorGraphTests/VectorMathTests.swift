@@ -27,6 +27,18 @@ import Testing
         #expect(abs(out[9] / Foundation.exp(Float(3)) - 1) < 3e-7)            // the tail after 8 lanes
     }
 
+    /// The vector square root is the correctly rounded one: the scalar square root's bits, lane
+    /// by lane, NaN for negative lanes.
+    @Test func squareRootMatchesTheScalarOneBitForBit() {
+        var rng = RNG(seed: 6)
+        let xs = rng.uniform(4_000, low: 0, high: 1e6) + [0, 1e-40, 1e-10, 1, 2, .infinity, .leastNonzeroMagnitude, .greatestFiniteMagnitude]
+        for start in stride(from: 0, to: xs.count - 8, by: 8) {
+            let v = VectorMath.squareRoot(VectorMath.Vector(xs[start..<(start + 8)]))
+            for lane in 0..<8 { #expect(v[lane].bitPattern == xs[start + lane].squareRoot().bitPattern, "\(xs[start + lane])") }
+        }
+        #expect(VectorMath.squareRoot(VectorMath.Vector(repeating: -1)).min().isNaN)
+    }
+
     @Test func mapWorksInPlaceAndOnEveryTailLength() {
         for n in 0...19 {
             var a = (0..<n).map { Float($0) / 4 - 2 }

@@ -1,4 +1,7 @@
 import Foundation
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+#endif
 
 /// exp eight lanes at a time, for the kernels where libm's scalar exp dominated (softmax in
 /// attention and log-softmax, SiLU and sigmoid).
@@ -31,6 +34,19 @@ public enum VectorMath {
         var result = (p * scale).replacing(with: 0, where: low)
         if any(high) { for i in 0..<8 where high[i] { result[i] = Foundation.exp(x[i]) } }
         return result
+    }
+
+    /// √x in vector instructions. SIMD's own `squareRoot()` takes each lane through the scalar
+    /// square root with a branch to libm's `sqrtf` (for errno) — eight scalar square roots and
+    /// shuffles, which made AdamW's update compute-bound. Correctly rounded either way: the
+    /// same values.
+    @inline(__always)
+    public static func squareRoot(_ x: Vector) -> Vector {
+        #if arch(x86_64)
+        return Vector(lowHalf: _mm_sqrt_ps(x.lowHalf), highHalf: _mm_sqrt_ps(x.highHalf))
+        #else
+        return x.squareRoot()
+        #endif
     }
 
     /// out[i] = f(a[i]) for n values, eight at a time; `out` may be `a`.

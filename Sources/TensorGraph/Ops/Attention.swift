@@ -5,6 +5,11 @@ import Foundation
 ///   out = softmax(scale · q kᵀ, masked) · v      q [B, H, T, D], k, v [B, H, S, D]
 ///   mask [T, S] or [B, T, S]: 1 where query t may attend to key s, 0 where it may not.
 ///
+/// With `heads` set, q, k, v and the output are in the projections' layout instead,
+/// [B, T, H·D] and [B, S, H·D]: each head is read in place as rows of D values H·D apart
+/// (the products take the row stride as their leading dimension), so no head permute is needed
+/// before attention or after it, forward or backward.
+///
 /// The T×S probabilities are never stored: the forward pass works on blocks of `BlockMask.queryTile`
 /// query rows (scores for one block against all keys, in scratch), and the backward pass
 /// recomputes them from q and k (flash-style). The mask is cut into the tiles of `BlockMask`
@@ -22,14 +27,24 @@ import Foundation
 /// Sizes of one attention problem, read from the node's inputs (q, k, v, mask, [blocks], ...).
 struct AttentionDims {
     let b: Int, h: Int, t: Int, s: Int, d: Int
+    /// Floats from one row (time step) of a head to the next: D in [B, H, T, D], H·D in [B, T, H·D].
+    let stride: Int
+    let timeMajor: Bool
     let maskBatched: Bool
     /// Whether the node has a block-mask input (input 4).
     let hasBlocks: Bool
 
-    /// `inputs` is how many inputs the op has without a block mask.
-    init(_ node: Node, inputs: Int) {
+    /// `inputs` is how many inputs the op has without a block mask; `heads` is set for the
+    /// [B, T, H·D] layout.
+    init(_ node: Node, inputs: Int, heads: Int?) {
         let q = node.inputs[0].shape, k = node.inputs[1].shape
-        b = q[0]; h = q[1]; t = q[2]; s = k[2]; d = q[3]
+        if let heads {
+            b = q[0]; h = heads; t = q[1]; s = k[1]; d = q[2] / heads
+            stride = q[2]; timeMajor = true
+        } else {
+            b = q[0]; h = q[1]; t = q[2]; s = k[2]; d = q[3]
+            stride = d; timeMajor = false
+        }
         maskBatched = node.inputs[3].rank == 3
         hasBlocks = node.inputs.count > inputs
     }
@@ -39,8 +54,17 @@ struct AttentionDims {
     var blockRows: Int { BlockMask.rowsPerTile(queries: t) }
     var queryBlocks: Int { (t + blockRows - 1) / blockRows }
 
-    func q(_ base: UnsafePointer<Float>, _ pair: Int) -> UnsafePointer<Float> { base + pair * t * d }
-    func kv(_ base: UnsafePointer<Float>, _ pair: Int) -> UnsafePointer<Float> { base + pair * s * d }
+    /// Where (batch, head) `pair`'s first row is in a tensor of `rows` rows per head.
+    func offset(_ pair: Int, rows: Int) -> Int {
+        timeMajor ? (pair / h) * rows * h * d + (pair % h) * d : pair * rows * d
+    }
+    func q(_ base: UnsafePointer<Float>, _ pair: Int) -> UnsafePointer<Float> { base + offset(pair, rows: t) }
+    func kv(_ base: UnsafePointer<Float>, _ pair: Int) -> UnsafePointer<Float> { base + offset(pair, rows: s) }
+    /// Sets `rows` rows of D values, `stride` apart, to zero.
+    func zero(_ x: UnsafeMutablePointer<Float>, rows: Int) {
+        if stride == d { x.update(repeating: 0, count: rows * d); return }
+        for r in 0..<rows { (x + r * stride).update(repeating: 0, count: d) }
+    }
     func mask(_ base: UnsafePointer<Float>, _ pair: Int) -> UnsafePointer<Float> {
         maskBatched ? base + (pair / h) * t * s : base
     }
@@ -125,9 +149,9 @@ enum AttentionTiles {
     /// gets all-zero probabilities; a row whose scores are not finite (NaN or ±Inf queries or
     /// keys) keeps its non-finite values. The first problem row (absolute index) is returned.
     static func probabilities(q: UnsafePointer<Float>, k: UnsafePointer<Float>, mask: UnsafePointer<Float>,
-                              t0: Int, rows: Int, s: Int, d: Int, scale: Float,
+                              t0: Int, rows: Int, s: Int, d: Int, stride: Int, scale: Float,
                               classes: UnsafePointer<TileClass>, p: UnsafeMutablePointer<Float>) -> RowProblem? {
-        scores(q: q, k: k, mask: mask, t0: t0, rows: rows, s: s, d: d, scale: scale, classes: classes, p: p)
+        scores(q: q, k: k, mask: mask, t0: t0, rows: rows, s: s, d: d, stride: stride, scale: scale, classes: classes, p: p)
         var problem: RowProblem?
         for r in 0..<rows {
             let row = p + r * s
@@ -166,13 +190,13 @@ enum AttentionTiles {
     }
 
     /// Masked, scaled scores: one product per run of non-empty tiles, then the partial tiles
-    /// masked (full tiles need no mask test).
+    /// masked (full tiles need no mask test). q's and k's rows are `stride` floats apart.
     static func scores(q: UnsafePointer<Float>, k: UnsafePointer<Float>, mask: UnsafePointer<Float>,
-                       t0: Int, rows: Int, s: Int, d: Int, scale: Float,
+                       t0: Int, rows: Int, s: Int, d: Int, stride: Int, scale: Float,
                        classes: UnsafePointer<TileClass>, p: UnsafeMutablePointer<Float>) {
         runs(classes, s) { s0, width in
             BLAS.sgemm(transA: false, transB: true, m: rows, n: width, k: d, alpha: scale,
-                       a: q + t0 * d, lda: d, b: k + s0 * d, ldb: d, c: p + s0, ldc: s)
+                       a: q + t0 * stride, lda: stride, b: k + s0 * stride, ldb: stride, c: p + s0, ldc: s)
         }
         keyBlocks(s) { s0, width, i in
             guard classes[i] == .partial else { return }
@@ -201,22 +225,26 @@ public struct Attention: Operation {
     public let scale: Float
     /// Whether tiles the mask removes are skipped (benchmarks and tests turn it off to compare).
     public let skipTiles: Bool
-    public init(scale: Float, skipTiles: Bool = true) { self.scale = scale; self.skipTiles = skipTiles }
-    public var label: String { "attention" }
+    /// The number of heads when q, k, v and the output are [B, T, H·D]; nil for [B, H, T, D].
+    public let heads: Int?
+    public init(scale: Float, skipTiles: Bool = true, heads: Int? = nil) {
+        self.scale = scale; self.skipTiles = skipTiles; self.heads = heads
+    }
+    public var label: String { heads.map { "attention(\($0) heads in place)" } ?? "attention" }
 
     public func shape(_ s: [[Int]]) throws -> [Int] {
         guard s.count == 4 || s.count == 5 else { throw shapeError(label, s, "expects q, k, v, the mask and optionally its block mask") }
-        try attentionShapeCheck(label, s)
+        try attentionShapeCheck(label, s, heads: heads)
         return s[0]
     }
 
     public func scratch(_ node: Node) -> Int {
-        let a = AttentionDims(node, inputs: 4)
+        let a = AttentionDims(node, inputs: 4, heads: heads)
         return Swift.min(a.pairs * a.queryBlocks, AttentionTiles.maxSlots) * a.blockRows * a.s
     }
 
     public func run(_ k: Kernel) {
-        let a = AttentionDims(k.node, inputs: 4)
+        let a = AttentionDims(k.node, inputs: 4, heads: heads)
         let units = a.pairs * a.queryBlocks
         guard units > 0 else { return }
         let slots = Swift.min(units, AttentionTiles.maxSlots), bq = a.blockRows
@@ -229,23 +257,23 @@ public struct Attention: Operation {
                 let p = scratch + slot * bq * a.s, classes = map.row(pair: pair, block: block)
                 let qp = a.q(q, pair), kp = a.kv(key, pair), vp = a.kv(v, pair)
                 if let problem = AttentionTiles.probabilities(q: qp, k: kp, mask: a.mask(mask, pair), t0: t0, rows: rows,
-                                                              s: a.s, d: a.d, scale: scale, classes: classes, p: p) {
+                                                              s: a.s, d: a.d, stride: a.stride, scale: scale, classes: classes, p: p) {
                     k.fail(problem.message(batch: pair / a.h, head: pair % a.h))
                 }
                 // out rows = P · v over the runs of non-empty tiles.
-                let o = out + pair * a.t * a.d + t0 * a.d
-                o.update(repeating: 0, count: rows * a.d)
+                let o = out + a.offset(pair, rows: a.t) + t0 * a.stride
+                a.zero(o, rows: rows)
                 AttentionTiles.runs(classes, a.s) { s0, width in
                     BLAS.sgemm(transA: false, transB: false, m: rows, n: a.d, k: width,
-                               a: p + s0, lda: a.s, b: vp + s0 * a.d, ldb: a.d, beta: 1, c: o, ldc: a.d)
+                               a: p + s0, lda: a.s, b: vp + s0 * a.stride, ldb: a.stride, beta: 1, c: o, ldc: a.stride)
                 }
             }
         }
     }
 
     public func gradient(_ node: Node, _ g: Node) throws -> [Node?] {
-        let a = AttentionDims(node, inputs: 4)
-        let packed = Tensor(try Graph.build(AttentionBackward(scale: scale, skipTiles: skipTiles), node.inputs + [g]))
+        let a = AttentionDims(node, inputs: 4, heads: heads)
+        let packed = Tensor(try Graph.build(AttentionBackward(scale: scale, skipTiles: skipTiles, heads: heads), node.inputs + [g]))
         let nq = a.pairs * a.t * a.d, nk = a.pairs * a.s * a.d
         let dq = try packed.slice(axis: 0, 0, nq).reshape(node.inputs[0].shape)
         let dk = try packed.slice(axis: 0, nq, nq + nk).reshape(node.inputs[1].shape)
@@ -254,21 +282,33 @@ public struct Attention: Operation {
     }
 }
 
-/// Shapes of (q, k, v, mask, [blocks]), shared by the forward and backward ops.
-private func attentionShapeCheck(_ op: String, _ s: [[Int]]) throws {
+/// Shapes of (q, k, v, mask, [blocks]), shared by the forward and backward ops; `heads` is set
+/// for the [B, T, H·D] layout.
+private func attentionShapeCheck(_ op: String, _ s: [[Int]], heads: Int?) throws {
     let (q, k, v, m) = (s[0], s[1], s[2], s[3])
-    guard q.count == 4, k.count == 4, v.count == 4 else {
-        throw shapeError(op, s, "q, k and v must be [B, H, T, D], [B, H, S, D] and [B, H, S, D]")
+    let t: Int, keys: Int
+    if let heads {
+        guard q.count == 3, k.count == 3, v.count == 3, heads > 0, q[2] % heads == 0 else {
+            throw shapeError(op, s, "q, k and v must be [B, T, H·D], [B, S, H·D] and [B, S, H·D] with H·D divisible by \(heads) heads")
+        }
+        guard k == v else { throw shapeError(op, s, "k and v must have the same shape") }
+        guard q[0] == k[0], q[2] == k[2] else { throw shapeError(op, s, "q and k must agree on batch and width") }
+        (t, keys) = (q[1], k[1])
+    } else {
+        guard q.count == 4, k.count == 4, v.count == 4 else {
+            throw shapeError(op, s, "q, k and v must be [B, H, T, D], [B, H, S, D] and [B, H, S, D]")
+        }
+        guard k == v else { throw shapeError(op, s, "k and v must have the same shape") }
+        guard q[0] == k[0], q[1] == k[1], q[3] == k[3] else {
+            throw shapeError(op, s, "q and k must agree on batch, heads and head size")
+        }
+        (t, keys) = (q[2], k[2])
     }
-    guard k == v else { throw shapeError(op, s, "k and v must have the same shape") }
-    guard q[0] == k[0], q[1] == k[1], q[3] == k[3] else {
-        throw shapeError(op, s, "q and k must agree on batch, heads and head size")
-    }
-    guard m == [q[2], k[2]] || m == [q[0], q[2], k[2]] else {
-        throw shapeError(op, s, "the mask must be [T, S] = [\(q[2]), \(k[2])] or [B, T, S] = [\(q[0]), \(q[2]), \(k[2])]")
+    guard m == [t, keys] || m == [q[0], t, keys] else {
+        throw shapeError(op, s, "the mask must be [T, S] = [\(t), \(keys)] or [B, T, S] = [\(q[0]), \(t), \(keys)]")
     }
     guard s.count > 4 else { return }
-    let blocks = Array(m.dropLast(2)) + BlockMask.shape(queries: q[2], keys: k[2])
+    let blocks = Array(m.dropLast(2)) + BlockMask.shape(queries: t, keys: keys)
     guard s[4] == blocks else { throw shapeError(op, s, "the block mask must be \(Shape.describe(blocks)) (BlockMask tiles of the mask)") }
 }
 
@@ -281,22 +321,24 @@ private func attentionShapeCheck(_ op: String, _ s: [[Int]]) throws {
 public struct AttentionBackward: Operation {
     public let scale: Float
     public let skipTiles: Bool
-    public var label: String { "attention_backward" }
+    /// As `Attention.heads`: set for the [B, T, H·D] layout (of q, k, v, dOut and dq, dk, dv).
+    public let heads: Int?
+    public var label: String { heads.map { "attention_backward(\($0) heads in place)" } ?? "attention_backward" }
 
     public func shape(_ s: [[Int]]) throws -> [Int] {
         guard s.count == 5 || s.count == 6 else { throw shapeError(label, s, "expects q, k, v, mask, optionally its block mask, and the output gradient") }
-        try attentionShapeCheck(label, Array(s.dropLast()))
+        try attentionShapeCheck(label, Array(s.dropLast()), heads: heads)
         guard s.last! == s[0] else { throw shapeError(label, s, "the output gradient must have q's shape") }
         return [Shape.count(s[0]) + 2 * Shape.count(s[1])]
     }
 
     public func scratch(_ node: Node) -> Int {
-        let a = AttentionDims(node, inputs: 5)
+        let a = AttentionDims(node, inputs: 5, heads: heads)
         return Swift.min(a.pairs, AttentionTiles.maxSlots) * 2 * a.blockRows * a.s
     }
 
     public func run(_ k: Kernel) {
-        let a = AttentionDims(k.node, inputs: 5)
+        let a = AttentionDims(k.node, inputs: 5, heads: heads)
         guard a.pairs > 0 else { return }
         let slots = Swift.min(a.pairs, AttentionTiles.maxSlots), bq = a.blockRows
         let q = k.input(0), key = k.input(1), v = k.input(2), mask = k.input(3), dout = k.input(a.hasBlocks ? 5 : 4)
@@ -307,18 +349,17 @@ public struct AttentionBackward: Operation {
                 let p = scratch + slot * 2 * bq * a.s, ds = p + bq * a.s
                 let qp = a.q(q, pair), dop = a.q(dout, pair), kp = a.kv(key, pair), vp = a.kv(v, pair)
                 let mp = a.mask(mask, pair)
-                let dq = dqBase + pair * a.t * a.d, dk = dkBase + pair * a.s * a.d, dv = dvBase + pair * a.s * a.d
-                dq.update(repeating: 0, count: a.t * a.d)
-                dk.update(repeating: 0, count: a.s * a.d)
-                dv.update(repeating: 0, count: a.s * a.d)
+                let dq = dqBase + a.offset(pair, rows: a.t), dk = dkBase + a.offset(pair, rows: a.s)
+                let dv = dvBase + a.offset(pair, rows: a.s), ld = a.stride
+                a.zero(dq, rows: a.t); a.zero(dk, rows: a.s); a.zero(dv, rows: a.s)
                 for block in 0..<a.queryBlocks {
                     let t0 = block * bq, rows = Swift.min(bq, a.t - t0), classes = map.row(pair: pair, block: block)
                     _ = AttentionTiles.probabilities(q: qp, k: kp, mask: mp, t0: t0, rows: rows,
-                                                     s: a.s, d: a.d, scale: scale, classes: classes, p: p)
+                                                     s: a.s, d: a.d, stride: ld, scale: scale, classes: classes, p: p)
                     // Empty tiles have P = 0, so dS = 0 there: only the runs are computed and read.
                     AttentionTiles.runs(classes, a.s) { s0, width in  // dP = dO · vᵀ
                         BLAS.sgemm(transA: false, transB: true, m: rows, n: width, k: a.d,
-                                   a: dop + t0 * a.d, lda: a.d, b: vp + s0 * a.d, ldb: a.d, c: ds + s0, ldc: a.s)
+                                   a: dop + t0 * ld, lda: ld, b: vp + s0 * ld, ldb: ld, c: ds + s0, ldc: a.s)
                     }
                     // dS = P ⊙ (dP − Σⱼ P dP): the softmax's backward, row by row.
                     for r in 0..<rows {
@@ -332,13 +373,13 @@ public struct AttentionBackward: Operation {
                     AttentionTiles.runs(classes, a.s) { s0, width in
                         // dv[s0..] += P[:, s0..]ᵀ · dO
                         BLAS.sgemm(transA: true, transB: false, m: width, n: a.d, k: rows,
-                                   a: p + s0, lda: a.s, b: dop + t0 * a.d, ldb: a.d, beta: 1, c: dv + s0 * a.d, ldc: a.d)
+                                   a: p + s0, lda: a.s, b: dop + t0 * ld, ldb: ld, beta: 1, c: dv + s0 * ld, ldc: ld)
                         // dk[s0..] += scale · dS[:, s0..]ᵀ · q
                         BLAS.sgemm(transA: true, transB: false, m: width, n: a.d, k: rows, alpha: scale,
-                                   a: ds + s0, lda: a.s, b: qp + t0 * a.d, ldb: a.d, beta: 1, c: dk + s0 * a.d, ldc: a.d)
+                                   a: ds + s0, lda: a.s, b: qp + t0 * ld, ldb: ld, beta: 1, c: dk + s0 * ld, ldc: ld)
                         // dq rows += scale · dS[:, s0..] · k[s0..]
                         BLAS.sgemm(transA: false, transB: false, m: rows, n: a.d, k: width, alpha: scale,
-                                   a: ds + s0, lda: a.s, b: kp + s0 * a.d, ldb: a.d, beta: 1, c: dq + t0 * a.d, ldc: a.d)
+                                   a: ds + s0, lda: a.s, b: kp + s0 * ld, ldb: ld, beta: 1, c: dq + t0 * ld, ldc: ld)
                     }
                 }
             }
@@ -352,7 +393,13 @@ extension AttentionBackward {
     public func gradient(_ node: Node, _ upstream: Node) throws -> [Node?] {
         let (q, k, v, mask, dOut) = (Tensor(node.inputs[0]), Tensor(node.inputs[1]), Tensor(node.inputs[2]),
                                      Tensor(node.inputs[3]), node.inputs.last!)
-        let out = try Tensor.attentionComposed(q, k, v, mask: mask, scale: scale)
+        let out: Tensor
+        if let heads {   // the composed graph works per head: [B, T, H·D] ⇄ [B, H, T, D] around it
+            out = try Tensor.attentionComposed(try q.splitHeads(heads), try k.splitHeads(heads), try v.splitHeads(heads),
+                                               mask: mask, scale: scale).mergeHeads()
+        } else {
+            out = try Tensor.attentionComposed(q, k, v, mask: mask, scale: scale)
+        }
         let parts = try Autodiff.gradients(of: out.node, wrt: [q.node, k.node, v.node], seed: dOut, wrtAsLeaves: true)
         let packed = try Tensor.concat(parts.map { try Tensor($0).reshape([-1]) }, axis: 0)
         let grads = try Autodiff.gradients(of: packed.node, wrt: [q.node, k.node, v.node, mask.node, dOut], seed: upstream, wrtAsLeaves: true)
@@ -371,13 +418,16 @@ extension Tensor {
 
     /// Scaled dot-product attention: q [B, H, T, D], k and v [B, H, S, D], mask [T, S] or
     /// [B, T, S] of 0/1 (1 = may attend) → [B, H, T, D]. `scale` defaults to 1/√D.
+    /// With `heads`, q is [B, T, H·D], k and v [B, S, H·D] and the result [B, T, H·D] (the
+    /// projections' layout, read and written in place).
     /// A query row whose mask row is all zeros is an error (reported when the plan runs); its
     /// output is zeros. `blocks`, the mask's `BlockMask` tile classes (the mask's batch axis,
     /// then `BlockMask.shape`), spares attention classifying the mask each run; it must
     /// describe the mask. `skipTiles: false` computes every tile (to compare).
     public static func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor, blocks: Tensor? = nil,
-                                 scale: Float? = nil, skipTiles: Bool = true) throws -> Tensor {
-        let d = Swift.max(q.shape.last ?? 1, 1)
-        return try .make(Attention(scale: scale ?? 1 / Float(d).squareRoot(), skipTiles: skipTiles), [q, k, v, mask] + (blocks.map { [$0] } ?? []))
+                                 scale: Float? = nil, skipTiles: Bool = true, heads: Int? = nil) throws -> Tensor {
+        let d = Swift.max((q.shape.last ?? 1) / Swift.max(heads ?? 1, 1), 1)
+        let op = Attention(scale: scale ?? 1 / Float(d).squareRoot(), skipTiles: skipTiles, heads: heads)
+        return try .make(op, [q, k, v, mask] + (blocks.map { [$0] } ?? []))
     }
 }

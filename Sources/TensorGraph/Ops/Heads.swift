@@ -1,9 +1,9 @@
-/// Multi-head layout, with the rotary embedding folded in: [B, T, H·D] ⇄ [B, H, T, D].
+/// Multi-head layout, with the rotary embedding folded in: [B, T, H·D] ⇄ [B, H, T, D], or
+/// RoPE alone on [B, T, H·D] (`keep`: the layout attention with `heads` reads in place).
 ///
-/// Attention wants each head's queries, keys and values contiguous ([B, H, T, D]); the
-/// projections produce [B, T, H·D]. Splitting the heads was a permute, and RoPE on queries and
-/// keys was two slices, a negation, a concatenation, two products and a sum, forward and again
-/// backward; here both are one pass over memory.
+/// The projections produce [B, T, H·D]; attention takes either layout. Splitting the heads was
+/// a permute, and RoPE on queries and keys was two slices, a negation, a concatenation, two
+/// products and a sum, forward and again backward; here both are one pass over memory.
 ///
 /// RoPE rotates each pair (j, j + D/2) of a head by its position's angle, with tables cos and
 /// sin of shape [B, 1, T, D] (or [1, 1, T, D] for all rows):
@@ -12,12 +12,12 @@
 /// Its gradient is the transposed rotation on the opposite layout change. The tables are
 /// inputs, not parameters: they get no gradient.
 public struct HeadLayout: Operation {
-    public enum Direction: Hashable { case split, merge }
+    public enum Direction: Hashable { case split, merge, keep }
     public enum Rotation: Hashable { case none, rope, transposedRope }
     public let direction: Direction, rotation: Rotation, heads: Int
 
     public var label: String {
-        let name = direction == .split ? "split_heads(\(heads))" : "merge_heads"
+        let name = switch direction { case .split: "split_heads(\(heads))"; case .merge: "merge_heads"; case .keep: "heads(\(heads))" }
         switch rotation { case .none: return name; case .rope: return name + " rope"; case .transposedRope: return name + " ropeᵀ" }
     }
 
@@ -36,6 +36,12 @@ public struct HeadLayout: Operation {
             guard x.count == 4, x[1] == heads else { throw shapeError(label, s, "expects [B, \(heads), T, D]") }
             (b, t, d) = (x[0], x[2], x[3])
             out = [b, t, heads * d]
+        case .keep:
+            guard x.count == 3, heads > 0, x[2] % heads == 0 else {
+                throw shapeError(label, s, "expects [B, T, H·D] with a width divisible by \(heads) heads")
+            }
+            (b, t, d) = (x[0], x[1], x[2] / heads)
+            out = x
         }
         if rotation != .none {
             guard d % 2 == 0 else { throw shapeError(label, s, "RoPE needs an even head size, got \(d)") }
@@ -48,7 +54,7 @@ public struct HeadLayout: Operation {
 
     public func run(_ k: Kernel) {
         let x = k.node.inputs[0].shape
-        let (b, t, d) = direction == .split ? (x[0], x[1], x[2] / heads) : (x[0], x[2], x[3])
+        let (b, t, d) = direction == .merge ? (x[0], x[2], x[3]) : (x[0], x[1], x[2] / heads)
         let h = heads, src = k.input(0), out = k.output, rotation = rotation, direction = direction
         let tables = rotation == .none ? nil : (cos: k.input(1), sin: k.input(2), batched: k.node.inputs[1].shape[0] == b && b > 1)
         Parallel.chunks(b * t, work: b * t * h * d * 2) { rows in
@@ -60,7 +66,7 @@ public struct HeadLayout: Operation {
                 }
                 for head in 0..<h {
                     let flat = row * h * d + head * d, split = ((bi * h + head) * t + ti) * d
-                    let (from, to) = direction == .split ? (flat, split) : (split, flat)
+                    let (from, to) = switch direction { case .split: (flat, split); case .merge: (split, flat); case .keep: (flat, flat) }
                     Self.rotate(src + from, out + to, d, rotation, cs)
                 }
             }
@@ -88,7 +94,8 @@ public struct HeadLayout: Operation {
 
     public func gradient(_ node: Node, _ g: Node) throws -> [Node?] {
         let back: Rotation = switch rotation { case .none: .none; case .rope: .transposedRope; case .transposedRope: .rope }
-        let op = HeadLayout(direction: direction == .split ? .merge : .split, rotation: back, heads: heads)
+        let inverse: Direction = switch direction { case .split: .merge; case .merge: .split; case .keep: .keep }
+        let op = HeadLayout(direction: inverse, rotation: back, heads: heads)
         return [try Graph.build(op, [g] + node.inputs.dropFirst())] + node.inputs.dropFirst().map { _ in nil }
     }
 }
@@ -99,6 +106,12 @@ extension Tensor {
     public func splitHeads(_ heads: Int, rope: (cos: Tensor, sin: Tensor)? = nil) throws -> Tensor {
         let op = HeadLayout(direction: .split, rotation: rope == nil ? .none : .rope, heads: heads)
         return try .make(op, [self] + (rope.map { [$0.cos, $0.sin] } ?? []))
+    }
+
+    /// RoPE on each of `heads` heads of [B, T, H·D], in that layout (cos and sin tables
+    /// [B or 1, 1, T, D]).
+    public func rope(heads: Int, cos: Tensor, sin: Tensor) throws -> Tensor {
+        try .make(HeadLayout(direction: .keep, rotation: .rope, heads: heads), [self, cos, sin])
     }
 
     /// [B, H, T, D] → [B, T, H·D].

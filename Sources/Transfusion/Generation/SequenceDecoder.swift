@@ -49,7 +49,7 @@ public final class SequenceDecoder {
     /// `capacity` bounds every row's length (positions committed plus pending). A cache that
     /// would not fit in memory (keys and values of every layer) is refused before allocating.
     public init(model: TransfusionModel, batch: Int, capacity: Int, cached: Bool = true) throws {
-        let c = model.config, shape = [batch, c.heads, cached ? capacity : 0, c.headDim]
+        let c = model.config, shape = [batch, cached ? capacity : 0, c.heads * c.headDim]
         try MemoryLimit.check(values: MemoryLimit.count([2 * c.layers] + shape),
                               "a KV cache for \(batch) rows of \(capacity) positions")
         self.model = model; self.batch = batch; self.capacity = capacity; self.cached = cached

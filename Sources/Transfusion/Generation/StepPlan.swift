@@ -114,14 +114,11 @@ final class StepPlan {
     /// Copies row r's keys and values of block positions `from ..< from + count` into cache slots
     /// starting at `at`.
     func store(row r: Int, from: Int, count: Int, at: Int, keys: [Storage], values: [Storage]) {
-        let c = model.config, (h, d) = (c.heads, c.headDim), capacity = keys.first?.shape[2] ?? 0
+        let c = model.config, wide = c.heads * c.headDim, capacity = keys.first?.shape[1] ?? 0
         for l in 0..<layers {
             for (output, cache) in [(plan.outputBuffer(2 + l), keys[l]), (plan.outputBuffer(2 + layers + l), values[l])] {
-                for head in 0..<h {
-                    let source = output.baseAddress! + ((r * h + head) * width + from) * d
-                    let target = cache.pointer + ((r * h + head) * capacity + at) * d
-                    target.update(from: source, count: count * d)
-                }
+                let source = output.baseAddress! + (r * width + from) * wide
+                (cache.pointer + (r * capacity + at) * wide).update(from: source, count: count * wide)
             }
         }
     }

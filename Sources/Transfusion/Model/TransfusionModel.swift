@@ -195,7 +195,7 @@ public struct TransfusionModel {
         return Losses(total: total, lm: lm, diffusion: diffusion, extra: extra)
     }
 
-    /// Keys and values of earlier positions, per layer [batch, heads, slots, headDim] (after RoPE).
+    /// Keys and values of earlier positions, per layer [batch, slots, heads·headDim] (after RoPE).
     public struct KVCache {
         public let keys: [Tensor], values: [Tensor]
         public init(keys: [Tensor], values: [Tensor]) { self.keys = keys; self.values = values }
@@ -271,16 +271,18 @@ public struct TransfusionModel {
         return try unetPrediction(f.hidden, encoding, x)
     }
 
-    /// Multi-head self-attention with RoPE under the batch's mask.
+    /// Multi-head self-attention with RoPE under the batch's mask. Queries, keys, values and the
+    /// output stay in the projections' layout [batch, positions, heads·headDim]: attention reads
+    /// each head in place.
     func attention(_ n: Tensor, layer l: Int, _ x: BatchInputs, cache: KVCache?) throws -> (out: Tensor, k: Tensor, v: Tensor) {
-        func heads(_ w: String, rope: Bool) throws -> Tensor {
-            try n.matmul(parameters["block\(l).attn.\(w)"]).splitHeads(config.heads, rope: rope ? (x.cos, x.sin) : nil)
-        }
-        let q = try heads("wq", rope: true), k = try heads("wk", rope: true), v = try heads("wv", rope: false)
-        let allK = try cache.map { try Tensor.concat([$0.keys[l], k], axis: 2) } ?? k
-        let allV = try cache.map { try Tensor.concat([$0.values[l], v], axis: 2) } ?? v
-        let o = try Tensor.attention(q, allK, allV, mask: x.mask, blocks: x.blocks)
-        return (try o.mergeHeads().matmul(parameters["block\(l).attn.wo"]), k, v)
+        func projection(_ w: String) throws -> Tensor { try n.matmul(parameters["block\(l).attn.\(w)"]) }
+        let h = config.heads
+        let q = try projection("wq").rope(heads: h, cos: x.cos, sin: x.sin)
+        let k = try projection("wk").rope(heads: h, cos: x.cos, sin: x.sin), v = try projection("wv")
+        let allK = try cache.map { try Tensor.concat([$0.keys[l], k], axis: 1) } ?? k
+        let allV = try cache.map { try Tensor.concat([$0.values[l], v], axis: 1) } ?? v
+        let o = try Tensor.attention(q, allK, allV, mask: x.mask, blocks: x.blocks, heads: h)
+        return (try o.matmul(parameters["block\(l).attn.wo"]), k, v)
     }
 
     /// RoPE tables for positions, [count, headDim] each (cos, sin).

@@ -29,29 +29,49 @@ struct AttentionBench {
         ]
         lines += try timings(tiled: try plans(skipTiles: true), dense: try plans(skipTiles: false))
         lines += ["", "The training bench's attention (`tfs bench --transfusion`): rows of 128 positions (text:48 image:8x8 text:14,",
-                  "BOI and EOI included), mask (causal | same_image) per row, head size 32; batch × heads as in its dim-256 and dim-512 models.", ""]
+                  "BOI and EOI included), mask (causal | same_image) per row, head size 32; batch × heads as in its dim-256 and dim-512 models,",
+                  "from the projections' [B, T, H·D] to the output in that layout, heads permuted around attention or read in place.", ""]
         lines += try stepShapes()
         return lines.joined(separator: "\n")
     }
 
-    /// Forward and forward+backward of the training step's attention, per model size.
+    /// Forward and forward+backward of the training step's attention, per model size, from
+    /// the projections' [B, T, H·D] to the output in that layout: with the heads permuted around
+    /// attention (split_heads with RoPE, split_heads, attention, merge_heads) against attention
+    /// reading them in place (RoPE in that layout, attention(heads:)), alternated in one run.
     func stepShapes() throws -> [String] {
         let layout = try SequenceLayout(parsing: "text:48 image:8x8 text:14")
         let row = MaskMatrix(.transfusion, layout).tensorData.values
-        var lines = ["| batch × heads | threads | forward ms | forward + backward ms |", "|---|---|---|---|"]
+        var lines = ["| batch × heads | threads | pass | permuted ms | in place ms | speed-up |", "|---|---|---|---|---|---|"]
         for (batch, heads) in [(16, 8), (8, 16)] {
             var rng = RNG(seed: 2)
-            func p() -> Tensor { .parameter(TensorData(shape: [batch, heads, 128, 32], values: rng.normal(batch * heads * 128 * 32))) }
+            let width = heads * 32
+            func p() -> Tensor { .parameter(TensorData(shape: [batch, 128, width], values: rng.normal(batch * 128 * width))) }
             let (q, k, v) = (p(), p(), p())
+            let cos = Tensor.constant(TensorData(shape: [1, 1, 128, 32], values: rng.normal(128 * 32)))
+            let sin = Tensor.constant(TensorData(shape: [1, 1, 128, 32], values: rng.normal(128 * 32)))
             let mask = Tensor.constant(TensorData(shape: [batch, 128, 128], values: Array([[Float]](repeating: row, count: batch).joined())))
-            let out = try Tensor.attention(q, k, v, mask: mask)
-            let loss = try out.square().sum()
-            let forward = try Plan([out.node]), both = try Plan([loss.node] + (try loss.gradients(wrt: [q, k, v])).map(\.node))
+            let permuted = try Tensor.attention(q.splitHeads(heads, rope: (cos, sin)), k.splitHeads(heads, rope: (cos, sin)),
+                                                v.splitHeads(heads), mask: mask).mergeHeads()
+            let inPlace = try Tensor.attention(q.rope(heads: heads, cos: cos, sin: sin), k.rope(heads: heads, cos: cos, sin: sin),
+                                               v, mask: mask, heads: heads)
+            func plans(_ out: Tensor) throws -> (forward: Plan, both: Plan) {
+                let loss = try out.square().sum()
+                return (try Plan([out.node]), try Plan([loss.node] + (try loss.gradients(wrt: [q, k, v])).map(\.node)))
+            }
+            let (old, new) = (try plans(permuted), try plans(inPlace))
             let suite = BenchSuite(size: 0)
             for threads in [1, 2] {
                 BLAS.setThreads(threads)
-                let f = suite.time { try! forward.run() }, fb = suite.time { try! both.run() }
-                lines.append(String(format: "| %d × %d | %d | %.2f | %.2f |", batch, heads, threads, f * 1e3, fb * 1e3))
+                for (name, a, b) in [("forward", old.forward, new.forward), ("forward + backward", old.both, new.both)] {
+                    var before = 0.0, after = 0.0
+                    for _ in 0..<3 {  // alternate to even out drift
+                        before += suite.time { try! a.run() }
+                        after += suite.time { try! b.run() }
+                    }
+                    lines.append(String(format: "| %d × %d | %d | %@ | %.2f | %.2f | %.2f× |", batch, heads, threads, name,
+                                        before * 1e3 / 3, after * 1e3 / 3, before / after))
+                }
             }
         }
         return lines

@@ -19,11 +19,12 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Measure masked attention with and without tile skipping instead.") var attention = false
     @Flag(help: "Measure a Transfusion training step instead.") var transfusion = false
     @Flag(help: "With --transfusion: profile every kernel, named by its fused ops and shape.") var detail = false
+    @Flag(help: "With --transfusion: one thread, each step and sgemm timed by the thread's CPU time (best of 5), which other processes on a busy machine barely disturb.") var cpuTime = false
     @Flag(help: "Measure generation (images and text) with and without the KV cache instead.") var generation = false
 
     func run() throws {
         if attention { print(try AttentionBench().report()); return }
-        if transfusion { print(try TransfusionBench(detail: detail).report()); return }
+        if transfusion { print(try cpuTime ? TransfusionBench().cpuTimeReport() : TransfusionBench(detail: detail).report()); return }
         if generation { print(try GenerationBench(rounds: rounds).report()); return }
         if child {
             let rows = BenchSuite(size: size).measure()
