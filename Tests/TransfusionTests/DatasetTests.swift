@@ -155,11 +155,12 @@ func thrownMessage(_ body: () throws -> Any) -> String {
         #expect(train.count == 16 && held.count == 4)
     }
 
-    /// The policy's proportions: 20% image first (step capped), 10% of the rest uncaptioned.
+    /// The paper recipe's proportions: 20% image first (step capped at 500), 10% of the rest uncaptioned.
     @Test func pairsFollowTheCaptioningAndDropoutPolicy() throws {
         let data = try ImageTextDataset(side: 4, pairs: [.init(pixels: [Float](repeating: 0.5, count: 48), caption: "grey", source: "g")])
         var rng = RNG(seed: 2)
-        let batch = try ExamplePolicy().batch(10_000, from: data, packer: Packer(length: 16), patchifier: Patchifier(side: 4, patch: 2), rng: &rng)
+        let paper = ExamplePolicy(imageFirst: ExamplePolicy.paper.imageFirst, captionStepCap: ExamplePolicy.paper.captionStepCap)
+        let batch = try paper.batch(10_000, from: data, packer: Packer(length: 16), patchifier: Patchifier(side: 4, patch: 2), rng: &rng)
         // 4 patches: BOS BOI p p p p EOI then the caption — or EOS when the caption was dropped.
         let imageFirst = batch.rows.filter { $0.tokens[1] == Tokenizer.boi && $0.tokens[7] != Tokenizer.eos }
         let dropped = batch.rows.filter { $0.tokens[1] == Tokenizer.boi && $0.tokens[7] == Tokenizer.eos }

@@ -18,8 +18,9 @@ from .tokenizer import Tokenizer
 
 @dataclass
 class Policy:
-    image_first: float = 0.2
-    caption_noise: Optional[int] = 500
+    # tfs's default recipe ('both'); the paper's is image_first=0.2, caption_noise=500.
+    image_first: float = 0.5
+    caption_noise: Optional[int] = 200
     cfg_dropout: float = 0.1
 
 

@@ -23,6 +23,8 @@ public struct Arguments {
 
     /// Whether an optional parameter was given something other than None.
     public func has(_ parameter: String) -> Bool { !self[parameter].isNone }
+    /// Whether the call passed the parameter itself (not its default).
+    public func passed(_ parameter: String) -> Bool { bound.spans[parameter] != nil }
 
     /// A type error about one argument, located at that argument when it was passed.
     public func error(_ parameter: String, _ message: String, note: String? = nil) -> RuntimeError {

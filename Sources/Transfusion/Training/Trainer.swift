@@ -11,7 +11,7 @@ public final class Trainer {
         public var batch = 16, length = 64, steps = 100, patch = 4
         public var lr: LRSchedule = .warmup(steps: 100) >> .cosine(peak: 1e-3)
         public var loss = LossWeights()
-        public var imageFirst = 0.2, captionStepCap = 500, conditionDropout = 0.1
+        public var imageFirst = ExamplePolicy.both.imageFirst, captionStepCap = ExamplePolicy.both.captionStepCap, conditionDropout = 0.1
         public var seed: UInt64 = 1
         /// What a step with a non-finite loss or gradient norm does: stop the run (throwing
         /// `Divergence`) or skip its update — until `maxSkipsInARow` steps in a row were skipped.
