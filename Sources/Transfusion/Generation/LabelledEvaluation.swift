@@ -32,10 +32,7 @@ public struct LabelledEvaluation {
         if let unknown = examples.first(where: { index[$0.caption] == nil }) {
             throw TensorGraphError("\(unknown.source) has the caption '\(unknown.caption)', which is none of the classifier's \(labels.count) classes")
         }
-        var images: [[Float]] = []
-        for start in stride(from: 0, to: examples.count, by: batch) {
-            images += try generator.images(for: examples[start..<min(examples.count, start + batch)].map(\.caption))
-        }
+        let images = try batched(examples, batch) { try generator.images(for: $0.map(\.caption)) }
         let read = try classifier.predict(images).map { $0[0] }
         let right = zip(read, examples).map { $0 == index[$1.caption]! }
         return (Self.share(right), Self.perClass(right, examples.map(\.caption)), images)
@@ -45,10 +42,7 @@ public struct LabelledEvaluation {
     /// distinct captions were written (a model naming one class for every image writes one),
     /// CIDEr-D against each image's caption, and the captions.
     public func captions(_ generator: Generator) throws -> (share: Double, perClass: [(String, Double)], distinct: Int, cider: Double, captions: [String]) {
-        var captions: [String] = []
-        for start in stride(from: 0, to: examples.count, by: batch) {
-            captions += try generator.captions(for: examples[start..<min(examples.count, start + batch)].map(\.pixels))
-        }
+        let captions = try batched(examples, batch) { try generator.captions(for: $0.map(\.pixels)) }
         let right = zip(captions, examples).map { Self.normalized($0) == Self.normalized($1.caption) }
         let cider = try CIDEr.score(candidates: captions, references: examples.map { [$0.caption] }).mean
         return (Self.share(right), Self.perClass(right, examples.map(\.caption)), Set(captions.map(Self.normalized)).count, cider, captions)

@@ -39,10 +39,7 @@ public struct ShapesEvaluation {
     /// Draws an image per held-out caption and judges it; returns the scores and the images.
     public func images(_ generator: Generator) throws -> (scores: Scores, images: [[Float]], captions: [String]) {
         let held = examples(), judge = ShapesJudge(shapes)
-        var images: [[Float]] = []
-        for start in stride(from: 0, to: held.count, by: batch) {
-            images += try generator.images(for: held[start..<min(held.count, start + batch)].map(\.caption))
-        }
+        let images = try batched(held, batch) { try generator.images(for: $0.map(\.caption)) }
         let judged = zip(images, held).map { judge.score($0, against: $1.objects) }
         return (Scores(judged), images, held.map(\.caption))
     }
@@ -52,10 +49,8 @@ public struct ShapesEvaluation {
     public func edits(_ generator: Generator) throws -> (scores: Scores, kinds: [ShapesEdits.Kind: Double], images: [[Float]], instructions: [String]) {
         var rng = RNG(seed: seed)
         let held = (0..<count).map { _ in ShapesEdits.triple(&rng) }, judge = ShapesJudge(shapes)
-        var images: [[Float]] = []
-        for start in stride(from: 0, to: held.count, by: batch) {
-            let part = held[start..<min(held.count, start + batch)]
-            images += try generator.edits(part.map { shapes.render($0.source) }, instructions: part.map(\.instruction))
+        let images = try batched(held, batch) { part in
+            try generator.edits(part.map { shapes.render($0.source) }, instructions: part.map(\.instruction))
         }
         let judged = zip(images, held).map { judge.score($0, against: $1.target) }
         var kinds: [ShapesEdits.Kind: Double] = [:]
@@ -70,10 +65,7 @@ public struct ShapesEvaluation {
     /// image's true caption (one reference).
     public func captions(_ generator: Generator) throws -> (scores: Scores, captions: [String], cider: Double) {
         let held = examples()
-        var captions: [String] = []
-        for start in stride(from: 0, to: held.count, by: batch) {
-            captions += try generator.captions(for: held[start..<min(held.count, start + batch)].map(\.pixels))
-        }
+        let captions = try batched(held, batch) { try generator.captions(for: $0.map(\.pixels)) }
         let cider = try CIDEr.score(candidates: captions, references: held.map { [$0.caption] }).mean
         return (Scores(zip(captions, held).map { Self.reads($0, $1.objects[0]) }), captions, cider)
     }
