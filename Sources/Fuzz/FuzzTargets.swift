@@ -108,12 +108,19 @@ enum FuzzTarget: String, CaseIterable {
 
     // MARK: files
 
-    /// A scratch folder of this process, emptied for each input (the readers take paths).
+    /// A scratch folder of this process, emptied for each input (the readers take paths), and
+    /// removed at exit. Made fresh by mkdtemp: a folder named after the process id could be a
+    /// leftover of another user's run with the same id (the tests replay as root, then fuzz as
+    /// `nobody`), where the base checkpoints cannot be written.
     private static let scratch: URL = {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tfs-fuzz-\(getpid())", isDirectory: true)
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        var template = Array(FileManager.default.temporaryDirectory.appendingPathComponent("tfs-fuzz-XXXXXX").path.utf8CString)
+        guard let made = mkdtemp(&template) else { fatalError("tfs-fuzz: cannot make a scratch folder: \(String(cString: strerror(errno)))") }
+        let url = URL(fileURLWithPath: String(cString: made), isDirectory: true)
+        scratchPath = url.path
+        atexit { if let path = Self.scratchPath { try? FileManager.default.removeItem(atPath: path) } }
         return url
     }()
+    nonisolated(unsafe) private static var scratchPath: String?
 
     /// A plain write: FileManager's atomic one syncs, twenty times slower than the readers.
     private static func write(_ bytes: Data, to path: String) -> Bool {
