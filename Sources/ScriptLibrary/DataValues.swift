@@ -39,7 +39,7 @@ final class DatasetValue: TrainingData, ScriptSequence {
 
     static let type: ValueType = {
         let m = Members<DatasetValue>("dataset")
-        return ValueType("dataset", help: "A dataset loaded from files or mixed from others: images(...), text(...), mixture(...). An image folder or a text corpus is also a sequence: len(d), d[i] (an example: ex.text, ex.image, ex.label, …), d[a:b] (a dataset), for ex in d.", fields: [
+        return ValueType("dataset", help: "A dataset loaded from files or mixed from others: images(...), text(...), mixture(...). An image folder or a text corpus is also a sequence: len(d), d[i] (an example: ex.text, ex.image, ex.label, …), d[a:b] (a dataset), for ex in d. show(d) draws an image folder's first 64 images as a captioned grid.", fields: [
             m.field("size", "The side of its images in pixels (None for text).") { $0.dataset.imageSide.map(Value.int) ?? Value.none } ,
             m.field("count", "How many items it holds (None when it is unbounded, as a mixture).") { $0.dataset.count.map(Value.int) ?? Value.none },
         ], methods: [
@@ -66,6 +66,17 @@ final class DatasetValue: TrainingData, ScriptSequence {
         }
         return indexed
     }
+    /// An image folder (or a slice of one) shows its first images as a captioned grid, at most
+    /// `DatasetValue.shown`, under its description; anything else shows as text.
+    func output() throws -> Output? {
+        guard let indexed = dataset as? IndexedDataset, indexed.length > 0, dataset.imageSide != nil else { return nil }
+        let first = (0..<min(indexed.length, DatasetValue.shown)).map(indexed.example)
+        guard case .png(let png, let captions)? = try ExamplesValue(first, side: dataset.imageSide, channels: dataset.imageChannels).output() else { return nil }
+        let which = indexed.length > first.count ? "the first \(first.count)" : "all"
+        return .png(png, caption: "\(dataset.description) (\(which)): " + (captions ?? ""))
+    }
+    static let shown = 64
+
     func length() throws -> Int { try indexed().length }
     func item(_ i: Int) throws -> Value { .object(ExampleValue(try indexed().example(i), side: dataset.imageSide, channels: dataset.imageChannels)) }
     func items(_ indices: [Int]) throws -> Value {

@@ -15,7 +15,7 @@ final class VAEValue: ScriptObject {
         let m = Members<VAEValue>("vae")
         return ValueType("vae", help: "A convolutional VAE (vae(...), train_vae, load_vae): moves images to latents and back.", fields: [
             m.field("channels", "Latent channels.") { .int($0.vae.config.channels) },
-            m.field("factor", "How many pixels a latent side covers (2 or 4).") { .int($0.vae.config.factor) },
+            m.field("factor", "How many pixels a latent side covers (2, 4 or 8).") { .int($0.vae.config.factor) },
             m.field("scale", "The factor latents are multiplied by so they have unit variance.") { .float(Double($0.vae.scale)) },
             m.field("parameters", "How many weights it has.") { .int($0.vae.parameters.count) },
         ], methods: [
@@ -119,7 +119,7 @@ final class VAERunValue: ScriptObject {
 enum VAEBuiltins {
     static let all: [Builtin] = [
         Builtin("vae", "channels=4, factor=2, width=32, beta=1e-4, image_channels=3, seed=0",
-                help: "A small convolutional VAE for RGB images (gray ones with image_channels=1: it reads each pixel's mean and decodes gray images): an encoder (residual conv blocks, GroupNorm, SiLU, one or two stride-2 convolutions: factor 2 or 4) to `channels` latent means and log-variances, and a mirrored decoder (nearest upsampling + conv). It trains with MSE reconstruction + beta · KL (KL averaged per latent value); train it with train_vae.",
+                help: "A small convolutional VAE for RGB images (gray ones with image_channels=1: it reads each pixel's mean and decodes gray images): an encoder (residual conv blocks, GroupNorm, SiLU, one, two or three stride-2 convolutions: factor 2, 4 or 8) to `channels` latent means and log-variances, and a mirrored decoder (nearest upsampling + conv). It trains with MSE reconstruction + beta · KL (KL averaged per latent value); train it with train_vae.",
                 example: "v = vae(channels=4, factor=2, width=8)\nprint(v)") { a in
             // Its weights grow as width²: 4096 is about 600 MB.
             let config = VAEConfig(channels: try a.size("channels", atMost: 4096), factor: try a.int("factor"),

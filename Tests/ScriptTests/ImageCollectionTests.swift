@@ -52,6 +52,31 @@ import Visual
             """)
     }
 
+    /// show(d) of an image folder, or a slice of one, draws its images as a captioned grid
+    /// (the grid the same examples taken would draw); a text corpus stays text.
+    @Test func showingAnImageFolderDrawsItsImages() throws {
+        let s = Scratch()
+        _ = try folder(s)
+        let r = s.run("""
+            d = images(dir + "/glyphs", size=8)
+            show(d[1:3])
+            show(d)
+            d.take(2).save(dir + "/notes.jsonl")
+            show(text(dir + "/notes.jsonl"))
+            """)
+        #expect(r.failure == nil, "\(errorText(r))")
+        let pictures = r.outputs.compactMap { if case .png(let png, let caption) = $0 { return (png, caption ?? "") } else { return nil } }
+        try #require(pictures.count == 2)
+        #expect(pictures[0].1.hasSuffix("2 gray images 8×8 with captions (all): the digit 1 · the digit 2"), "\(pictures[0].1)")
+        #expect(pictures[1].1.hasSuffix("(all): the digit 0 · the digit 1 · the digit 2 · the digit 3 · the digit 4"), "\(pictures[1].1)")
+        let d = try ImageFolder.load(s.path + "/glyphs", size: 8) { url in
+            let image = try PNGDecoder.decode(contentsOf: url); return (image.width, image.height, image.rgb)
+        }
+        let expected = try ImageGrid.png((1...2).map { d.example($0).item.pixels! }, side: 8, captions: ["the digit 1", "the digit 2"])
+        #expect(pictures[0].0 == expected)
+        #expect(outputText(r) == "notes.jsonl: 2 documents, 22 bytes", "\(outputText(r))")
+    }
+
     @Test func aTextCorpusIsASequenceOfTexts() throws {
         let s = Scratch()
         let r = s.run("""

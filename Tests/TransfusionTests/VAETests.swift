@@ -5,7 +5,7 @@ import TensorGraph
 
 @Suite struct VAETests {
     /// Encoder means/log-variances and decoder outputs have the shapes the factor gives.
-    @Test(arguments: [2, 4]) func encoderAndDecoderShapes(factor: Int) throws {
+    @Test(arguments: [2, 4, 8]) func encoderAndDecoderShapes(factor: Int) throws {
         let vae = VAE(VAEConfig(channels: 4, factor: factor, width: 4), seed: 1)
         let (mean, logVariance) = try vae.encoder(.input("x", [2, 3, 8, 8]))
         #expect(mean.shape == [2, 4, 8 / factor, 8 / factor])

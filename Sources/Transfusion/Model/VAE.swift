@@ -1,12 +1,12 @@
 import Foundation
 import TensorGraph
 
-/// The shape of a `VAE`: latent channels, downsampling factor (2 or 4), base width and the KL
+/// The shape of a `VAE`: latent channels, downsampling factor (2, 4 or 8), base width and the KL
 /// weight it trains with. Saved in the checkpoint's metadata as JSON.
 public struct VAEConfig: Equatable, Sendable, Codable, CheckedConfig {
     /// Latent channels (means and log-variances each have this many).
     public var channels = 4
-    /// Image side / latent side: 2 or 4 (one or two stride-2 convolutions).
+    /// Image side / latent side: 2, 4 or 8 (one, two or three stride-2 convolutions).
     public var factor = 2
     /// Channels of the first level; each downsampling doubles them.
     public var width = 32
@@ -21,7 +21,7 @@ public struct VAEConfig: Equatable, Sendable, Codable, CheckedConfig {
 
     /// Why a config cannot make a VAE (nil when it can).
     public var problem: String? {
-        if ![2, 4].contains(factor) { return "the VAE's factor must be 2 or 4, got \(factor)" }
+        if ![2, 4, 8].contains(factor) { return "the VAE's factor must be 2, 4 or 8, got \(factor)" }
         if channels < 1 { return "the VAE needs at least one latent channel, got \(channels)" }
         if !(1...256).contains(width) { return "the VAE's width must be from 1 to 256, got \(width)" }
         if channels > 1024 { return "the VAE's latent channels must be at most 1024, got \(channels)" }
