@@ -55,12 +55,14 @@ final class RunValue: ScriptObject {
     /// The wall-clock budget in minutes (`minutes=`), and whether it ended the run before `target`.
     let minutes: Double?
     let outOfTime: Bool
+    /// The run's wall-clock seconds (its steps, evaluations and saves).
+    let seconds: Double
 
     init(_ trainer: Trainer, target: Int? = nil, stoppedEarly: Bool = false, checkpoint: String? = nil,
-         minutes: Double? = nil, outOfTime: Bool = false) {
+         minutes: Double? = nil, outOfTime: Bool = false, seconds: Double = 0) {
         self.trainer = trainer; self.target = target ?? trainer.step
         self.stoppedEarly = stoppedEarly; self.checkpoint = checkpoint
-        self.minutes = minutes; self.outOfTime = outOfTime
+        self.minutes = minutes; self.outOfTime = outOfTime; self.seconds = seconds
     }
 
     static let type: ValueType = {
@@ -79,6 +81,7 @@ final class RunValue: ScriptObject {
             m.field("stopped_early", "Whether Ctrl-C, SIGTERM or the divergence guard stopped it before its last step.") { .bool($0.stoppedEarly) },
             m.field("skipped", "How many steps on_nonfinite=\"skip\" skipped.") { .int($0.trainer.skippedSteps) },
             m.field("out_of_time", "Whether the minutes= budget ended the run before its steps (its lr schedule, laid over the steps, was cut there).") { .bool($0.outOfTime) },
+            m.field("seconds", "The run's wall-clock time in seconds (steps, held-out evaluations and saves).") { .float($0.seconds) },
             m.field("terms", "Each script loss term's value at each step (unweighted), a dict by name.") { run in
                 .dict(DictRef(run.trainer.options.loss.terms.enumerated().map { i, term in
                     (term.name, .list(ListRef(run.trainer.history.map { .float(Double($0.extra[i])) })))
@@ -220,7 +223,7 @@ struct TrainingLoop {
         progress.finish(stoppedAt: trainer.step)
         if let series { try save { try trainer.save(series.path) } }
         return RunValue(trainer, target: steps, stoppedEarly: stoppedEarly, checkpoint: checkpoint,
-                        minutes: budgetSeconds.map { $0 / 60 }, outOfTime: outOfTime)
+                        minutes: budgetSeconds.map { $0 / 60 }, outOfTime: outOfTime, seconds: Date().timeIntervalSince(start))
     }
 
     /// Saves with `write`; a failure names the step, what failed, and the checkpoint that is

@@ -84,7 +84,12 @@ final class VAEValue: ScriptObject {
 final class VAERunValue: ScriptObject {
     let trainer: VAETrainer
     let target: Int, stoppedEarly: Bool
-    init(_ trainer: VAETrainer, target: Int, stoppedEarly: Bool) { self.trainer = trainer; self.target = target; self.stoppedEarly = stoppedEarly }
+    /// Whether the minutes= budget ended it before `target`, and its wall-clock seconds.
+    let outOfTime: Bool, seconds: Double
+    init(_ trainer: VAETrainer, target: Int, stoppedEarly: Bool, outOfTime: Bool = false, seconds: Double = 0) {
+        self.trainer = trainer; self.target = target; self.stoppedEarly = stoppedEarly
+        self.outOfTime = outOfTime; self.seconds = seconds
+    }
 
     static let type: ValueType = {
         let m = Members<VAERunValue>("vae_run")
@@ -98,11 +103,14 @@ final class VAERunValue: ScriptObject {
             m.field("steps", "How many steps it took.") { .int($0.trainer.step) },
             m.field("vae", "The trained VAE.") { .object(VAEValue($0.trainer.vae)) },
             m.field("stopped_early", "Whether Ctrl-C stopped it before its last step.") { .bool($0.stoppedEarly) },
+            m.field("out_of_time", "Whether the minutes= budget ended it before its steps.") { .bool($0.outOfTime) },
+            m.field("seconds", "Its wall-clock time in seconds (training and calibrating the latent scale).") { .float($0.seconds) },
         ])
     }()
 
     var description: String {
-        var parts = [stoppedEarly ? "stopped early at step \(trainer.step) of \(target)" : "\(trainer.step) steps"]
+        var parts = [stoppedEarly ? "stopped early at step \(trainer.step) of \(target)"
+                     : outOfTime ? "\(trainer.step) of \(target) steps in its time budget" : "\(trainer.step) steps"]
         if let last = trainer.history.last {
             parts.append(String(format: "loss %.4f: reconstruction %.4f, KL %.4f", last.total, last.reconstruction, last.kl))
         }
@@ -131,23 +139,26 @@ enum VAEBuiltins {
             guard config.beta >= 0 else { throw a.error("beta", "must not be negative") }
             return .object(VAEValue(VAE(gray, seed: UInt64(max(0, try a.int("seed"))))))
         },
-        Builtin("train_vae", "vae, data, steps=200, batch=16, lr=1e-3, seed=0, checkpoint=None, every=0",
-                help: "Trains a VAE on a dataset's images (AdamW at a constant lr, fresh batches each step), sets its latent scale so the latent means of a few batches have unit variance, saves it to checkpoint= if given, and returns the run: .loss, .reconstruction and .kl curves (show(run) plots them) and .vae. Ctrl-C stops at a step boundary.",
+        Builtin("train_vae", "vae, data, steps=200, batch=16, lr=1e-3, seed=0, minutes=None, checkpoint=None, every=0",
+                help: "Trains a VAE on a dataset's images (AdamW at a constant lr, fresh batches each step), sets its latent scale so the latent means of a few batches have unit variance, saves it to checkpoint= if given, and returns the run: .loss, .reconstruction and .kl curves (show(run) plots them), .vae and .seconds (its wall time). minutes=M is a wall-clock budget beside steps: no step starts after M minutes (run.out_of_time says the clock ended it). Ctrl-C stops at a step boundary.",
                 example: "v = vae(width=8)\nrun = train_vae(v, shapes(size=8), steps=3, batch=4)\nprint(run.steps, run.vae.scale > 0)") { a in
             guard case .object(let o) = a["vae"], let value = o as? VAEValue else { throw a.error("vae", "must be a VAE from vae(...) or load_vae(...)") }
             let data = try DatasetBuiltins.dataset(a, "data")
             let steps = try a.size("steps"), batch = try a.size("batch")
             let lr = Float(try a.double("lr"))
             guard lr > 0 else { throw a.error("lr", "must be positive") }
+            let budget = try a.optionalDouble("minutes")
+            if let budget, !(budget.isFinite && budget > 0) { throw a.error("minutes", "must be a number of minutes > 0 (or None for no limit), got \(budget)") }
             let trainer = try RuntimeError.located {
                 try VAETrainer(vae: value.vae, data: data, batch: batch, lr: lr, seed: UInt64(max(0, try a.int("seed"))))
             }
             let every = try a.int("every") > 0 ? try a.int("every") : max(1, steps / 10)
             let start = Date(), interrupt = a.interpreter.interruptFlag
-            var stoppedEarly = false
+            var stoppedEarly = false, outOfTime = false
             try RuntimeError.located {
                 while trainer.step < steps {
                     if interrupt.isRaised { stoppedEarly = true; break }
+                    if let budget, Date().timeIntervalSince(start) >= budget * 60 { outOfTime = true; break }
                     let r = try trainer.trainStep()
                     if r.step % every == 0 || r.step + 1 == steps {
                         let elapsed = Date().timeIntervalSince(start)
@@ -160,7 +171,8 @@ enum VAEBuiltins {
                 try value.vae.calibrate(VAETrainer.images(data, count: min(64, 4 * batch), channels: value.vae.config.imageChannels, rng: &rng))
                 if let path = try a.optionalPath("checkpoint") { try value.vae.save(path) }
             }
-            return .object(VAERunValue(trainer, target: steps, stoppedEarly: stoppedEarly))
+            return .object(VAERunValue(trainer, target: steps, stoppedEarly: stoppedEarly, outOfTime: outOfTime,
+                                       seconds: Date().timeIntervalSince(start)))
         },
         Builtin("load_vae", "path", help: "A VAE saved by vae.save or train_vae(checkpoint=...): weights, config and latent scale.",
                 example: "vae(width=8).save(\"/tmp/tfs-vae.safetensors\")\nprint(load_vae(\"/tmp/tfs-vae.safetensors\").factor)") { a in

@@ -224,12 +224,21 @@ import Transfusion
         loop.afterStep = { _ in Thread.sleep(forTimeInterval: 0.05) }   // at most 4 or 5 steps fit
         let run = try loop.run(record: { _ in })
         #expect(run.outOfTime && !run.stoppedEarly && (1...5).contains(trainer.step), "\(trainer.step) steps")
+        #expect(run.seconds >= 0.2 && run.seconds < 5, "\(run.seconds) s")   // the steps' sleeps fill the budget
         #expect(trainer.evaluations.map(\.step) == [0, trainer.step])
         let lr = String(format: "%.3g", trainer.options.lr.rate(trainer.step, total: 50))
         #expect(run.description.hasPrefix("run(\(trainer.step) of 50 steps in the 0.00333333-minute budget (the lr schedule spans 50 steps; it stopped at lr \(lr)), loss "), "\(run.description)")
 
         let roomy = s.run("\(Self.tinyModel)\nrun = train(m, shapes(size=16), steps=3, batch=2, minutes=10)\nprint(run.steps, run.out_of_time)")
         #expect(roomy.failure == nil && roomy.outputs.first == .text("3 False"), "\(errorText(roomy))")
+        let vae = s.run("""
+            v = vae(width=4)
+            short = train_vae(v, shapes(size=8), steps=100000, batch=2, minutes=0.002)
+            full = train_vae(v, shapes(size=8), steps=2, batch=2, minutes=5)
+            print(short.out_of_time, 0 < short.steps and short.steps < 100000, short.seconds >= 0.12, full.out_of_time, full.steps, full.seconds > 0)
+            print(str(short).startswith("vae_run(" + str(short.steps) + " of 100000 steps in its time budget"))
+            """)
+        #expect(vae.failure == nil && vae.outputs == [.text("True True True False 2 True\nTrue")], "\(errorText(vae)) \(vae.outputs)")
         let bad = s.run("\(Self.tinyModel)\ntrain(m, shapes(size=16), steps=3, batch=2, minutes=0)")
         #expect(errorText(bad).contains("error: train: must be a number of minutes > 0 (or None for no limit), got 0.0"), "\(errorText(bad))")
     }
