@@ -20,7 +20,7 @@ final class VAEValue: ScriptObject {
             m.field("parameters", "How many weights it has.") { .int($0.vae.parameters.count) },
         ], methods: [
             m.method("encode", "images, sample=False",
-                     "Latents of images (taken examples, drawn images, or a tensor [n, side, side, 3] in [0, 1]): a tensor [n, side/factor, side/factor, channels] of posterior means (or samples with sample=True), times the VAE's scale.",
+                     "Latents of images (an image folder or a slice of one, taken examples, drawn images, or a tensor [n, side, side, 3] in [0, 1]): a tensor [n, side/factor, side/factor, channels] of posterior means (or samples with sample=True), times the VAE's scale.",
                      example: "v = vae(width=8)\nprint(v.encode(shapes(size=8).take(2)).shape)") { v, a in
                 let (images, side) = try VAEValue.images(a, "images")
                 var rng: RNG? = try a.bool("sample") ? RNG(seed: a.interpreter.rng.next()) : nil
@@ -41,7 +41,7 @@ final class VAEValue: ScriptObject {
                 return .object(ImagesValue(images, side: t.shape[1] * v.vae.config.factor, channels: v.vae.config.imageChannels == 1 ? 1 : 3))
             },
             m.method("reconstruct", "images",
-                     "The images decoded from their own latent means, beside nothing else: show(v.reconstruct(data.take(8))) to judge a VAE by eye.",
+                     "The images decoded from their own latent means, beside nothing else: show(v.reconstruct(test[:8])) to judge a VAE by eye.",
                      example: "v = vae(width=8)\nshow(v.reconstruct(shapes(size=8).take(4)))") { v, a in
                 let (images, side) = try VAEValue.images(a, "images")
                 let latents = Latents(v.vae)
@@ -61,7 +61,8 @@ final class VAEValue: ScriptObject {
         let gray = c.imageChannels == 1 ? ", image_channels=1" : ""
         return "vae(channels=\(c.channels), factor=\(c.factor), width=\(c.width), beta=\(c.beta)\(gray)) — \(vae.parameters.count) parameters, latent scale \(vae.scale)"
     }
-    /// Pixels [0, 1] and the side of an images argument: examples from `take`, images, or a tensor.
+    /// Pixels [0, 1] and the side of an images argument: an image folder or a slice of one,
+    /// examples from `take`, images, or a tensor.
     static func images(_ a: Arguments, _ p: String) throws -> (images: [[Float]], side: Int) {
         switch a[p] {
         case .object(let o as ExamplesValue):
@@ -69,10 +70,14 @@ final class VAEValue: ScriptObject {
             return (o.pairs.map(\.pixels), side)
         case .object(let o as ImagesValue):
             return (o.images, o.side)
+        case .object(let o as DatasetValue):   // an image folder or a slice of one: all its images
+            let items = try RuntimeError.located { try o.indexed() }
+            guard let side = o.dataset.imageSide, items.length > 0 else { throw a.error(p, "holds no images") }
+            return ((0..<items.length).compactMap { items.example($0).item.pixels }, side)
         default:
             let t = try RuntimeError.located { try a.tensor(p).realize() }
             guard t.rank == 4, t.shape[1] == t.shape[2], t.shape[3] == 3, t.shape[0] > 0 else {
-                throw a.error(p, "must be images: taken examples, drawn images or a tensor [n, side, side, 3], got \(Shape.describe(t.shape))")
+                throw a.error(p, "must be images: an image folder (or a slice of one), taken examples, drawn images or a tensor [n, side, side, 3], got \(Shape.describe(t.shape))")
             }
             let per = t.count / t.shape[0]
             return ((0..<t.shape[0]).map { Array(t.values[$0 * per..<($0 + 1) * per]) }, t.shape[1])

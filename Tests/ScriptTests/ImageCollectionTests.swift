@@ -77,6 +77,21 @@ import Visual
         #expect(outputText(r) == "notes.jsonl: 2 documents, 22 bytes", "\(outputText(r))")
     }
 
+    /// A VAE encodes and reconstructs an image folder or a slice of one: the same latents as
+    /// its images stacked into a tensor.
+    @Test func aVAETakesAFolderSlice() throws {
+        let s = Scratch()
+        _ = try folder(s)
+        let r = s.run("""
+            d = images(dir + "/glyphs", size=8)
+            v = vae(width=4)
+            a = v.encode(d[1:3])
+            b = v.encode(concat([reshape(d[1].image, [1, 8, 8, 3]), reshape(d[2].image, [1, 8, 8, 3])]))
+            print(a.shape, float(max(abs(a - b))), len(v.reconstruct(d)), len(v.reconstruct(d[::2])))
+            """)
+        #expect(r.failure == nil && outputText(r) == "[2, 4, 4, 4] 0.0 5 3", "\(errorText(r)) \(outputText(r))")
+    }
+
     @Test func aTextCorpusIsASequenceOfTexts() throws {
         let s = Scratch()
         let r = s.run("""
