@@ -3,4 +3,7 @@ extension FlashKernel {
     public typealias Vector = SIMD16<Float>
     public typealias Bits = SIMD16<UInt32>
     @inline(__always) static func multiplyAdd(_ c: Vector, _ a: Vector, _ b: Vector) -> Vector { c.addingProduct(a, b) }
+    /// Whether products hold two blocks of 4 rows × 2 vectors in registers (16 accumulators: only
+    /// AVX-512 has the 32 registers for them).
+    static let doubleBlocks = true
 }

@@ -102,53 +102,84 @@ public enum FlashKernel {
 
     // MARK: the product
 
+    /// Four rows × two vectors of C, in registers.
+    struct Block {
+        var c00 = Vector(), c01 = Vector(), c10 = Vector(), c11 = Vector()
+        var c20 = Vector(), c21 = Vector(), c30 = Vector(), c31 = Vector()
+
+        @inline(__always)
+        init(_ c: UnsafeMutablePointer<Float>, ldc: Int, load: Bool) {
+            guard load else { return }
+            let w = Vector.scalarCount, r1 = c + ldc, r2 = r1 + ldc, r3 = r2 + ldc
+            c00 = FlashKernel.load(c); c01 = FlashKernel.load(c + w); c10 = FlashKernel.load(r1); c11 = FlashKernel.load(r1 + w)
+            c20 = FlashKernel.load(r2); c21 = FlashKernel.load(r2 + w); c30 = FlashKernel.load(r3); c31 = FlashKernel.load(r3 + w)
+        }
+
+        /// Adds A's four values a[0], a[ai], a[2·ai], a[3·ai] times the two vectors b0, b1.
+        @inline(__always)
+        mutating func add(_ a: UnsafePointer<Float>, _ ai: Int, _ b0: Vector, _ b1: Vector) {
+            let x0 = Vector(repeating: a[0]), x1 = Vector(repeating: a[ai])
+            let x2 = Vector(repeating: a[2 * ai]), x3 = Vector(repeating: a[3 * ai])
+            c00 = multiplyAdd(c00, x0, b0); c01 = multiplyAdd(c01, x0, b1)
+            c10 = multiplyAdd(c10, x1, b0); c11 = multiplyAdd(c11, x1, b1)
+            c20 = multiplyAdd(c20, x2, b0); c21 = multiplyAdd(c21, x2, b1)
+            c30 = multiplyAdd(c30, x3, b0); c31 = multiplyAdd(c31, x3, b1)
+        }
+
+        @inline(__always)
+        func store(_ c: UnsafeMutablePointer<Float>, ldc: Int) {
+            let w = Vector.scalarCount, r1 = c + ldc, r2 = r1 + ldc, r3 = r2 + ldc
+            FlashKernel.store(c00, c); FlashKernel.store(c01, c + w); FlashKernel.store(c10, r1); FlashKernel.store(c11, r1 + w)
+            FlashKernel.store(c20, r2); FlashKernel.store(c21, r2 + w); FlashKernel.store(c30, r3); FlashKernel.store(c31, r3 + w)
+        }
+    }
+
     /// C[i][j] (+)= Σₖ A(i, k) · B[k][j] for i < m (a multiple of 4), j < n (a multiple of
     /// 2 · lanes), k < depth. A(i, k) = a[i·ai + k·ak] (either layout, read one value at a time
-    /// and broadcast); B's and C's rows are ldb and ldc apart. Each block of 4 rows × 2 vectors
-    /// of C stays in registers over the whole depth.
+    /// and broadcast); B's and C's rows are ldb and ldc apart. Each block of C — 4 rows × 2
+    /// vectors, or 8 rows where the module has registers for two blocks — stays in registers
+    /// over the whole depth.
     @inline(__always)
     static func product(m: Int, n: Int, depth: Int, a: UnsafePointer<Float>, ai: Int, ak: Int,
                         b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
         let w = Vector.scalarCount
         var i = 0
         while i < m {
-            let a0 = a + i * ai, a1 = a0 + ai, a2 = a1 + ai, a3 = a2 + ai
-            let r0 = c + i * ldc, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc
+            let eight = doubleBlocks && i + 8 <= m
             var j = 0
             while j < n {
-                var c00 = Vector(), c01 = Vector(), c10 = Vector(), c11 = Vector()
-                var c20 = Vector(), c21 = Vector(), c30 = Vector(), c31 = Vector()
-                if accumulate {
-                    c00 = load(r0 + j); c01 = load(r0 + j + w); c10 = load(r1 + j); c11 = load(r1 + j + w)
-                    c20 = load(r2 + j); c21 = load(r2 + j + w); c30 = load(r3 + j); c31 = load(r3 + j + w)
+                let top = c + i * ldc + j, bottom = top + 4 * ldc
+                var upper = Block(top, ldc: ldc, load: accumulate)
+                var bp = b + j, ap = a + i * ai
+                if eight {
+                    var lower = Block(bottom, ldc: ldc, load: accumulate)
+                    for _ in 0..<depth {
+                        let b0 = load(bp), b1 = load(bp + w)
+                        upper.add(ap, ai, b0, b1); lower.add(ap + 4 * ai, ai, b0, b1)
+                        bp += ldb; ap += ak
+                    }
+                    lower.store(bottom, ldc: ldc)
+                } else {
+                    for _ in 0..<depth {
+                        upper.add(ap, ai, load(bp), load(bp + w))
+                        bp += ldb; ap += ak
+                    }
                 }
-                var bp = b + j, kk = 0
-                while kk < depth {
-                    let b0 = load(bp), b1 = load(bp + w), o = kk * ak
-                    let x0 = Vector(repeating: a0[o]), x1 = Vector(repeating: a1[o])
-                    let x2 = Vector(repeating: a2[o]), x3 = Vector(repeating: a3[o])
-                    c00 = multiplyAdd(c00, x0, b0); c01 = multiplyAdd(c01, x0, b1)
-                    c10 = multiplyAdd(c10, x1, b0); c11 = multiplyAdd(c11, x1, b1)
-                    c20 = multiplyAdd(c20, x2, b0); c21 = multiplyAdd(c21, x2, b1)
-                    c30 = multiplyAdd(c30, x3, b0); c31 = multiplyAdd(c31, x3, b1)
-                    bp += ldb; kk += 1
-                }
-                store(c00, r0 + j); store(c01, r0 + j + w); store(c10, r1 + j); store(c11, r1 + j + w)
-                store(c20, r2 + j); store(c21, r2 + j + w); store(c30, r3 + j); store(c31, r3 + j + w)
+                upper.store(top, ldc: ldc)
                 j += 2 * w
             }
-            i += 4
+            i += eight ? 8 : 4
         }
     }
 
-    /// dst[j·ld + r] = src[r·stride + j] for r < d, j < width; columns width..<tile are zeros.
+    /// dst[r·ld + j] = src[j·stride + r] for r < d, j < width; columns width..<tile are zeros.
     static func transpose(_ src: UnsafePointer<Float>, stride: Int, d: Int, width: Int, tile: Int,
                           into dst: UnsafeMutablePointer<Float>, ld: Int) {
-        for r in 0..<d {
-            let out = dst + r * ld
-            for j in 0..<width { out[j] = src[j * stride + r] }
-            if width < tile { (out + width).update(repeating: 0, count: tile - width) }
+        for j in 0..<width {
+            let row = src + j * stride
+            for r in 0..<d { dst[r * ld + j] = row[r] }
         }
+        if width < tile { for r in 0..<d { (dst + r * ld + width).update(repeating: 0, count: tile - width) } }
     }
 
     /// Scores of `rp` rows × one tile of keys in `row` (ld apart) masked: keys the mask removes
@@ -159,8 +190,10 @@ public enum FlashKernel {
         for r in 0..<rows {
             let row = scores + r * ld
             if partial {
-                let m = mask + r * maskLd
-                for j in 0..<width where m[j] == 0 { row[j] = -.infinity }
+                let m = mask + r * maskLd, w = Vector.scalarCount
+                var j = 0
+                while j + w <= width { store(load(row + j).replacing(with: -.infinity, where: load(m + j) .== 0), row + j); j += w }
+                while j < width { if m[j] == 0 { row[j] = -.infinity }; j += 1 }
             }
             for j in width..<tile { row[j] = -.infinity }
         }
@@ -177,24 +210,43 @@ public enum FlashKernel {
 
     // MARK: forward
 
-    /// Floats of scratch `forward` needs for blocks of `rows` queries.
-    public static func forwardScratch(rows: Int, d: Int, keyTile: Int) -> Int {
-        let rp = (rows + 3) & ~3
-        return 2 * rp * d + d * keyTile + rp * keyTile + 2 * rp
+    /// Floats of scratch `forward` needs for blocks of `rows` queries and S keys.
+    public static func forwardScratch(rows: Int, s: Int, d: Int, keyTile kt: Int) -> Int {
+        let rp = (rows + 3) & ~3, sp = (s + kt - 1) / kt * kt
+        return 2 * rp * d + d * sp + rp * kt + 2 * rp
+    }
+
+    /// The output of one (batch, head): k transposed once, then each query block of `blockRows`
+    /// by `forwardBlock`. `classes` holds the mask's tile classes, [query blocks][key tiles].
+    /// Returns the first row with a problem (its output is zeros when its mask allows no key).
+    public static func forward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                               mask: UnsafePointer<Float>, classes: UnsafePointer<UInt8>, out: UnsafeMutablePointer<Float>,
+                               t: Int, s: Int, d: Int, stride: Int, blockRows: Int, keyTile kt: Int, scale: Float,
+                               scratch: UnsafeMutablePointer<Float>) -> Problem? {
+        let sp = (s + kt - 1) / kt * kt, kT = scratch
+        transpose(k, stride: stride, d: d, width: s, tile: sp, into: kT, ld: sp)
+        var first: Problem?, t0 = 0, block = 0
+        while t0 < t {
+            let problem = forwardBlock(q: q, kT: kT, ldk: sp, v: v, mask: mask, classes: classes + block * (sp / kt), out: out,
+                                       t0: t0, rows: Swift.min(blockRows, t - t0), s: s, d: d, stride: stride, keyTile: kt,
+                                       scale: scale, scratch: scratch + d * sp)
+            if first == nil { first = problem }
+            t0 += blockRows; block += 1
+        }
+        return first
     }
 
     /// out rows t0 ..< t0 + rows = softmax(scale · q kᵀ, masked) · v, by online softmax over the
     /// key tiles of `classes` (the query block's row of tile classes): per tile, scores (4 × 2-vector
-    /// register blocks against the tile's keys transposed), running max m and sum l per row, the
-    /// accumulator rescaled by e^(m_old − m_new), then P · v added. Empty tiles are skipped, full
-    /// ones take no mask test. Returns the first row with a problem (its output is zeros when its
-    /// mask allows no key).
-    public static func forward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-                               mask: UnsafePointer<Float>, classes: UnsafePointer<UInt8>, out: UnsafeMutablePointer<Float>,
-                               t0: Int, rows: Int, s: Int, d: Int, stride: Int, keyTile kt: Int, scale: Float,
-                               scratch: UnsafeMutablePointer<Float>) -> Problem? {
+    /// register blocks against kᵀ, `ldk` apart), running max m and sum l per row, the accumulator
+    /// rescaled by e^(m_old − m_new), then P · v added. Empty tiles are skipped, full ones take no
+    /// mask test.
+    static func forwardBlock(q: UnsafePointer<Float>, kT: UnsafePointer<Float>, ldk: Int, v: UnsafePointer<Float>,
+                             mask: UnsafePointer<Float>, classes: UnsafePointer<UInt8>, out: UnsafeMutablePointer<Float>,
+                             t0: Int, rows: Int, s: Int, d: Int, stride: Int, keyTile kt: Int, scale: Float,
+                             scratch: UnsafeMutablePointer<Float>) -> Problem? {
         let rp = (rows + 3) & ~3
-        let qs = scratch, acc = qs + rp * d, kT = acc + rp * d, sc = kT + d * kt, mx = sc + rp * kt, sum = mx + rp
+        let qs = scratch, acc = qs + rp * d, sc = acc + rp * d, mx = sc + rp * kt, sum = mx + rp
         for r in 0..<rp {
             if r < rows {
                 let src = q + (t0 + r) * stride, dst = qs + r * d
@@ -211,8 +263,7 @@ public enum FlashKernel {
             let width = Swift.min(kt, s - s0), cls = classes[tile]
             defer { s0 += kt; tile += 1 }
             if cls == 0 { continue }
-            transpose(k + s0 * stride, stride: stride, d: d, width: width, tile: kt, into: kT, ld: kt)
-            product(m: rp, n: kt, depth: d, a: qs, ai: d, ak: 1, b: kT, ldb: kt, c: sc, ldc: kt, accumulate: false)
+            product(m: rp, n: kt, depth: d, a: qs, ai: d, ak: 1, b: kT + s0, ldb: ldk, c: sc, ldc: kt, accumulate: false)
             maskTile(sc, ld: kt, rows: rows, tile: kt, width: width, partial: cls == 1, mask: mask + t0 * s + s0, maskLd: s)
             for r in 0..<rp {
                 let row = sc + r * kt

@@ -247,11 +247,10 @@ public struct Attention: Operation {
 
     public func scratch(_ node: Node) -> Int {
         let a = AttentionDims(node, inputs: 4, heads: heads)
-        let slots = Swift.min(a.pairs * a.queryBlocks, AttentionTiles.maxSlots)
         if case .flash(let level) = kernel.resolved(headSize: a.d) {
-            return slots * level.kernels.forwardScratch(rows: a.blockRows, d: a.d, keyTile: BlockMask.keyTile)
+            return Swift.min(a.pairs, AttentionTiles.maxSlots) * level.kernels.forwardScratch(rows: a.blockRows, s: a.s, d: a.d, keyTile: BlockMask.keyTile)
         }
-        return slots * a.blockRows * a.s
+        return Swift.min(a.pairs * a.queryBlocks, AttentionTiles.maxSlots) * a.blockRows * a.s
     }
 
     public func run(_ k: Kernel) {
@@ -261,22 +260,24 @@ public struct Attention: Operation {
         let slots = Swift.min(units, AttentionTiles.maxSlots), bq = a.blockRows
         let q = k.input(0), key = k.input(1), v = k.input(2), mask = k.input(3), out = k.output
         let scratch = k.scratch!, scale = scale
-        let flash: (any FlashKernelSet.Type)?
-        if case .flash(let level) = kernel.resolved(headSize: a.d) { flash = level.kernels } else { flash = nil }
-        let perSlot = flash?.forwardScratch(rows: bq, d: a.d, keyTile: BlockMask.keyTile) ?? 0
+        if case .flash(let level) = kernel.resolved(headSize: a.d) {
+            // One unit per (batch, head): its keys are transposed once for all its query blocks.
+            let flash = level.kernels, perSlot = flash.forwardScratch(rows: bq, s: a.s, d: a.d, keyTile: BlockMask.keyTile)
+            AttentionTiles.withTileMap(a, mask: mask, blocks: a.hasBlocks ? k.input(4) : nil, skipTiles: skipTiles) { map in
+                AttentionTiles.dealt(a.pairs, slots: Swift.min(a.pairs, AttentionTiles.maxSlots), work: units * bq * a.s * a.d * 4) { slot, pair in
+                    let problem = flash.forward(q: a.q(q, pair), k: a.kv(key, pair), v: a.kv(v, pair), mask: a.mask(mask, pair),
+                                                classes: map.row(pair: pair, block: 0).rawClasses, out: out + a.offset(pair, rows: a.t),
+                                                t: a.t, s: a.s, d: a.d, stride: a.stride, blockRows: bq, keyTile: BlockMask.keyTile,
+                                                scale: scale, scratch: scratch + slot * perSlot)
+                    if let problem { k.fail(AttentionTiles.RowProblem(problem).message(batch: pair / a.h, head: pair % a.h)) }
+                }
+            }
+            return
+        }
         AttentionTiles.withTileMap(a, mask: mask, blocks: a.hasBlocks ? k.input(4) : nil, skipTiles: skipTiles) { map in
             AttentionTiles.dealt(units, slots: slots, work: units * bq * a.s * a.d * 4) { slot, unit in
                 let pair = unit / a.queryBlocks, block = unit % a.queryBlocks
                 let t0 = block * bq, rows = Swift.min(bq, a.t - t0)
-                if let flash {
-                    let problem = flash.forward(q: a.q(q, pair), k: a.kv(key, pair), v: a.kv(v, pair), mask: a.mask(mask, pair),
-                                                classes: map.row(pair: pair, block: block).rawClasses,
-                                                out: out + a.offset(pair, rows: a.t), t0: t0, rows: rows, s: a.s, d: a.d,
-                                                stride: a.stride, keyTile: BlockMask.keyTile, scale: scale,
-                                                scratch: scratch + slot * perSlot)
-                    if let problem { k.fail(AttentionTiles.RowProblem(problem).message(batch: pair / a.h, head: pair % a.h)) }
-                    return
-                }
                 let p = scratch + slot * bq * a.s, classes = map.row(pair: pair, block: block)
                 let qp = a.q(q, pair), kp = a.kv(key, pair), vp = a.kv(v, pair)
                 if let problem = AttentionTiles.probabilities(q: qp, k: kp, mask: a.mask(mask, pair), t0: t0, rows: rows,

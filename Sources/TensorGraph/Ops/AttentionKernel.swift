@@ -40,11 +40,11 @@ public enum AttentionKernel: Hashable, Sendable, CustomStringConvertible {
 protocol FlashKernelSet {
     associatedtype Problem: FlashRowProblem
     static var lanes: Int { get }
-    static func forwardScratch(rows: Int, d: Int, keyTile: Int) -> Int
+    static func forwardScratch(rows: Int, s: Int, d: Int, keyTile: Int) -> Int
     static func backwardScratch(rows: Int, s: Int, d: Int, keyTile: Int) -> Int
     static func forward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                         mask: UnsafePointer<Float>, classes: UnsafePointer<UInt8>, out: UnsafeMutablePointer<Float>,
-                        t0: Int, rows: Int, s: Int, d: Int, stride: Int, keyTile: Int, scale: Float,
+                        t: Int, s: Int, d: Int, stride: Int, blockRows: Int, keyTile: Int, scale: Float,
                         scratch: UnsafeMutablePointer<Float>) -> Problem?
     static func backward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                          dout: UnsafePointer<Float>, mask: UnsafePointer<Float>, classes: UnsafePointer<UInt8>,
