@@ -175,9 +175,19 @@ public enum FlashKernel {
     /// dst[r·ld + j] = src[j·stride + r] for r < d, j < width; columns width..<tile are zeros.
     static func transpose(_ src: UnsafePointer<Float>, stride: Int, d: Int, width: Int, tile: Int,
                           into dst: UnsafeMutablePointer<Float>, ld: Int) {
-        for j in 0..<width {
-            let row = src + j * stride
-            for r in 0..<d { dst[r * ld + j] = row[r] }
+        // Four keys at a time, each column's four values stored as one SIMD4 (a plain loop is
+        // vectorised into scatters, which are slow).
+        var j = 0
+        while j + 4 <= width {
+            let r0 = src + j * stride, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride
+            for r in 0..<d {
+                UnsafeMutableRawPointer(dst + r * ld + j).storeBytes(of: SIMD4<Float>(r0[r], r1[r], r2[r], r3[r]), as: SIMD4<Float>.self)
+            }
+            j += 4
+        }
+        while j < width {
+            for r in 0..<d { dst[r * ld + j] = src[j * stride + r] }
+            j += 1
         }
         if width < tile { for r in 0..<d { (dst + r * ld + width).update(repeating: 0, count: tile - width) } }
     }

@@ -179,5 +179,13 @@ import Testing
             #expect(AttentionKernel.flash(.avx512).resolved(headSize: 48) == .blas)
         }
         #expect(AttentionKernel.blas.resolved(headSize: 64) == .blas)
+        #expect(AttentionKernel.automatic(level: .baseline, headSize: 32) == .blas)
+        #expect(AttentionKernel.automatic(level: .avx2, headSize: 128) == .blas)
+        if SIMDLevel.supported >= .avx2 { #expect(AttentionKernel.automatic(level: .avx2, headSize: 64) == .flash(.avx2)) }
+        #expect(AttentionKernel.automatic(level: .avx2, headSize: 40) == .blas)
+        if SIMDLevel.supported == .avx512 {
+            #expect(AttentionKernel.automatic(level: .avx512, headSize: 128) == .flash(.avx512))
+            #expect(AttentionKernel.automatic(level: .avx512, headSize: 48) == .blas)
+        }
     }
 }

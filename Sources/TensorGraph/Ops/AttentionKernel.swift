@@ -10,7 +10,9 @@ import AttentionBaseline
 ///   the module of that `SIMDLevel`): per query block, online softmax over the key tiles, the
 ///   products in register blocks, no sgemm. It takes head sizes that are a multiple of two
 ///   vectors (16 floats for baseline and AVX2, 32 for AVX-512).
-/// - `automatic`: flash at `SIMDLevel.chosen` where it takes the head size, else blas.
+/// - `automatic`: flash at `SIMDLevel.chosen` where it is the faster of the two, else blas:
+///   at AVX-512 every head size it takes, at AVX2 head sizes up to 64, never at baseline (see
+///   `automatic(level:headSize:)`).
 public enum AttentionKernel: Hashable, Sendable, CustomStringConvertible {
     case automatic, blas
     case flash(SIMDLevel)
@@ -19,10 +21,23 @@ public enum AttentionKernel: Hashable, Sendable, CustomStringConvertible {
     public func resolved(headSize d: Int) -> AttentionKernel {
         switch self {
         case .blas: return .blas
-        case .automatic: return AttentionKernel.flash(SIMDLevel.chosen).resolved(headSize: d)
+        case .automatic: return Self.automatic(level: SIMDLevel.chosen, headSize: d)
         case .flash(let wanted):
             let level = Swift.min(wanted, SIMDLevel.supported)
             return d > 0 && d % (2 * level.kernels.lanes) == 0 ? .flash(level) : .blas
+        }
+    }
+
+    /// The faster kernel at each level, as `tfs bench --attention` measured it on an AVX-512 CPU
+    /// (docs/performance.md): flash at AVX-512 is faster than the BLAS kernel on OpenBLAS's
+    /// AVX-512 sgemm at head sizes 32 and 64 and level at 128; flash at AVX2 is faster than the
+    /// BLAS kernel on OpenBLAS's Haswell (AVX2) sgemm at 32 and 64 but slower at 128; flash at
+    /// baseline (SSE, no FMA) is 2–5× slower than the BLAS kernel at every size.
+    static func automatic(level: SIMDLevel, headSize d: Int) -> AttentionKernel {
+        switch level {
+        case .avx512: return AttentionKernel.flash(.avx512).resolved(headSize: d)
+        case .avx2: return d <= 64 ? AttentionKernel.flash(.avx2).resolved(headSize: d) : .blas
+        case .baseline: return .blas
         }
     }
 
