@@ -13,15 +13,20 @@ public enum SIMDLevel: String, CaseIterable, Comparable, Hashable, Sendable {
 
     /// The level in use: `TFS_SIMD` (baseline, avx2 or avx512) when set, capped at what the CPU
     /// runs; else `supported`. Read once.
-    public static let chosen: SIMDLevel = {
+    public static var chosen: SIMDLevel { choice.level }
+
+    /// The level in use and how it was chosen, for `tfs --version`.
+    public static var summary: String { "SIMD level \(choice.level.rawValue) for attention (\(choice.why))" }
+
+    private static let choice: (level: SIMDLevel, why: String) = {
         guard let text = getenv("TFS_SIMD").map({ String(cString: $0).lowercased() }), !text.isEmpty, text != "auto" else {
-            return supported
+            return (supported, "from the CPU flags")
         }
         guard let wanted = SIMDLevel(rawValue: text) else {
             FileHandle.standardError.write(Data("tfs: TFS_SIMD=\(text) is not baseline, avx2, avx512 or auto; using \(supported.rawValue)\n".utf8))
-            return supported
+            return (supported, "from the CPU flags; TFS_SIMD=\(text) is not a level")
         }
-        return Swift.min(wanted, supported)
+        return wanted <= supported ? (wanted, "TFS_SIMD=\(text)") : (supported, "TFS_SIMD=\(text), but the CPU runs up to \(supported.rawValue)")
     }()
 
     /// Every level this CPU runs, lowest first (tests check each one).
