@@ -11,8 +11,10 @@ import Foundation
 /// Conventions: q, k, v, dout and the gradients hold one (batch, head): row i of q is D floats
 /// at q + i·stride. The mask is that pair's dense [T, S] mask (nonzero = may attend). Tile
 /// classes are BlockMask's raw values (0 empty, 1 partial, 2 full), one per `keyTile` keys.
-/// Products run over blocks of 4 rows × 2 vectors held in registers; so D must be a multiple of
-/// 2 · lanes (`supports`), and rows are padded to a multiple of 4 in scratch.
+/// Products run over blocks of 4 rows × 2 vectors held in registers (two such blocks at once at
+/// AVX-512); so D must be a multiple of 2 · lanes (`supports`), and rows are padded to a
+/// multiple of 4 in scratch. Work is per (batch, head), each value computed in a fixed order:
+/// the caller can deal (batch, head) pairs to any number of threads and get the same bits.
 public enum FlashKernel {
     public static var lanes: Int { Vector.scalarCount }
 

@@ -21,8 +21,9 @@ import Foundation
 ///
 /// Two kernels compute this (`AttentionKernel`): the one described above, its products in
 /// OpenBLAS (`blas`), and a flash kernel (`FlashKernel`, vectorised for the CPU's SIMD level) that
-/// keeps the same tiles and units but runs online softmax over the key tiles with its own
-/// register-blocked products; `automatic` takes the flash kernel where it takes the head size.
+/// skips the same tiles but runs online softmax over the key tiles with its own register-blocked
+/// products, one (batch, head) per unit in both passes; `automatic` takes the flash kernel where
+/// it measured faster.
 ///
 /// Work is split over (batch·head, query block) units in the forward pass and over batch·head
 /// pairs in the backward pass (dk and dv sum over all query rows). Units are dealt to a fixed

@@ -24,7 +24,7 @@ public enum AttentionKernel: Hashable, Sendable, CustomStringConvertible {
         case .automatic: return Self.automatic(level: SIMDLevel.chosen, headSize: d)
         case .flash(let wanted):
             let level = Swift.min(wanted, SIMDLevel.supported)
-            return d > 0 && d % (2 * level.kernels.lanes) == 0 ? .flash(level) : .blas
+            return level.kernels.supports(headSize: d) ? .flash(level) : .blas
         }
     }
 
@@ -54,7 +54,7 @@ public enum AttentionKernel: Hashable, Sendable, CustomStringConvertible {
 /// compiled for a different CPU, so the three conform alike.
 protocol FlashKernelSet {
     associatedtype Problem: FlashRowProblem
-    static var lanes: Int { get }
+    static func supports(headSize: Int) -> Bool
     static func forwardScratch(rows: Int, s: Int, d: Int, keyTile: Int) -> Int
     static func backwardScratch(rows: Int, s: Int, d: Int, keyTile: Int) -> Int
     static func forward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
