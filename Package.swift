@@ -6,6 +6,17 @@ import PackageDescription
 // instead of 30 with the same test time (measured with every test target -Onone) (docs/architecture.md, "Build").
 let testSettings: [SwiftSetting] = [.unsafeFlags(["-Onone"])]
 
+// Attention's SIMD kernels, one source (Sources/AttentionBaseline/FlashKernel.swift, symlinked into
+// the other two) compiled for three CPU levels (baseline, haswell: AVX2 + FMA, skylake-avx512); TensorGraph picks one at run time from the CPU's
+// flags (SIMDLevel). TensorGraph itself stays baseline x86-64 (docs/architecture.md, "SIMD levels").
+#if arch(x86_64)
+let avx2CPU: [String] = ["-target-cpu", "haswell"]
+let avx512CPU: [String] = ["-target-cpu", "skylake-avx512"]
+#else
+let avx2CPU: [String] = []
+let avx512CPU: [String] = []
+#endif
+
 // OpenBLAS is not linked: TensorGraph loads it with dlopen after choosing OPENBLAS_CORETYPE
 // (the library reads that variable once, at load time). See docs/architecture.md.
 let package = Package(
@@ -24,7 +35,10 @@ let package = Package(
                        providers: [.apt(["libgraphviz-dev"])]),
         .systemLibrary(name: "CReadline", pkgConfig: "readline",
                        providers: [.apt(["libreadline-dev"])]),
-        .target(name: "TensorGraph",
+        .target(name: "AttentionBaseline", swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        .target(name: "AttentionAVX2", swiftSettings: [.unsafeFlags(["-Ounchecked"] + avx2CPU)]),
+        .target(name: "AttentionAVX512", swiftSettings: [.unsafeFlags(["-Ounchecked"] + avx512CPU)]),
+        .target(name: "TensorGraph", dependencies: ["AttentionBaseline", "AttentionAVX2", "AttentionAVX512"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])],
                 linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),

@@ -38,7 +38,7 @@ struct TFS: ParsableCommand {
 }
 
 struct VersionCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "version", abstract: "Version, BLAS core and threads.")
-    static func text() -> String { "tfs \(TFS.version) — \(BLAS.load().summary)" }
+    static let configuration = CommandConfiguration(commandName: "version", abstract: "Version, BLAS core, threads and SIMD level.")
+    static func text() -> String { "tfs \(TFS.version) — \(BLAS.load().summary); \(SIMDLevel.summary)" }
     func run() throws { print(Self.text()) }
 }

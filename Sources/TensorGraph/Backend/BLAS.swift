@@ -166,8 +166,7 @@ public enum BLAS {
 
     /// The OpenBLAS core whose kernels this CPU's instruction sets support best.
     static func bestCore(flags: Set<String>, vendor: String) -> (String, String)? {
-        let avx512 = ["avx512f", "avx512bw", "avx512dq", "avx512vl"]
-        if avx512.allSatisfy(flags.contains) {
+        if avx512Flags.allSatisfy(flags.contains) {
             return flags.contains("avx512_bf16") ? ("Cooperlake", "CPU has AVX-512 with BF16")
                                                  : ("SkylakeX", "CPU has AVX-512")
         }
@@ -176,6 +175,9 @@ public enum BLAS {
         }
         return nil
     }
+
+    /// The AVX-512 subsets OpenBLAS's AVX-512 cores (and tfs's AVX-512 kernels) need.
+    static let avx512Flags: Set<String> = ["avx512f", "avx512bw", "avx512dq", "avx512vl"]
 
     static func cpuFlags() -> Set<String> {
         cpuinfoField("flags").map { Set($0.split(separator: " ").map(String.init)) } ?? []

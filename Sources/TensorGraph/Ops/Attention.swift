@@ -19,6 +19,12 @@ import Foundation
 /// (built once per layout by the caller); without one, they are classified once per run (every
 /// head of a batch row shares them).
 ///
+/// Two kernels compute this (`AttentionKernel`): the one described above, its products in
+/// OpenBLAS (`blas`), and a flash kernel (`FlashKernel`, vectorised for the CPU's SIMD level) that
+/// skips the same tiles but runs online softmax over the key tiles with its own register-blocked
+/// products, one (batch, head) per unit in both passes; `automatic` takes the flash kernel where
+/// it measured faster.
+///
 /// Work is split over (batch·head, query block) units in the forward pass and over batch·head
 /// pairs in the backward pass (dk and dv sum over all query rows). Units are dealt to a fixed
 /// number of slots, each with its own scratch, and each output value is computed by one slot
@@ -227,8 +233,10 @@ public struct Attention: Operation {
     public let skipTiles: Bool
     /// The number of heads when q, k, v and the output are [B, T, H·D]; nil for [B, H, T, D].
     public let heads: Int?
-    public init(scale: Float, skipTiles: Bool = true, heads: Int? = nil) {
-        self.scale = scale; self.skipTiles = skipTiles; self.heads = heads
+    /// Which implementation runs (see `AttentionKernel`).
+    public let kernel: AttentionKernel
+    public init(scale: Float, skipTiles: Bool = true, heads: Int? = nil, kernel: AttentionKernel = .automatic) {
+        self.scale = scale; self.skipTiles = skipTiles; self.heads = heads; self.kernel = kernel
     }
     public var label: String { heads.map { "attention(\($0) heads in place)" } ?? "attention" }
 
@@ -240,6 +248,9 @@ public struct Attention: Operation {
 
     public func scratch(_ node: Node) -> Int {
         let a = AttentionDims(node, inputs: 4, heads: heads)
+        if case .flash(let level) = kernel.resolved(headSize: a.d) {
+            return Swift.min(a.pairs, AttentionTiles.maxSlots) * level.kernels.forwardScratch(rows: a.blockRows, s: a.s, d: a.d, keyTile: BlockMask.keyTile)
+        }
         return Swift.min(a.pairs * a.queryBlocks, AttentionTiles.maxSlots) * a.blockRows * a.s
     }
 
@@ -250,6 +261,20 @@ public struct Attention: Operation {
         let slots = Swift.min(units, AttentionTiles.maxSlots), bq = a.blockRows
         let q = k.input(0), key = k.input(1), v = k.input(2), mask = k.input(3), out = k.output
         let scratch = k.scratch!, scale = scale
+        if case .flash(let level) = kernel.resolved(headSize: a.d) {
+            // One unit per (batch, head): its keys are transposed once for all its query blocks.
+            let flash = level.kernels, perSlot = flash.forwardScratch(rows: bq, s: a.s, d: a.d, keyTile: BlockMask.keyTile)
+            AttentionTiles.withTileMap(a, mask: mask, blocks: a.hasBlocks ? k.input(4) : nil, skipTiles: skipTiles) { map in
+                AttentionTiles.dealt(a.pairs, slots: Swift.min(a.pairs, AttentionTiles.maxSlots), work: units * bq * a.s * a.d * 4) { slot, pair in
+                    let problem = flash.forward(q: a.q(q, pair), k: a.kv(key, pair), v: a.kv(v, pair), mask: a.mask(mask, pair),
+                                                classes: map.row(pair: pair, block: 0).rawClasses, out: out + a.offset(pair, rows: a.t),
+                                                t: a.t, s: a.s, d: a.d, stride: a.stride, blockRows: bq, keyTile: BlockMask.keyTile,
+                                                scale: scale, scratch: scratch + slot * perSlot)
+                    if let problem { k.fail(AttentionTiles.RowProblem(problem).message(batch: pair / a.h, head: pair % a.h)) }
+                }
+            }
+            return
+        }
         AttentionTiles.withTileMap(a, mask: mask, blocks: a.hasBlocks ? k.input(4) : nil, skipTiles: skipTiles) { map in
             AttentionTiles.dealt(units, slots: slots, work: units * bq * a.s * a.d * 4) { slot, unit in
                 let pair = unit / a.queryBlocks, block = unit % a.queryBlocks
@@ -273,7 +298,8 @@ public struct Attention: Operation {
 
     public func gradient(_ node: Node, _ g: Node) throws -> [Node?] {
         let a = AttentionDims(node, inputs: 4, heads: heads)
-        let packed = Tensor(try Graph.build(AttentionBackward(scale: scale, skipTiles: skipTiles, heads: heads), node.inputs + [g]))
+        let packed = Tensor(try Graph.build(AttentionBackward(scale: scale, skipTiles: skipTiles, heads: heads, kernel: kernel),
+                                            node.inputs + [g]))
         let nq = a.pairs * a.t * a.d, nk = a.pairs * a.s * a.d
         let dq = try packed.slice(axis: 0, 0, nq).reshape(node.inputs[0].shape)
         let dk = try packed.slice(axis: 0, nq, nq + nk).reshape(node.inputs[1].shape)
@@ -323,6 +349,8 @@ public struct AttentionBackward: Operation {
     public let skipTiles: Bool
     /// As `Attention.heads`: set for the [B, T, H·D] layout (of q, k, v, dOut and dq, dk, dv).
     public let heads: Int?
+    /// As `Attention.kernel`.
+    public let kernel: AttentionKernel
     public var label: String { heads.map { "attention_backward(\($0) heads in place)" } ?? "attention_backward" }
 
     public func shape(_ s: [[Int]]) throws -> [Int] {
@@ -334,7 +362,11 @@ public struct AttentionBackward: Operation {
 
     public func scratch(_ node: Node) -> Int {
         let a = AttentionDims(node, inputs: 5, heads: heads)
-        return Swift.min(a.pairs, AttentionTiles.maxSlots) * 2 * a.blockRows * a.s
+        let slots = Swift.min(a.pairs, AttentionTiles.maxSlots)
+        if case .flash(let level) = kernel.resolved(headSize: a.d) {
+            return slots * level.kernels.backwardScratch(rows: a.blockRows, s: a.s, d: a.d, keyTile: BlockMask.keyTile)
+        }
+        return slots * 2 * a.blockRows * a.s
     }
 
     public func run(_ k: Kernel) {
@@ -344,8 +376,19 @@ public struct AttentionBackward: Operation {
         let q = k.input(0), key = k.input(1), v = k.input(2), mask = k.input(3), dout = k.input(a.hasBlocks ? 5 : 4)
         let dqBase = k.output, dkBase = k.output + a.pairs * a.t * a.d, dvBase = dkBase + a.pairs * a.s * a.d
         let scratch = k.scratch!, scale = scale
+        let flash: (any FlashKernelSet.Type)?
+        if case .flash(let level) = kernel.resolved(headSize: a.d) { flash = level.kernels } else { flash = nil }
+        let perSlot = flash?.backwardScratch(rows: bq, s: a.s, d: a.d, keyTile: BlockMask.keyTile) ?? 0
         AttentionTiles.withTileMap(a, mask: mask, blocks: a.hasBlocks ? k.input(4) : nil, skipTiles: skipTiles) { map in
             AttentionTiles.dealt(a.pairs, slots: slots, work: a.pairs * a.t * a.s * a.d * 10) { slot, pair in
+                if let flash {
+                    flash.backward(q: a.q(q, pair), k: a.kv(key, pair), v: a.kv(v, pair), dout: a.q(dout, pair), mask: a.mask(mask, pair),
+                                   classes: map.row(pair: pair, block: 0).rawClasses, dq: dqBase + a.offset(pair, rows: a.t),
+                                   dk: dkBase + a.offset(pair, rows: a.s), dv: dvBase + a.offset(pair, rows: a.s),
+                                   t: a.t, s: a.s, d: a.d, stride: a.stride, blockRows: bq, keyTile: BlockMask.keyTile,
+                                   scale: scale, scratch: scratch + slot * perSlot)
+                    return
+                }
                 let p = scratch + slot * 2 * bq * a.s, ds = p + bq * a.s
                 let qp = a.q(q, pair), dop = a.q(dout, pair), kp = a.kv(key, pair), vp = a.kv(v, pair)
                 let mp = a.mask(mask, pair)
@@ -423,11 +466,13 @@ extension Tensor {
     /// A query row whose mask row is all zeros is an error (reported when the plan runs); its
     /// output is zeros. `blocks`, the mask's `BlockMask` tile classes (the mask's batch axis,
     /// then `BlockMask.shape`), spares attention classifying the mask each run; it must
-    /// describe the mask. `skipTiles: false` computes every tile (to compare).
+    /// describe the mask. `skipTiles: false` computes every tile (to compare). `kernel` picks the
+    /// implementation (benchmarks and tests compare them).
     public static func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor, blocks: Tensor? = nil,
-                                 scale: Float? = nil, skipTiles: Bool = true, heads: Int? = nil) throws -> Tensor {
+                                 scale: Float? = nil, skipTiles: Bool = true, heads: Int? = nil,
+                                 kernel: AttentionKernel = .automatic) throws -> Tensor {
         let d = Swift.max((q.shape.last ?? 1) / Swift.max(heads ?? 1, 1), 1)
-        let op = Attention(scale: scale ?? 1 / Float(d).squareRoot(), skipTiles: skipTiles, heads: heads)
+        let op = Attention(scale: scale ?? 1 / Float(d).squareRoot(), skipTiles: skipTiles, heads: heads, kernel: kernel)
         return try .make(op, [q, k, v, mask] + (blocks.map { [$0] } ?? []))
     }
 }

@@ -4,10 +4,14 @@ import TensorGraph
 import Transfusion
 
 /// Masked attention with tile skipping against the same op computing every tile (dense masked
-/// attention), forward and forward+backward, on a Transfusion layout. Measured side by side.
+/// attention), and the BLAS kernel against the flash kernel at each SIMD level, forward and
+/// forward+backward, on Transfusion layouts. Measured side by side, alternated in one run.
 struct AttentionBench {
     let spec = "text:100 image:16x16 text:60 image:8x8 text:80 image:12x12 text:50 image:14x14 text:40"
     let heads = 4, headDim = 32
+
+    /// The kernels compared: BLAS, then flash at each level this CPU runs.
+    var kernels: [AttentionKernel] { [.blas] + SIMDLevel.available.map(AttentionKernel.flash) }
 
     func report() throws -> String {
         let layout = try SequenceLayout(parsing: spec)
@@ -16,80 +20,69 @@ struct AttentionBench {
         var rng = RNG(seed: 1)
         func p() -> Tensor { .parameter(TensorData(shape: [1, heads, n, headDim], values: rng.normal(heads * n * headDim))) }
         let (q, k, v) = (p(), p(), p())
-        /// The forward and forward+backward plans, with tiles skipped or every tile computed.
-        func plans(skipTiles: Bool) throws -> (forward: Plan, both: Plan) {
-            let out = try Tensor.attention(q, k, v, mask: .constant(matrix.tensorData), skipTiles: skipTiles)
+        /// The forward and forward+backward plans of one way of computing attention.
+        func plans(skipTiles: Bool, kernel: AttentionKernel) throws -> (forward: Plan, both: Plan) {
+            let out = try Tensor.attention(q, k, v, mask: .constant(matrix.tensorData), skipTiles: skipTiles, kernel: kernel)
             let loss = try out.square().sum()
             return (try Plan([out.node]), try Plan([loss.node] + (try loss.gradients(wrt: [q, k, v])).map(\.node)))
         }
+        let names = ["dense (BLAS)"] + kernels.map { "tiled \($0)" }
         var lines = [
             "layout: \(spec) (\(n) tokens, 4 images), mask causal | same_image, \(heads) heads × \(headDim)",
             String(format: "tiles of %d queries × %d keys skipped: %.0f%%", BlockMask.queryTile, BlockMask.keyTile, 100 * matrix.skippedShare()),
-            "", "| pass | threads | dense ms | tiled ms | speed-up |", "|---|---|---|---|---|",
+            "SIMD level in use: \(SIMDLevel.chosen.rawValue) (TFS_SIMD=baseline|avx2|avx512 forces one; this CPU runs up to \(SIMDLevel.supported.rawValue))",
+            "", "| pass | threads | " + names.map { "\($0) ms" }.joined(separator: " | ") + " |",
+            "|---|---|" + String(repeating: "---|", count: names.count),
         ]
-        lines += try timings(tiled: try plans(skipTiles: true), dense: try plans(skipTiles: false))
+        lines += try timings(try [plans(skipTiles: false, kernel: .blas)] + kernels.map { try plans(skipTiles: true, kernel: $0) },
+                             label: { pass, threads in "\(pass) | \(threads)" })
         lines += ["", "The training bench's attention (`tfs bench --transfusion`): rows of 128 positions (text:48 image:8x8 text:14,",
-                  "BOI and EOI included), mask (causal | same_image) per row, head size 32; batch × heads as in its dim-256 and dim-512 models,",
-                  "from the projections' [B, T, H·D] to the output in that layout, heads permuted around attention or read in place.", ""]
+                  "BOI and EOI included), mask (causal | same_image) per row, q, k, v in the projections' [B, T, H·D] layout",
+                  "(read in place); batch × heads × head size as in its dim-256 (16 × 8 × 32) and dim-512 (8 × 16 × 32) models,",
+                  "and the dim-256 width cut into heads of 64 and 128.", ""]
         lines += try stepShapes()
         return lines.joined(separator: "\n")
     }
 
-    /// Forward and forward+backward of the training step's attention, per model size, from
-    /// the projections' [B, T, H·D] to the output in that layout: with the heads permuted around
-    /// attention (split_heads with RoPE, split_heads, attention, merge_heads) against attention
-    /// reading them in place (RoPE in that layout, attention(heads:)), alternated in one run.
+    /// Forward and forward+backward of the training step's attention per kernel, from q, k, v
+    /// in the projections' layout to the output in that layout.
     func stepShapes() throws -> [String] {
         let layout = try SequenceLayout(parsing: "text:48 image:8x8 text:14")
         let row = MaskMatrix(.transfusion, layout).tensorData.values
-        var lines = ["| batch × heads | threads | pass | permuted ms | in place ms | speed-up |", "|---|---|---|---|---|---|"]
-        for (batch, heads) in [(16, 8), (8, 16)] {
+        var lines = ["| batch × heads × head size | pass | threads | " + kernels.map { "\($0) ms" }.joined(separator: " | ") + " |",
+                     "|---|---|---|" + String(repeating: "---|", count: kernels.count)]
+        for (batch, heads, size) in [(16, 8, 32), (8, 16, 32), (16, 4, 64), (16, 2, 128)] {
             var rng = RNG(seed: 2)
-            let width = heads * 32
+            let width = heads * size
             func p() -> Tensor { .parameter(TensorData(shape: [batch, 128, width], values: rng.normal(batch * 128 * width))) }
             let (q, k, v) = (p(), p(), p())
-            let cos = Tensor.constant(TensorData(shape: [1, 1, 128, 32], values: rng.normal(128 * 32)))
-            let sin = Tensor.constant(TensorData(shape: [1, 1, 128, 32], values: rng.normal(128 * 32)))
             let mask = Tensor.constant(TensorData(shape: [batch, 128, 128], values: Array([[Float]](repeating: row, count: batch).joined())))
-            let permuted = try Tensor.attention(q.splitHeads(heads, rope: (cos, sin)), k.splitHeads(heads, rope: (cos, sin)),
-                                                v.splitHeads(heads), mask: mask).mergeHeads()
-            let inPlace = try Tensor.attention(q.rope(heads: heads, cos: cos, sin: sin), k.rope(heads: heads, cos: cos, sin: sin),
-                                               v, mask: mask, heads: heads)
-            func plans(_ out: Tensor) throws -> (forward: Plan, both: Plan) {
+            let plans = try kernels.map { kernel in
+                let out = try Tensor.attention(q, k, v, mask: mask, heads: heads, kernel: kernel)
                 let loss = try out.square().sum()
-                return (try Plan([out.node]), try Plan([loss.node] + (try loss.gradients(wrt: [q, k, v])).map(\.node)))
+                return (forward: try Plan([out.node]), both: try Plan([loss.node] + (try loss.gradients(wrt: [q, k, v])).map(\.node)))
             }
-            let (old, new) = (try plans(permuted), try plans(inPlace))
-            let suite = BenchSuite(size: 0)
-            for threads in [1, 2] {
-                BLAS.setThreads(threads)
-                for (name, a, b) in [("forward", old.forward, new.forward), ("forward + backward", old.both, new.both)] {
-                    var before = 0.0, after = 0.0
-                    for _ in 0..<3 {  // alternate to even out drift
-                        before += suite.time { try! a.run() }
-                        after += suite.time { try! b.run() }
-                    }
-                    lines.append(String(format: "| %d × %d | %d | %@ | %.2f | %.2f | %.2f× |", batch, heads, threads, name,
-                                        before * 1e3 / 3, after * 1e3 / 3, before / after))
-                }
-            }
+            lines += try timings(plans, label: { pass, threads in "\(batch) × \(heads) × \(size) | \(pass) | \(threads)" })
         }
         return lines
     }
 
-    /// Dense against tiled, alternated to even out drift.
-    func timings(tiled: (forward: Plan, both: Plan), dense: (forward: Plan, both: Plan)) throws -> [String] {
+    /// One table row per pass and thread count: each plan's median ms, the plans alternated
+    /// (three rounds) to even out drift.
+    func timings(_ plans: [(forward: Plan, both: Plan)], label: (String, Int) -> String) throws -> [String] {
         var lines: [String] = []
         let suite = BenchSuite(size: 0)
         for threads in [1, 2] {
             BLAS.setThreads(threads)
-            for (name, tiledPlan, densePlan) in [("forward", tiled.forward, dense.forward), ("forward + backward", tiled.both, dense.both)] {
-                var dense = 0.0, tiled = 0.0
-                for _ in 0..<2 {  // alternate to even out drift
-                    dense += suite.time { try! densePlan.run() }
-                    tiled += suite.time { try! tiledPlan.run() }
+            for pass in ["forward", "forward + backward"] {
+                var total = [Double](repeating: 0, count: plans.count)
+                for _ in 0..<3 {
+                    for (i, plan) in plans.enumerated() {
+                        let chosen = pass == "forward" ? plan.forward : plan.both
+                        total[i] += suite.time { try! chosen.run() }
+                    }
                 }
-                lines.append(String(format: "| %@ | %d | %.2f | %.2f | %.2f× |", name, threads, dense * 500, tiled * 500, dense / tiled))
+                lines.append("| \(label(pass, threads)) | " + total.map { String(format: "%.2f", $0 * 1e3 / 3) }.joined(separator: " | ") + " |")
             }
         }
         return lines

@@ -1,0 +1,1 @@
+../AttentionBaseline/FlashKernel.swift
