@@ -96,6 +96,26 @@ import TensorGraph
         #expect(results[0] == results[1])
     }
 
+    /// A slice along the first axis is a view at an offset into its input (no kernel), also
+    /// of a view and of a fed input; the values are the naive copy's, and other axes still copy.
+    @Test func firstAxisSlicesAreViewsAtOffsets() throws {
+        let x = Tensor.input("x", [5, 3, 4])
+        let data = GradCheck.random([5, 3, 4], seed: 40)
+        let h = try x * 2
+        let parts = [try x.slice(axis: 0, 2, 4), try h.slice(axis: 0, 1, 5).slice(axis: 0, 2, 3),
+                     try h.reshape([15, 4]).slice(axis: 0, 7, 11), try h.slice(axis: 1, 1, 3)]
+        let plan = try Plan(parts.map(\.node))
+        #expect(plan.steps.filter { $0.node.op is Slice }.count == 1)   // only the axis-1 slice
+        let out = try plan.run([x.node: data])
+        let e = data.values.map { $0 * 2 }
+        #expect(out[0].values == Array(data.values[24..<48]))
+        #expect(out[1].values == Array(e[36..<48]))
+        #expect(out[2].values == Array(e[28..<44]))
+        var rows: [Float] = []
+        for i in 0..<5 { rows += e[(i * 12 + 4)..<(i * 12 + 12)] }
+        #expect(out[3].values == rows)
+    }
+
     @Test func aValueFedOnceServesEveryRun() throws {
         // Intermediates must never reuse an input's buffer: the input is not fed again.
         let x = Tensor.input("x", [1, 256])

@@ -97,7 +97,8 @@ public final class Plan {
                 fills.append(p); pointers[node] = p
             } else if let o = offsets[node] { pointers[node] = arena + o }
         }
-        for node in order where node.op.isView { pointers[node] = pointers[owner(node)] }
+        // In order, so a view of a view adds its offset to its input's.
+        for node in order where node.op.isView { pointers[node] = pointers[node.inputs[0]]! + node.op.viewOffset(node) }
         for (i, node) in scheduled.enumerated() {
             let out = pointers[node]!
             if let members = groups[node] {
