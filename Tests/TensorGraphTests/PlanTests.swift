@@ -96,6 +96,35 @@ import TensorGraph
         #expect(results[0] == results[1])
     }
 
+    /// Sums of products run as one kernel, the products accumulating into the sum (beta = 1):
+    /// a residual add, a sum of three products alone, a batched product among other terms.
+    /// A product used elsewhere too, or broadcast into the sum, stays a kernel of its own.
+    /// Against the unfused plan (product, then add), and the same bits on one thread and on all.
+    @Test func sumsOfProductsAccumulateIntoTheProduct() throws {
+        let x = randomParam([256, 64], 50), h = randomParam([256, 96], 51), w = randomParam([96, 64], 52)
+        let g = [randomParam([256, 48], 53), randomParam([256, 48], 54), randomParam([256, 48], 55)]
+        let v = [randomParam([48, 64], 56), randomParam([48, 64], 57), randomParam([48, 64], 58)]
+        let ba = randomParam([4, 64, 32], 59), bb = randomParam([4, 32, 64], 60), bx = randomParam([4, 64, 64], 61)
+        let residual = try x + h.matmul(w)
+        let three = try g[0].matmul(v[0]) + g[1].matmul(v[1]) + g[2].matmul(v[2])
+        let batched = try bx + ba.matmul(bb) + randomParam([4, 64, 64], 62)
+        let p = try h.matmul(randomParam([96, 64], 66)), q = try x.matmul(randomParam([64, 64], 63))
+        let usedTwice = try x + p + p
+        let notOnlyAdds = try x + q.exp() + x.matmul(randomParam([64, 64], 64))
+        let broadcast = try x.matmul(randomParam([64, 1], 65)) + x
+        let outputs = [residual, three, batched, usedTwice, notOnlyAdds, broadcast].map(\.node)
+        let plan = try Plan(outputs)
+        let sums = plan.steps.filter { $0.members.count > 1 && $0.members.contains { $0.op is MatMul } }
+        #expect(sums.map { $0.members.filter { $0.op is MatMul }.count }.sorted() == [1, 1, 3])
+        let reference = try Plan(outputs, fuse: false).run([:])
+        for (got, want) in zip(try plan.run([:]), reference) {
+            #expect(zip(got.values, want.values).allSatisfy { Swift.abs($0 - $1) <= 1e-5 * (1 + Swift.abs($1)) })
+        }
+        let one = try Parallel.$limit.withValue(1) { try plan.run([:]) }
+        let many = try Parallel.$limit.withValue(nil) { try plan.run([:]) }
+        #expect(one == many)
+    }
+
     /// A slice along the first axis is a view at an offset into its input (no kernel), also
     /// of a view and of a fed input; the values are the naive copy's, and other axes still copy.
     @Test func firstAxisSlicesAreViewsAtOffsets() throws {

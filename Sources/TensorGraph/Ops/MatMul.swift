@@ -25,7 +25,11 @@ public struct MatMul: Operation {
         return (batchA.count >= batchB.count ? batchA : batchB) + [d.m, d.n]
     }
 
-    public func run(_ k: Kernel) {
+    public func run(_ k: Kernel) { run(k, beta: 0) }
+
+    /// output = op(A)·op(B) + beta · output: with beta = 1 the product adds itself to what the
+    /// output holds (Plan/ProductSums.swift).
+    func run(_ k: Kernel, beta: Float) {
         let a = k.node.inputs[0].shape, b = k.node.inputs[1].shape
         let d = dims(a, b)
         let batch = Shape.count(k.node.shape.dropLast(2))
@@ -33,7 +37,7 @@ public struct MatMul: Operation {
         let strideA = a.count > 2 ? d.m * d.k : 0, strideB = b.count > 2 ? d.k * d.n : 0
         if batch == 1 || (strideB == 0 && !transA) {
             // [batch, m, k] @ [k, n] is one [batch·m, k] @ [k, n] product.
-            BLAS.product(transA: transA, transB: transB, m: batch * d.m, n: d.n, k: d.k,
+            BLAS.product(transA: transA, transB: transB, m: batch * d.m, n: d.n, k: d.k, beta: beta,
                          a: k.input(0), lda: lda, b: k.input(1), ldb: ldb, c: k.output, ldc: d.n)
             return
         }
@@ -42,7 +46,7 @@ public struct MatMul: Operation {
             for i in entries {
                 BLAS.sgemm(transA: transA, transB: transB, m: d.m, n: d.n, k: d.k,
                            a: k.input(0) + i * strideA, lda: lda, b: k.input(1) + i * strideB, ldb: ldb,
-                           c: k.output + i * d.m * d.n, ldc: d.n)
+                           beta: beta, c: k.output + i * d.m * d.n, ldc: d.n)
             }
         }
     }
