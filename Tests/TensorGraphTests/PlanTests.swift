@@ -96,11 +96,12 @@ import TensorGraph
         #expect(results[0] == results[1])
     }
 
-    /// Sums of products run as one kernel, the products accumulating into the sum (beta = 1):
-    /// a residual add, a sum of three products alone, a batched product among other terms.
-    /// A product used elsewhere too, or broadcast into the sum, stays a kernel of its own.
-    /// Against the unfused plan (product, then add), and the same bits on one thread and on all.
-    @Test func sumsOfProductsAccumulateIntoTheProduct() throws {
+    /// Sums run as one kernel, products (beta = 1) and RMSNorm's dx accumulating into the sum:
+    /// a residual add, a sum of three products alone, a batched product among other terms, the
+    /// gradient of a residual stream through RMSNorm. A product used elsewhere too, in a group
+    /// with other ops, or broadcast into the sum, stays a kernel of its own. Against the
+    /// unfused plan (kernel, then add), and the same bits on one thread and on all.
+    @Test func sumsAccumulateIntoTheirTermsKernels() throws {
         let x = randomParam([256, 64], 50), h = randomParam([256, 96], 51), w = randomParam([96, 64], 52)
         let g = [randomParam([256, 48], 53), randomParam([256, 48], 54), randomParam([256, 48], 55)]
         let v = [randomParam([48, 64], 56), randomParam([48, 64], 57), randomParam([48, 64], 58)]
@@ -112,10 +113,16 @@ import TensorGraph
         let usedTwice = try x + p + p
         let notOnlyAdds = try x + q.exp() + x.matmul(randomParam([64, 64], 64))
         let broadcast = try x.matmul(randomParam([64, 1], 65)) + x
-        let outputs = [residual, three, batched, usedTwice, notOnlyAdds, broadcast].map(\.node)
+        let stream = randomParam([100, 37], 67)   // 37: rows with a tail of 5
+        let normed = try stream.rmsNorm(weight: randomParam([37], 68))
+        // The residual stream's gradient: what flows past the block plus RMSNorm's dx.
+        let dx = try Autodiff.gradients(of: normed.node, wrt: [stream.node], seed: randomParam([100, 37], 69).node)[0]
+        let streamGradient = try randomParam([100, 37], 70) + Tensor(dx)
+        let outputs = [residual, three, batched, usedTwice, notOnlyAdds, broadcast, streamGradient].map(\.node)
         let plan = try Plan(outputs)
-        let sums = plan.steps.filter { $0.members.count > 1 && $0.members.contains { $0.op is MatMul } }
-        #expect(sums.map { $0.members.filter { $0.op is MatMul }.count }.sorted() == [1, 1, 3])
+        let sums = plan.steps.filter { $0.members.count > 1 && $0.members.contains { !($0.op is any Elementwise) } }
+        #expect(sums.map { $0.members.filter { !($0.op is any Elementwise) }.map(\.op.label) }.sorted { $0.count < $1.count }
+                == [["matmul"], ["matmul"], ["rms_norm_dx"], ["matmul", "matmul", "matmul"]])
         let reference = try Plan(outputs, fuse: false).run([:])
         for (got, want) in zip(try plan.run([:]), reference) {
             #expect(zip(got.values, want.values).allSatisfy { Swift.abs($0 - $1) <= 1e-5 * (1 + Swift.abs($1)) })

@@ -1,7 +1,7 @@
 /// Matrix products, all through `cblas_sgemm`. Transposes are passed to BLAS as flags rather
 /// than copied, and batched products whose right side is shared collapse into one big GEMM.
 
-public struct MatMul: Operation {
+public struct MatMul: Operation, Accumulating {
     public let transA: Bool, transB: Bool
     public var label: String { "matmul" + (transA ? "ᵀ" : "") + (transB ? "·ᵀ" : "") }
 
@@ -25,11 +25,12 @@ public struct MatMul: Operation {
         return (batchA.count >= batchB.count ? batchA : batchB) + [d.m, d.n]
     }
 
-    public func run(_ k: Kernel) { run(k, beta: 0) }
+    public func run(_ k: Kernel) { run(k, accumulate: false) }
 
-    /// output = op(A)·op(B) + beta · output: with beta = 1 the product adds itself to what the
-    /// output holds (Plan/ProductSums.swift).
-    func run(_ k: Kernel, beta: Float) {
+    /// With `accumulate` the product adds itself to what the output holds: sgemm's beta = 1
+    /// (Plan/AccumulatedSums.swift).
+    func run(_ k: Kernel, accumulate: Bool) {
+        let beta: Float = accumulate ? 1 : 0
         let a = k.node.inputs[0].shape, b = k.node.inputs[1].shape
         let d = dims(a, b)
         let batch = Shape.count(k.node.shape.dropLast(2))
@@ -50,6 +51,8 @@ public struct MatMul: Operation {
             }
         }
     }
+
+    func accumulates(_ node: Node) -> Bool { true }
 
     public func gradient(_ node: Node, _ g: Node) throws -> [Node?] {
         let a = Tensor(node.inputs[0]), b = Tensor(node.inputs[1]), g = Tensor(g)

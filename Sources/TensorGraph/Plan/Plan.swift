@@ -18,7 +18,7 @@ public final class Plan {
 
     private enum Work {
         case fused(FusedKernel)
-        case productSum(ProductSumKernel)
+        case accumulatedSum(AccumulatedSumKernel)
         case kernel(any Operation, Kernel)
     }
 
@@ -44,7 +44,7 @@ public final class Plan {
         self.outputs = outputs
         order = topologicalOrder(outputs)
         let groups = fusionGroups(order, outputs: Set(outputs), enabled: fuse)
-        let sums = productSums(order, groups: groups, outputs: Set(outputs), enabled: fuse)
+        let sums = accumulatedSums(order, groups: groups, outputs: Set(outputs), enabled: fuse)
         let absorbed = Set(groups.flatMap { root, members in members.filter { $0 !== root } } + sums.values.joined())
         let scheduled = order.filter { !$0.isLeaf && !$0.op.isView && !absorbed.contains($0) }
 
@@ -103,14 +103,14 @@ public final class Plan {
         for node in order where node.op.isView { pointers[node] = pointers[node.inputs[0]]! + node.op.viewOffset(node) }
         for (i, node) in scheduled.enumerated() {
             let out = pointers[node]!
-            if let products = sums[node], let members = groups[node] {
-                let inside = Set(members + products)
+            if let taken = sums[node], let members = groups[node] {
+                let inside = Set(members + taken)
                 let terms = members.flatMap(\.inputs).filter { !inside.contains($0) }.map { pointers[$0]! }
-                let kernels = products.map { p in
-                    (p.op as! MatMul, Kernel(node: p, inputs: p.inputs.map { pointers[$0]! }, output: out, scratch: nil, failures: failures))
+                let kernels = taken.map { t in
+                    (t.op as! any Accumulating, Kernel(node: t, inputs: t.inputs.map { pointers[$0]! }, output: out, scratch: nil, failures: failures))
                 }
-                work.append(.productSum(ProductSumKernel(terms: terms, products: kernels, output: out, count: node.count)))
-                steps.append(StepInfo(node: node, members: products + members, bytes: node.count * 4))
+                work.append(.accumulatedSum(AccumulatedSumKernel(terms: terms, kernels: kernels, output: out, count: node.count)))
+                steps.append(StepInfo(node: node, members: taken + members, bytes: node.count * 4))
             } else if let members = groups[node] {
                 let kernel = FusedKernel(members: members, output: out) { self.source($0, for: node.shape) }
                 work.append(.fused(kernel))
@@ -164,7 +164,7 @@ public final class Plan {
             try cancellation.check("evaluation", "after \(i) of \(work.count) kernels")
             switch w {
             case .fused(let f): f.run(scratch: workerScratch, threads: scratchThreads)
-            case .productSum(let p): p.run()
+            case .accumulatedSum(let s): s.run()
             case .kernel(let op, let k): op.run(k)
             }
         }
@@ -182,14 +182,14 @@ public final class Plan {
                 let start = DispatchTime.now().uptimeNanoseconds
                 switch w {
                 case .fused(let f): f.run(scratch: workerScratch, threads: scratchThreads)
-                case .productSum(let p): p.run()
+                case .accumulatedSum(let s): s.run()
                 case .kernel(let op, let k): op.run(k)
                 }
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                 var key: String
                 let members = steps[i].members
                 if case .kernel(let op, _) = w { key = op.label }
-                else if case .productSum = w { key = "products summed in place (matmul + …)" }
+                else if case .accumulatedSum = w { key = "sums computed in their terms' kernels (" + Set(members.filter { !($0.op is any Elementwise) }.map(\.op.label)).sorted().joined(separator: ", ") + " + …)" }
                 else { key = members.count == 1 ? "\(members[0].op.label) (unfused)" : "fused ×\(members.count)" }
                 if byMembers { key = members.map { "\($0.op.label)\(Shape.describe($0.shape))" }.joined(separator: " ") }
                 total[key, default: (0, 0)].0 += seconds
