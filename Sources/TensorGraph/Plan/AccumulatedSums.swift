@@ -10,7 +10,8 @@
 /// then add, so the last bits can differ from the unfused graph; for one graph they are the
 /// same for any thread count (each kernel's split depends only on its shape).
 
-/// An op whose kernel can add its result to what its output holds instead of overwriting it.
+/// An op whose kernel can add its result to what its output holds instead of overwriting it
+/// (inside a sum it runs without scratch memory).
 protocol Accumulating: Operation {
     /// Whether this node's kernel can accumulate (an op may for some of its forms only).
     func accumulates(_ node: Node) -> Bool
