@@ -96,6 +96,62 @@ import TensorGraph
         #expect(results[0] == results[1])
     }
 
+    /// Sums run as one kernel, products (beta = 1) and RMSNorm's dx accumulating into the sum:
+    /// a residual add, a sum of three products alone, a batched product among other terms, the
+    /// gradient of a residual stream through RMSNorm. A product used elsewhere too, in a group
+    /// with other ops, or broadcast into the sum, stays a kernel of its own. Against the
+    /// unfused plan (kernel, then add), and the same bits on one thread and on all.
+    @Test func sumsAccumulateIntoTheirTermsKernels() throws {
+        let x = randomParam([256, 64], 50), h = randomParam([256, 96], 51), w = randomParam([96, 64], 52)
+        let g = [randomParam([256, 48], 53), randomParam([256, 48], 54), randomParam([256, 48], 55)]
+        let v = [randomParam([48, 64], 56), randomParam([48, 64], 57), randomParam([48, 64], 58)]
+        let ba = randomParam([4, 64, 32], 59), bb = randomParam([4, 32, 64], 60), bx = randomParam([4, 64, 64], 61)
+        let residual = try x + h.matmul(w)
+        let three = try g[0].matmul(v[0]) + g[1].matmul(v[1]) + g[2].matmul(v[2])
+        let batched = try bx + ba.matmul(bb) + randomParam([4, 64, 64], 62)
+        let p = try h.matmul(randomParam([96, 64], 66)), q = try x.matmul(randomParam([64, 64], 63))
+        let usedTwice = try x + p + p
+        let notOnlyAdds = try x + q.exp() + x.matmul(randomParam([64, 64], 64))
+        let broadcast = try x.matmul(randomParam([64, 1], 65)) + x
+        let stream = randomParam([100, 37], 67)   // 37: rows with a tail of 5
+        let normed = try stream.rmsNorm(weight: randomParam([37], 68))
+        // The residual stream's gradient: what flows past the block plus RMSNorm's dx.
+        let dx = try Autodiff.gradients(of: normed.node, wrt: [stream.node], seed: randomParam([100, 37], 69).node)[0]
+        let streamGradient = try randomParam([100, 37], 70) + Tensor(dx)
+        let outputs = [residual, three, batched, usedTwice, notOnlyAdds, broadcast, streamGradient].map(\.node)
+        let plan = try Plan(outputs)
+        let sums = plan.steps.filter { $0.members.count > 1 && $0.members.contains { !($0.op is any Elementwise) } }
+        #expect(sums.map { $0.members.filter { !($0.op is any Elementwise) }.map(\.op.label) }.sorted { $0.count < $1.count }
+                == [["matmul"], ["matmul"], ["rms_norm_dx"], ["matmul", "matmul", "matmul"]])
+        let reference = try Plan(outputs, fuse: false).run([:])
+        for (got, want) in zip(try plan.run([:]), reference) {
+            #expect(zip(got.values, want.values).allSatisfy { Swift.abs($0 - $1) <= 1e-5 * (1 + Swift.abs($1)) })
+        }
+        let one = try Parallel.$limit.withValue(1) { try plan.run([:]) }
+        let many = try Parallel.$limit.withValue(nil) { try plan.run([:]) }
+        #expect(one == many)
+    }
+
+    /// A slice along the first axis is a view at an offset into its input (no kernel), also
+    /// of a view and of a fed input; the values are the naive copy's, and other axes still copy.
+    @Test func firstAxisSlicesAreViewsAtOffsets() throws {
+        let x = Tensor.input("x", [5, 3, 4])
+        let data = GradCheck.random([5, 3, 4], seed: 40)
+        let h = try x * 2
+        let parts = [try x.slice(axis: 0, 2, 4), try h.slice(axis: 0, 1, 5).slice(axis: 0, 2, 3),
+                     try h.reshape([15, 4]).slice(axis: 0, 7, 11), try h.slice(axis: 1, 1, 3)]
+        let plan = try Plan(parts.map(\.node))
+        #expect(plan.steps.filter { $0.node.op is Slice }.count == 1)   // only the axis-1 slice
+        let out = try plan.run([x.node: data])
+        let e = data.values.map { $0 * 2 }
+        #expect(out[0].values == Array(data.values[24..<48]))
+        #expect(out[1].values == Array(e[36..<48]))
+        #expect(out[2].values == Array(e[28..<44]))
+        var rows: [Float] = []
+        for i in 0..<5 { rows += e[(i * 12 + 4)..<(i * 12 + 12)] }
+        #expect(out[3].values == rows)
+    }
+
     @Test func aValueFedOnceServesEveryRun() throws {
         // Intermediates must never reuse an input's buffer: the input is not fed again.
         let x = Tensor.input("x", [1, 256])

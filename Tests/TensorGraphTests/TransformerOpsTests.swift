@@ -95,4 +95,40 @@ import Testing
         #expect(try Self.maxDifference(a.swiglu(b), a.silu() * b) < 1e-6)
         try T.gradCheck([T.rand([4, 11], 22, scale: 2), T.rand([11], 23)]) { try $0[0].swiglu($0[1]) }
     }
+
+    /// Same shapes take the one-pass backward (SwiGLUBackward): the same bits as the composed
+    /// rule it replaces, on one thread and on all; 3·37·29 values leave a tail of 3 and are
+    /// enough to split across threads.
+    @Test func swigluBackwardKernelIsBitIdenticalToComposedRule() throws {
+        let shape = [3, 37, 29]
+        let a = Tensor.parameter(T.rand(shape, 24, scale: 4)), b = Tensor.parameter(T.rand(shape, 25))
+        let w = Tensor.constant(T.rand(shape, 26))
+        let y = try a.swiglu(b)
+        let grads = try (y * w).sum().gradients(wrt: [a, b])
+        let composed = [try w * b * a.unary(.siluGrad), try w * a.silu()]   // y's upstream gradient is w
+        func values(threads: Int?) throws -> [[Float]] {
+            try Parallel.$limit.withValue(threads) {
+                let plan = try Plan((grads + composed).map(\.node))
+                #expect(plan.steps.contains { $0.node.op is SwiGLUBackward })
+                #expect(!plan.steps.contains { $0.node.op is Slice })   // the halves are views
+                try plan.run()
+                return plan.outputs.indices.map { plan.output($0).values }
+            }
+        }
+        let one = try values(threads: 1), many = try values(threads: nil)
+        #expect(one == many)
+        #expect(one[0] == one[2])
+        #expect(one[1] == one[3])
+    }
+
+    /// The one-pass backward's gradients by finite differences, first and second order.
+    @Test func swigluGradientsOfSameShapes() throws {
+        try T.gradCheck([T.rand([5, 13], 31, scale: 3), T.rand([5, 13], 32)]) { try $0[0].swiglu($0[1]) }
+        try T.gradCheck([T.rand([5, 13], 33, scale: 3), T.rand([5, 13], 34)]) { p in
+            let y = try p[0].swiglu(p[1])
+            let w = Tensor.constant(T.rand(y.shape, 35))
+            let g = try (y * y * w).sum().gradients(wrt: p)
+            return try g[0] + g[1] * 0.5
+        }
+    }
 }

@@ -15,13 +15,17 @@ public protocol Operation: Hashable {
     func gradient(_ node: Node, _ upstream: Node) throws -> [Node?]
     /// Floats of scratch memory the kernel needs (taken from the plan's arena).
     func scratch(_ node: Node) -> Int
-    /// True when the output is the first input's buffer read differently (reshape): no copy.
+    /// True when the output is the first input's buffer read differently (reshape, a slice
+    /// along the first axis): no copy, no kernel.
     var isView: Bool { get }
+    /// For a view, where its values start in its input's buffer (floats; a reshape's is 0).
+    func viewOffset(_ node: Node) -> Int
 }
 
 public extension Operation {
     func scratch(_ node: Node) -> Int { 0 }
     var isView: Bool { false }
+    func viewOffset(_ node: Node) -> Int { 0 }
 }
 
 /// A leaf: no inputs, so nothing to pass a gradient to (autodiff stops at leaves).

@@ -71,8 +71,7 @@ public struct Unary: Elementwise {
         case .tanh: dx = try g * (1 - y * y)
         case .sigmoid: dx = try g * y * (1 - y)
         case .silu: dx = try g * x.unary(.siluGrad)
-        case .siluGrad:   // silu''(x) = σ(1 − σ)(2 + x(1 − 2σ)), so silu stays twice differentiable
-            let s = try x.sigmoid(); dx = try g * s * (1 - s) * (2 + x * (1 - 2 * s))
+        case .siluGrad: dx = try g * x.siluSecondDerivative()  // so silu stays twice differentiable
         case .gelu: dx = try g * x.unary(.geluGrad)
         case .relu: dx = try g * x.unary(.step)
         case .abs: dx = try g * x.unary(.sign)
@@ -85,6 +84,13 @@ public struct Unary: Elementwise {
         case .geluGrad, .step, .sign: dx = nil  // piecewise helpers: used only inside gradients
         }
         return [dx?.node]
+    }
+}
+
+extension Tensor {
+    /// silu''(x) = σ(1 − σ)(2 + x(1 − 2σ)), composed (the gradient of `siluGrad`).
+    func siluSecondDerivative() throws -> Tensor {
+        let s = try sigmoid(); return try s * (1 - s) * (2 + self * (1 - 2 * s))
     }
 }
 
@@ -143,6 +149,10 @@ public struct Binary: Elementwise {
         case .pow: let y = Tensor(node); (da, db) = (try g * b * a.pow(b - 1), try g * y * a.log())
         case .maximum: let m = try a.compare(.greaterEqual, b); (da, db) = (try g * m, try g * (1 - m))
         case .minimum: let m = try a.compare(.lessEqual, b); (da, db) = (try g * m, try g * (1 - m))
+        case .swiglu where a.shape == b.shape && a.shape == g.shape:
+            // Both gradients in one pass (Ops/SwiGLUBackward.swift), the halves read in place.
+            let packed = try Tensor.make(SwiGLUBackward(), [a, b, g])
+            (da, db) = (try packed.slice(axis: 0, 0, 1).reshape(a.shape), try packed.slice(axis: 0, 1, 2).reshape(a.shape))
         case .swiglu: (da, db) = (try g * b * a.unary(.siluGrad), try g * a.silu())
         default: (da, db) = (nil, nil)
         }

@@ -1,7 +1,7 @@
 /// Matrix products, all through `cblas_sgemm`. Transposes are passed to BLAS as flags rather
 /// than copied, and batched products whose right side is shared collapse into one big GEMM.
 
-public struct MatMul: Operation {
+public struct MatMul: Operation, Accumulating {
     public let transA: Bool, transB: Bool
     public var label: String { "matmul" + (transA ? "ᵀ" : "") + (transB ? "·ᵀ" : "") }
 
@@ -25,7 +25,12 @@ public struct MatMul: Operation {
         return (batchA.count >= batchB.count ? batchA : batchB) + [d.m, d.n]
     }
 
-    public func run(_ k: Kernel) {
+    public func run(_ k: Kernel) { run(k, accumulate: false) }
+
+    /// With `accumulate` the product adds itself to what the output holds: sgemm's beta = 1
+    /// (Plan/AccumulatedSums.swift).
+    func run(_ k: Kernel, accumulate: Bool) {
+        let beta: Float = accumulate ? 1 : 0
         let a = k.node.inputs[0].shape, b = k.node.inputs[1].shape
         let d = dims(a, b)
         let batch = Shape.count(k.node.shape.dropLast(2))
@@ -33,7 +38,7 @@ public struct MatMul: Operation {
         let strideA = a.count > 2 ? d.m * d.k : 0, strideB = b.count > 2 ? d.k * d.n : 0
         if batch == 1 || (strideB == 0 && !transA) {
             // [batch, m, k] @ [k, n] is one [batch·m, k] @ [k, n] product.
-            BLAS.product(transA: transA, transB: transB, m: batch * d.m, n: d.n, k: d.k,
+            BLAS.product(transA: transA, transB: transB, m: batch * d.m, n: d.n, k: d.k, beta: beta,
                          a: k.input(0), lda: lda, b: k.input(1), ldb: ldb, c: k.output, ldc: d.n)
             return
         }
@@ -42,10 +47,12 @@ public struct MatMul: Operation {
             for i in entries {
                 BLAS.sgemm(transA: transA, transB: transB, m: d.m, n: d.n, k: d.k,
                            a: k.input(0) + i * strideA, lda: lda, b: k.input(1) + i * strideB, ldb: ldb,
-                           c: k.output + i * d.m * d.n, ldc: d.n)
+                           beta: beta, c: k.output + i * d.m * d.n, ldc: d.n)
             }
         }
     }
+
+    func accumulates(_ node: Node) -> Bool { true }
 
     public func gradient(_ node: Node, _ g: Node) throws -> [Node?] {
         let a = Tensor(node.inputs[0]), b = Tensor(node.inputs[1]), g = Tensor(g)

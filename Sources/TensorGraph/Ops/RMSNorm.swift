@@ -42,7 +42,7 @@ public struct RMSNorm: Operation {
 }
 
 /// dx or dw of RMSNorm from (x, w, g).
-public struct RMSNormGradient: Operation {
+public struct RMSNormGradient: Operation, Accumulating {
     public enum Of: Hashable { case input, weight }
     public let eps: Float, of: Of
     static let chunkRows = 32
@@ -62,17 +62,21 @@ public struct RMSNormGradient: Operation {
         return (rows + Self.chunkRows - 1) / Self.chunkRows
     }
 
-    public func run(_ k: Kernel) {
+    public func run(_ k: Kernel) { run(k, accumulate: false) }
+
+    /// dx can add itself to what the output holds (the residual stream's other gradient,
+    /// Plan/AccumulatedSums.swift); dw cannot.
+    func accumulates(_ node: Node) -> Bool { of == .input }
+
+    func run(_ k: Kernel, accumulate: Bool) {
         let d = k.node.inputs[1].count, rows = k.node.inputs[0].count / Swift.max(d, 1), eps = eps
         let x = k.input(0), w = k.input(1), g = k.input(2), out = k.output
         guard of == .weight else {
             Parallel.chunks(rows, work: rows * d * 5) { range in
                 for row in range {
-                    let xr = x + row * d, gr = g + row * d, r = RMSNorm.inverseRMS(xr, d, eps)
-                    VectorMath.map(gr, w, out + row * d, d) { $0 * $1 }   // g·w, then dx in place
-                    let gwx = VectorMath.dot(out + row * d, xr, d)
-                    let c = r * r * r * gwx / Float(d)
-                    VectorMath.map(out + row * d, xr, out + row * d, d) { r * $0 - c * $1 }
+                    let xr = x + row * d, gr = g + row * d, o = out + row * d, r = RMSNorm.inverseRMS(xr, d, eps)
+                    let c = r * r * r * Self.dot(gr, w, xr, d) / Float(d)
+                    if accumulate { Self.dx(gr, w, xr, o, d, r, c, plus: true) } else { Self.dx(gr, w, xr, o, d, r, c, plus: false) }
                 }
             }
             return
@@ -94,6 +98,34 @@ public struct RMSNormGradient: Operation {
                 for chunk in 0..<chunks { total += partial[chunk * d + j] }
                 out[j] = total
             }
+        }
+    }
+
+    /// Σ (g·w)·x over a row, in eight lanes then across them (g·w rounded first, as stored).
+    @inline(__always)
+    static func dot(_ g: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int) -> Float {
+        var s = VectorMath.Vector(repeating: 0), i = 0
+        while i + 8 <= n { s += VectorMath.load(g + i) * VectorMath.load(w + i) * VectorMath.load(x + i); i += 8 }
+        var total = s.sum()
+        while i < n { total += g[i] * w[i] * x[i]; i += 1 }
+        return total
+    }
+
+    /// A row of dx: o = r·(g·w) − c·x, added to what o holds when `plus`.
+    @inline(__always)
+    static func dx(_ g: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
+                   _ o: UnsafeMutablePointer<Float>, _ n: Int, _ r: Float, _ c: Float, plus: Bool) {
+        var i = 0
+        while i + 8 <= n {
+            var v = r * (VectorMath.load(g + i) * VectorMath.load(w + i)) - c * VectorMath.load(x + i)
+            if plus { v += VectorMath.load(UnsafePointer(o + i)) }
+            UnsafeMutableRawPointer(o + i).storeBytes(of: v, as: VectorMath.Vector.self)
+            i += 8
+        }
+        while i < n {
+            let v = r * (g[i] * w[i]) - c * x[i]
+            o[i] = plus ? o[i] + v : v
+            i += 1
         }
     }
 

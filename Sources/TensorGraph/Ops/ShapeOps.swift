@@ -79,6 +79,9 @@ public struct Permute: Operation {
 public struct Slice: Operation {
     public let axis: Int, start: Int, end: Int
     public var label: String { "slice(\(axis), \(start):\(end))" }
+    /// Along the first axis the slice is one contiguous run of its input: a view, no copy.
+    public var isView: Bool { axis == 0 }
+    public func viewOffset(_ node: Node) -> Int { start * Shape.count(Array(node.shape.dropFirst())) }
     public func shape(_ s: [[Int]]) throws -> [Int] {
         guard axis < s[0].count, 0 <= start, start <= end, end <= s[0][axis] else {
             throw shapeError(label, s, "slice \(start):\(end) out of range on axis \(axis)")

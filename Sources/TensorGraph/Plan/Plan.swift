@@ -18,6 +18,7 @@ public final class Plan {
 
     private enum Work {
         case fused(FusedKernel)
+        case accumulatedSum(AccumulatedSumKernel)
         case kernel(any Operation, Kernel)
     }
 
@@ -43,13 +44,14 @@ public final class Plan {
         self.outputs = outputs
         order = topologicalOrder(outputs)
         let groups = fusionGroups(order, outputs: Set(outputs), enabled: fuse)
-        let absorbed = Set(groups.flatMap { root, members in members.filter { $0 !== root } })
+        let sums = accumulatedSums(order, groups: groups, outputs: Set(outputs), enabled: fuse)
+        let absorbed = Set(groups.flatMap { root, members in members.filter { $0 !== root } } + sums.values.joined())
         let scheduled = order.filter { !$0.isLeaf && !$0.op.isView && !absorbed.contains($0) }
 
         // Pass 1: offsets by lifetime.
         func owner(_ n: Node) -> Node { n.op.isView ? owner(n.inputs[0]) : n }
         func operands(_ n: Node) -> [Node] {
-            guard let members = groups[n] else { return n.inputs }
+            guard let members = groups[n].map({ $0 + (sums[n] ?? []) }) else { return n.inputs }
             let inside = Set(members)
             return members.flatMap(\.inputs).filter { !inside.contains($0) }
         }
@@ -70,7 +72,7 @@ public final class Plan {
             if groups[node] == nil {
                 let s = node.op.scratch(node)
                 if s > 0 { scratchOffsets[i] = alloc.allocate(s); alloc.release(scratchOffsets[i]!, s) }
-            } else {
+            } else if sums[node] == nil {
                 fusedScratch = max(fusedScratch, 4 * groups[node]!.count * FusedKernel.block)
             }
             // Inputs keep their buffers for the plan's life: a value fed once serves every run.
@@ -97,10 +99,19 @@ public final class Plan {
                 fills.append(p); pointers[node] = p
             } else if let o = offsets[node] { pointers[node] = arena + o }
         }
-        for node in order where node.op.isView { pointers[node] = pointers[owner(node)] }
+        // In order, so a view of a view adds its offset to its input's.
+        for node in order where node.op.isView { pointers[node] = pointers[node.inputs[0]]! + node.op.viewOffset(node) }
         for (i, node) in scheduled.enumerated() {
             let out = pointers[node]!
-            if let members = groups[node] {
+            if let taken = sums[node], let members = groups[node] {
+                let inside = Set(members + taken)
+                let terms = members.flatMap(\.inputs).filter { !inside.contains($0) }.map { pointers[$0]! }
+                let kernels = taken.map { t in
+                    (t.op as! any Accumulating, Kernel(node: t, inputs: t.inputs.map { pointers[$0]! }, output: out, scratch: nil, failures: failures))
+                }
+                work.append(.accumulatedSum(AccumulatedSumKernel(terms: terms, kernels: kernels, output: out, count: node.count)))
+                steps.append(StepInfo(node: node, members: taken + members, bytes: node.count * 4))
+            } else if let members = groups[node] {
                 let kernel = FusedKernel(members: members, output: out) { self.source($0, for: node.shape) }
                 work.append(.fused(kernel))
                 steps.append(StepInfo(node: node, members: members, bytes: node.count * 4))
@@ -153,6 +164,7 @@ public final class Plan {
             try cancellation.check("evaluation", "after \(i) of \(work.count) kernels")
             switch w {
             case .fused(let f): f.run(scratch: workerScratch, threads: scratchThreads)
+            case .accumulatedSum(let s): s.run()
             case .kernel(let op, let k): op.run(k)
             }
         }
@@ -170,12 +182,14 @@ public final class Plan {
                 let start = DispatchTime.now().uptimeNanoseconds
                 switch w {
                 case .fused(let f): f.run(scratch: workerScratch, threads: scratchThreads)
+                case .accumulatedSum(let s): s.run()
                 case .kernel(let op, let k): op.run(k)
                 }
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                 var key: String
                 let members = steps[i].members
                 if case .kernel(let op, _) = w { key = op.label }
+                else if case .accumulatedSum = w { key = "sums computed in their terms' kernels (" + Set(members.filter { !($0.op is any Elementwise) }.map(\.op.label)).sorted().joined(separator: ", ") + " + …)" }
                 else { key = members.count == 1 ? "\(members[0].op.label) (unfused)" : "fused ×\(members.count)" }
                 if byMembers { key = members.map { "\($0.op.label)\(Shape.describe($0.shape))" }.joined(separator: " ") }
                 total[key, default: (0, 0)].0 += seconds
