@@ -159,15 +159,20 @@ enum VAEBuiltins {
             }
             let every = try a.int("every") > 0 ? try a.int("every") : max(1, steps / 10)
             let start = Date(), interrupt = a.interpreter.interruptFlag
-            var stoppedEarly = false, outOfTime = false
+            var stoppedEarly = false, outOfTime = false, lastLine = 0.0
             try RuntimeError.located {
                 while trainer.step < steps {
                     if interrupt.isRaised { stoppedEarly = true; break }
                     if let budget, Date().timeIntervalSince(start) >= budget * 60 { outOfTime = true; break }
                     let r = try trainer.trainStep()
-                    if r.step % every == 0 || r.step + 1 == steps {
-                        let elapsed = Date().timeIntervalSince(start)
-                        let eta = elapsed / Double(r.step + 1) * Double(steps - r.step - 1)
+                    let elapsed = Date().timeIntervalSince(start)
+                    // With a time budget a line also comes every tenth of it, and the ETA is the
+                    // sooner of the steps' end and the budget's.
+                    let due = budget.map { elapsed - lastLine >= $0 * 6 } ?? false
+                    if r.step % every == 0 || r.step + 1 == steps || due {
+                        lastLine = elapsed
+                        var eta = elapsed / Double(r.step + 1) * Double(steps - r.step - 1)
+                        if let budget { eta = max(0, min(eta, budget * 60 - elapsed)) }
                         FileHandle.standardError.write(Data((String(format: "vae step %5ld/%ld  reconstruction %.4f  KL %.4f  ETA %@",
                                                                     r.step + 1, steps, r.reconstruction, r.kl, Progress.clock(eta)) + "\n").utf8))
                     }

@@ -121,6 +121,28 @@ import TensorGraph
         #expect(rgb.patches([Float](repeating: 1, count: 48)).allSatisfy { $0 == 1 } && rgb.patches([Float](repeating: 0, count: 48)).allSatisfy { $0 == -1 })
     }
 
+    /// A latent dataset encodes each image once: an image met again gets the latents a fresh
+    /// encoding gives, bit for bit, from the cache; a cache too small to hold them (or a
+    /// generated data set that never repeats) encodes afresh, with the same result.
+    @Test func latentsOfImagesSeenBeforeComeFromTheCache() throws {
+        let vae = VAE(VAEConfig(channels: 4, factor: 2, width: 4), seed: 1)
+        var rng = RNG(seed: 5)
+        let shapes = Shapes(side: 8)
+        let pairs = (0..<3).map { i in ImageTextDataset.Pair(pixels: shapes.draw(&rng).pixels!, caption: "image \(i)", source: "\(i)") }
+        let folder = try ImageTextDataset(side: 8, pairs: pairs)
+        let fresh = Latents(vae)
+        for bytes in [LatentCache.defaultBytes, 0] {
+            let data = try LatentDataset(folder, vae: vae, cacheBytes: bytes)
+            var draws = RNG(seed: 9)
+            for _ in 0..<12 {
+                guard case .pair(let z, let caption) = data.draw(&draws), let i = Int(caption.split(separator: " ")[1]) else { Issue.record("expected a pair"); return }
+                #expect(z == (try fresh.encode([pairs[i].pixels], side: 8))[0])
+            }
+            #expect(bytes == 0 ? data.cache.hits == 0 && data.cache.bytes == 0 : data.cache.hits == 9 && data.cache.bytes == 3 * (8 * 8 * 3 + 4 * 4 * 4) * 4,
+                    "\(data.cache.hits) hits, \(data.cache.bytes) bytes")
+        }
+    }
+
     /// A latent Transfusion model trains on a VAE's latents of shapes, draws latents that the
     /// VAE decodes to pixels, and captions pixels it encodes first; pixels and latents do not mix.
     @Test func aLatentModelTrainsDrawsAndCaptions() throws {

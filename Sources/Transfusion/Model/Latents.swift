@@ -51,16 +51,19 @@ public struct Latents {
 
 /// A dataset whose images are replaced by their VAE latents (posterior means, scaled): a
 /// Transfusion model made with `ModelConfig.latent` trains on these as if they were images of
-/// side/factor with `channels` channels. Each draw encodes its image (one small conv pass).
+/// side/factor with `channels` channels. Each draw encodes its image (one small conv pass),
+/// once: the latents of images seen before come from a cache (an image folder's images recur
+/// every epoch, and at 64 pixels encoding them would be about a third of a step).
 /// @unchecked Sendable: the VAE caches its plans; draws happen on the training thread only.
 public struct LatentDataset: Dataset, @unchecked Sendable {
     public let base: any Dataset
     public let latents: Latents
+    let cache: LatentCache
 
-    public init(_ base: any Dataset, vae: VAE) throws {
+    public init(_ base: any Dataset, vae: VAE, cacheBytes: Int = LatentCache.defaultBytes) throws {
         guard let side = base.imageSide else { throw TensorGraphError("\(base) holds no images to encode") }
         _ = try vae.latentSide(side)
-        self.base = base; latents = Latents(vae)
+        self.base = base; latents = Latents(vae); cache = LatentCache(bytes: cacheBytes)
     }
 
     public var imageSide: Int? { base.imageSide.map { $0 / latents.vae.config.factor } }
@@ -72,8 +75,10 @@ public struct LatentDataset: Dataset, @unchecked Sendable {
     public func draw(_ rng: inout RNG) -> DatasetItem {
         let side = base.imageSide!
         func encode(_ pixels: [Float]) -> [Float] {
-            // The side was checked at init: encoding this dataset's images cannot fail.
-            do { return try latents.encode([pixels], side: side)[0] } catch { preconditionFailure("encoding a \(side)×\(side) image: \(error)") }
+            cache.latents(of: pixels) {
+                // The side was checked at init: encoding this dataset's images cannot fail.
+                do { return try latents.encode([pixels], side: side)[0] } catch { preconditionFailure("encoding a \(side)×\(side) image: \(error)") }
+            }
         }
         switch base.draw(&rng) {
         case .pair(let pixels, let caption): return .pair(pixels: encode(pixels), caption: caption)
@@ -85,12 +90,13 @@ public struct LatentDataset: Dataset, @unchecked Sendable {
     }
 
     public func fitted(length: Int, patches: Int) throws -> any Dataset {
-        try LatentDataset(base.fitted(length: length, patches: patches), vae: latents.vae)
+        try LatentDataset(base.fitted(length: length, patches: patches), vae: latents.vae, cacheBytes: cache.capacity)
     }
 
     public func split(heldOut fraction: Double, seed: UInt64) throws -> (train: any Dataset, heldOut: any Dataset) {
         let parts = try base.split(heldOut: fraction, seed: seed)
-        return (try LatentDataset(parts.train, vae: latents.vae), try LatentDataset(parts.heldOut, vae: latents.vae))
+        return (try LatentDataset(parts.train, vae: latents.vae, cacheBytes: cache.capacity),
+                try LatentDataset(parts.heldOut, vae: latents.vae, cacheBytes: cache.capacity))
     }
 
     /// Why `data` cannot train a model that does (or does not) draw latents; nil when it can.
