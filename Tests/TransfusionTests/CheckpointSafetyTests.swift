@@ -97,7 +97,7 @@ import TensorGraph
             ("imageChannels", -64, "the VAE's imageChannels must be from 1 to 64, got -64"),
             ("width", 100_000, "the VAE's width must be from 1 to 256, got 100000"),
             ("channels", 0, "the VAE needs at least one latent channel, got 0"),
-            ("factor", 3, "the VAE's factor must be 2 or 4, got 3"),
+            ("factor", 3, "the VAE's factor must be 2, 4 or 8, got 3"),
             ("beta", -1, "the VAE's beta must be finite and not negative, got -1.0"),
         ] {
             let bad = try craftedConfig(path, "vae_\(field)") { $0[field] = value }

@@ -1,5 +1,6 @@
 """A VAE trained by tfs, read by the bridge: the same latents of the same images, the same
 images decoded from them; and a latent model's drawn latents decode to pixels."""
+import pytest
 import torch
 from safetensors.torch import load_file
 
@@ -8,11 +9,12 @@ from helpers import run_tfs
 from tfs_torch.vae import load_vae
 
 
-def test_vae_encodes_and_decodes_as_tfs(tmp_path):
+@pytest.mark.parametrize("factor", [2, 4, 8])
+def test_vae_encodes_and_decodes_as_tfs(tmp_path, factor):
     (tmp_path / "v.tfs").write_text(
-        'v = train_vae(vae(channels=4, factor=2, width=8), shapes(size=8), steps=5, batch=4).vae\n'
+        f'v = train_vae(vae(channels=4, factor={factor}, width=8), shapes(size=16), steps=5, batch=4).vae\n'
         'v.save("vae.safetensors")\n'
-        'batch = shapes(size=8, seed=3).take(4)\n'
+        'batch = shapes(size=16, seed=3).take(4)\n'
         'z = v.encode(batch)\n'
         'save("ref.safetensors", {"images": batch.images, "latents": z, "decoded": v.decode(z).tensor})\n')
     run_tfs("run", "v.tfs", cwd=tmp_path)

@@ -117,8 +117,8 @@ def load_vae(path: str) -> VAE:
         raise CheckpointError(f"{path}: the VAE config has the field '{unknown[0]}', which this reader does not know")
     factor, channels, width = config.get("factor", 2), config.get("channels", 4), config.get("width", 32)
     image_channels = config.get("imageChannels", 3)
-    if factor not in (2, 4) or not 1 <= channels <= 1024 or not 1 <= width <= 256 or not 1 <= image_channels <= 64:
-        raise CheckpointError(f"{path}: the VAE config {config} is out of range (factor 2 or 4, width 1…256, channels 1…1024)")
+    if factor not in (2, 4, 8) or not 1 <= channels <= 1024 or not 1 <= width <= 256 or not 1 <= image_channels <= 64:
+        raise CheckpointError(f"{path}: the VAE config {config} is out of range (factor 2, 4 or 8, width 1…256, channels 1…1024)")
     vae = VAE(channels, factor, width, image_channels, struct.unpack("<f", struct.pack("<I", bits))[0])
     from safetensors.torch import load_file
     tensors = load_file(path)
