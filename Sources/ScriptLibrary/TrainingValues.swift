@@ -292,6 +292,12 @@ enum TrainingBuiltins {
     }
 
     /// A count argument that may be 0 (for "never"), bounded like a run's steps.
+    /// A `minutes=` wall-clock budget (train, train_vae): minutes > 0, or None for no limit.
+    static func minutesBudget(_ a: Arguments) throws -> Double? {
+        let budget = try a.optionalDouble("minutes")
+        if let budget, !(budget.isFinite && budget > 0) { throw a.error("minutes", "must be a number of minutes > 0 (or None for no limit), got \(budget)") }
+        return budget
+    }
     static func count(_ a: Arguments, _ p: String) throws -> Int {
         let n = try a.int(p)
         guard (0...maxSteps).contains(n) else { throw a.error(p, "must be from 0 to \(maxSteps), got \(n)") }
@@ -364,8 +370,7 @@ enum TrainingBuiltins {
             for p in ["save_every", "save_minutes"] where checkpoint == nil && (p == "save_every" ? saveEvery > 0 : minutes > 0) {
                 throw a.error(p, "periodic saves need checkpoint=\"runs/NAME.safetensors\" (they are written next to it)")
             }
-            let budget = try a.optionalDouble("minutes")
-            if let budget, !(budget.isFinite && budget > 0) { throw a.error("minutes", "must be a number of minutes > 0 (or None for no limit), got \(budget)") }
+            let budget = try minutesBudget(a)
             let trainer = try RuntimeError.located { try Trainer(model: model.model, data: data, options: options) }
             let flag = a.interpreter.interruptFlag
             trainer.cancellation = flag.cancellation

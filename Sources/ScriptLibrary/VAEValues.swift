@@ -152,8 +152,7 @@ enum VAEBuiltins {
             let steps = try a.size("steps"), batch = try a.size("batch")
             let lr = Float(try a.double("lr"))
             guard lr > 0 else { throw a.error("lr", "must be positive") }
-            let budget = try a.optionalDouble("minutes")
-            if let budget, !(budget.isFinite && budget > 0) { throw a.error("minutes", "must be a number of minutes > 0 (or None for no limit), got \(budget)") }
+            let budget = try TrainingBuiltins.minutesBudget(a)
             let trainer = try RuntimeError.located {
                 try VAETrainer(vae: value.vae, data: data, batch: batch, lr: lr, seed: UInt64(max(0, try a.int("seed"))))
             }

@@ -4,7 +4,7 @@
 /// and encodes anything new afresh (a generated data set, such as shapes, seldom repeats).
 /// @unchecked Sendable: used by `LatentDataset`'s draws, which run on the training thread only.
 public final class LatentCache: @unchecked Sendable {
-    /// 512 MB: the pixels and latents of 10,000 64×64 images.
+    /// 512 MB: the pixels and latents (factor 4) of about 10,000 64×64 RGB images.
     public static let defaultBytes = 512 << 20
     public let capacity: Int
     private var table: [[Float]: [Float]] = [:]
